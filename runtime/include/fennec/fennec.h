@@ -1,0 +1,179 @@
+/* Fennec public C API.
+ *
+ * Conventions
+ * - Every function that can fail returns a fennec_status_t: NULL means
+ *   success; otherwise the caller owns the status and must release it with
+ *   fennec_status_free(). fennec_status_message() says what failed, where and
+ *   what to do.
+ * - Objects are opaque handles created by *_create/*_load and released by
+ *   *_release. Releasing NULL is a no-op.
+ * - Results are returned through out_ parameters, which are written only on
+ *   success.
+ * - Options structs must be initialized with their _init function before
+ *   fields are set, so that new fields get defaults.
+ * Thread-safety: a fennec_model_t may be shared by sessions on any thread
+ * once loaded. A fennec_session_t is used by one thread at a time.
+ */
+#ifndef FENNEC_FENNEC_H_
+#define FENNEC_FENNEC_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FENNEC_VERSION_MAJOR 0
+#define FENNEC_VERSION_MINOR 1
+#define FENNEC_MAX_RANK 8
+
+/* ---- status ------------------------------------------------------------ */
+
+typedef enum fennec_status_code_e {
+  FENNEC_OK = 0,
+  FENNEC_INVALID_ARGUMENT = 1,
+  FENNEC_NOT_FOUND = 2,
+  FENNEC_INVALID_MODEL = 3,
+  FENNEC_UNSUPPORTED = 4,
+  FENNEC_OUT_OF_MEMORY = 5,
+  FENNEC_DEVICE_ERROR = 6,
+  FENNEC_IO_ERROR = 7,
+  FENNEC_INTERNAL = 8,
+} fennec_status_code_t;
+
+typedef struct fennec_status_s* fennec_status_t;
+
+/* The code of `status` (FENNEC_OK for NULL). */
+fennec_status_code_t fennec_status_code(fennec_status_t status);
+/* The message of `status`; valid until the status is freed ("" for NULL). */
+const char* fennec_status_message(fennec_status_t status);
+void fennec_status_free(fennec_status_t status);
+
+/* ---- logging ----------------------------------------------------------- */
+
+/* 0 = warnings and errors (default), 1 = info, 2 = debug, 3 = trace.
+ * Logs go to stderr through the "fennec" logger. Thread-safe. */
+void fennec_set_log_verbosity(int verbosity);
+
+/* ---- tensors ----------------------------------------------------------- */
+
+typedef enum fennec_dtype_e {
+  FENNEC_FLOAT32 = 0,
+  FENNEC_FLOAT16 = 1,
+  FENNEC_INT8 = 2,
+  FENNEC_UINT8 = 3,
+  FENNEC_INT32 = 4,
+  FENNEC_INT64 = 5,
+  FENNEC_BOOL = 6,
+} fennec_dtype_t;
+
+/* A dense row-major tensor that the caller (inputs) or the session
+ * (outputs) owns. In model descriptions a dim of -1 is symbolic. */
+typedef struct fennec_tensor_s {
+  const char* name;
+  fennec_dtype_t dtype;
+  int32_t rank;
+  int64_t dims[FENNEC_MAX_RANK];
+  void* data;
+  size_t size_bytes;
+} fennec_tensor_t;
+
+/* ---- devices ----------------------------------------------------------- */
+
+typedef enum fennec_device_type_e {
+  FENNEC_DEVICE_OTHER = 0,
+  FENNEC_DEVICE_INTEGRATED_GPU = 1,
+  FENNEC_DEVICE_DISCRETE_GPU = 2,
+  FENNEC_DEVICE_VIRTUAL_GPU = 3,
+  FENNEC_DEVICE_CPU = 4,
+} fennec_device_type_t;
+
+typedef struct fennec_device_info_s {
+  char name[256];
+  fennec_device_type_t type;
+  uint32_t vendor_id;
+  uint32_t device_id;
+  uint32_t api_version;       /* VK_MAKE_API_VERSION encoding */
+  char driver_info[256];
+  uint64_t device_local_bytes; /* largest device-local heap */
+  uint32_t subgroup_size;
+  uint64_t max_storage_buffer_range;
+  uint32_t max_shared_memory_bytes;
+  int32_t shader_float16;       /* 1 when fp16 arithmetic is available */
+  int32_t storage_16bit;        /* 1 when 16-bit storage buffers are available */
+  int32_t storage_8bit;         /* 1 when 8-bit storage buffers are available */
+  int32_t integer_dot_product;  /* 1 when VK_KHR_shader_integer_dot_product is available */
+  int32_t memory_budget_ext;    /* 1 when VK_EXT_memory_budget is available */
+  int32_t is_default;           /* 1 for the device chosen when none is named */
+} fennec_device_info_t;
+
+/* Number of Vulkan devices. Fails when no Vulkan driver is installed. */
+fennec_status_t fennec_device_count(uint32_t* out_count);
+/* Describes device `index` (0-based, in Vulkan enumeration order). */
+fennec_status_t fennec_device_info(uint32_t index, fennec_device_info_t* out_info);
+
+/* ---- models ------------------------------------------------------------ */
+
+typedef struct fennec_model_s* fennec_model_t;
+
+/* Maps and verifies a .fennec file (identifier, schema version, FlatBuffers
+ * verifier, weight section bounds). The file stays mapped until release. */
+fennec_status_t fennec_model_load(const char* path, fennec_model_t* out_model);
+void fennec_model_release(fennec_model_t model);
+
+size_t fennec_model_input_count(fennec_model_t model);
+size_t fennec_model_output_count(fennec_model_t model);
+/* Describes input/output `index`: name, dtype, rank and dims (-1 = symbolic);
+ * data is NULL. The name stays valid while the model is loaded. */
+fennec_status_t fennec_model_input_info(fennec_model_t model, size_t index, fennec_tensor_t* out_info);
+fennec_status_t fennec_model_output_info(fennec_model_t model, size_t index, fennec_tensor_t* out_info);
+
+/* ---- sessions ---------------------------------------------------------- */
+
+typedef struct fennec_session_options_s {
+  int32_t device_index;          /* -1 (default): discrete GPU first, CPU driver last */
+  uint64_t memory_budget_bytes;  /* 0 (default): no limit beyond the device's */
+  int32_t enable_validation;     /* 1: Khronos validation layer (debugging) */
+} fennec_session_options_t;
+
+void fennec_session_options_init(fennec_session_options_t* options);
+
+typedef struct fennec_session_s* fennec_session_t;
+
+/* Creates a session that runs `model` on a Vulkan device: uploads weights
+ * and builds pipelines. The model must outlive the session. */
+fennec_status_t fennec_session_create(fennec_model_t model, const fennec_session_options_t* options,
+                                      fennec_session_t* out_session);
+void fennec_session_release(fennec_session_t session);
+
+/* Runs the model. `inputs` are matched by name (or by position when a name
+ * is NULL); shapes may change between runs (the plan and command buffer for
+ * each new set of input shapes are built on first use and cached). */
+fennec_status_t fennec_session_run(fennec_session_t session, const fennec_tensor_t* inputs,
+                                   size_t input_count);
+
+size_t fennec_session_output_count(fennec_session_t session);
+/* Output `index` of the last run. `data` points into session memory that
+ * stays valid until the next run or release. */
+fennec_status_t fennec_session_output(fennec_session_t session, size_t index,
+                                      fennec_tensor_t* out_tensor);
+
+typedef struct fennec_session_stats_s {
+  char device_name[256];
+  uint64_t peak_device_bytes;   /* high-water mark of all device allocations */
+  uint64_t weight_bytes;        /* device bytes holding weights */
+  uint64_t arena_bytes;         /* planned activation arena for the last shapes */
+  uint64_t naive_arena_bytes;   /* sum of all intermediate tensors, for comparison */
+  uint64_t staging_bytes;       /* host-visible transfer buffers */
+  double last_run_ms;           /* wall time of the last run, upload to download */
+  double last_gpu_ms;           /* device time of the last run (timestamps), or -1 */
+} fennec_session_stats_t;
+
+fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);
+
+#ifdef __cplusplus
+}  /* extern "C" */
+#endif
+
+#endif  /* FENNEC_FENNEC_H_ */

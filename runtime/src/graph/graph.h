@@ -1,0 +1,60 @@
+// The in-memory graph that the runtime executes and the converter edits.
+//
+// Tensors are referred to by index. Constant tensors point at their bytes:
+// into the mapped model file at run time, or into `owned_data` when the
+// graph was built in memory (converter, tests).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/tensor.h"
+#include "ops/op.h"
+
+namespace fennec::graph {
+
+struct TensorInfo {
+  std::string name;
+  DataType dtype = DataType::FLOAT32;
+  Shape shape;                             // kUnknownDim where not known
+  std::vector<std::string> dim_symbols;    // same rank as shape, "" when unnamed
+  const std::byte* data = nullptr;         // constant bytes, or nullptr
+  size_t data_bytes = 0;
+
+  bool is_constant() const { return data != nullptr; }
+};
+
+struct Node {
+  std::string name;
+  std::unique_ptr<ops::Op> op;
+  std::vector<int> inputs;   // -1 for an absent optional input
+  std::vector<int> outputs;
+};
+
+struct Graph {
+  std::vector<TensorInfo> tensors;
+  std::vector<Node> nodes;   // topological order
+  std::vector<int> inputs;
+  std::vector<int> outputs;
+  // Storage for constants created in memory; TensorInfo::data points here.
+  std::vector<std::unique_ptr<std::vector<std::byte>>> owned_data;
+
+  int add_tensor(TensorInfo info);
+  // Adds a constant that the graph owns, copying `tensor`'s bytes.
+  int add_constant(const std::string& name, const HostTensor& tensor);
+  // Replaces the bytes of constant tensor `index` with ones the graph owns.
+  void set_constant(int index, const HostTensor& tensor);
+  // Reads a constant tensor as a host tensor (copy).
+  HostTensor constant_value(int index) const;
+  // Finds a tensor by name, -1 if absent.
+  int find_tensor(const std::string& name) const;
+
+  // Checks indices, topological order and that every node input is produced
+  // before use. Used after loading and after each converter pass.
+  Status validate() const;
+};
+
+}  // namespace fennec::graph

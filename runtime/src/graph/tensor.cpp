@@ -1,0 +1,47 @@
+#include "graph/tensor.h"
+
+#include <fmt/format.h>
+
+namespace fennec {
+
+size_t dtype_size(DataType dtype) {
+  switch (dtype) {
+    case DataType::FLOAT32: return 4;
+    case DataType::FLOAT16: return 2;
+    case DataType::INT8: return 1;
+    case DataType::UINT8: return 1;
+    case DataType::INT32: return 4;
+    case DataType::INT64: return 8;
+    case DataType::BOOL: return 1;
+  }
+  return 0;
+}
+
+const char* dtype_name(DataType dtype) { return schema::EnumNameDataType(dtype); }
+
+bool is_static(const Shape& shape) {
+  for (int64_t d : shape)
+    if (d < 0) return false;
+  return true;
+}
+
+int64_t element_count(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+std::string shape_to_string(const Shape& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+HostTensor::HostTensor(DataType type, Shape dims) : dtype(type), shape(std::move(dims)) {
+  bytes.resize(static_cast<size_t>(element_count(shape)) * dtype_size(dtype));
+}
+
+}  // namespace fennec

@@ -1,0 +1,49 @@
+// The op table: one line per op type. Explicit, no static initializers.
+#include "ops/batch_norm.h"
+#include "ops/binary.h"
+#include "ops/concat.h"
+#include "ops/conv.h"
+#include "ops/conv_transpose.h"
+#include "ops/global_average_pool.h"
+#include "ops/resize.h"
+#include "ops/unary.h"
+
+namespace fennec::ops {
+namespace {
+
+using Factory = Result<std::unique_ptr<Op>> (*)(const schema::Operator&);
+
+struct Entry {
+  OpType type;
+  Factory factory;
+};
+
+constexpr Entry kOps[] = {
+    {OpType::CONV, make_conv},
+    {OpType::CONV_TRANSPOSE, make_conv_transpose},
+    {OpType::BATCH_NORM, make_batch_norm},
+    {OpType::ADD, make_binary},
+    {OpType::SUB, make_binary},
+    {OpType::MUL, make_binary},
+    {OpType::DIV, make_binary},
+    {OpType::RELU, make_unary},
+    {OpType::CLIP, make_unary},
+    {OpType::SIGMOID, make_unary},
+    {OpType::HARD_SIGMOID, make_unary},
+    {OpType::HARD_SWISH, make_unary},
+    {OpType::GLOBAL_AVERAGE_POOL, make_global_average_pool},
+    {OpType::CONCAT, make_concat},
+    {OpType::RESIZE, make_resize},
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Op>> make_op(const schema::Operator& op) {
+  for (const Entry& entry : kOps)
+    if (entry.type == op.type()) return entry.factory(op);
+  return make_error(StatusCode::kUnsupported,
+                    "operator type {} is not supported by this runtime; upgrade Fennec",
+                    static_cast<unsigned>(op.type()));
+}
+
+}  // namespace fennec::ops

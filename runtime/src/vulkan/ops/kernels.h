@@ -1,0 +1,24 @@
+// Record functions of the Vulkan op kernels, one per op family; the table in
+// registry.cpp maps op types to them.
+#pragma once
+
+#include "vulkan/recorder.h"
+
+namespace fennec::vulkan {
+
+#define FENNEC_DECLARE_KERNEL(name)                                                    \
+  Status name(const ops::Op& op, Recorder& recorder, std::span<const TensorBinding> inputs, \
+              std::span<const TensorBinding> outputs)
+
+FENNEC_DECLARE_KERNEL(record_unary);
+FENNEC_DECLARE_KERNEL(record_binary);
+FENNEC_DECLARE_KERNEL(record_conv);
+FENNEC_DECLARE_KERNEL(record_conv_transpose);
+FENNEC_DECLARE_KERNEL(record_batch_norm);
+FENNEC_DECLARE_KERNEL(record_global_average_pool);
+FENNEC_DECLARE_KERNEL(record_concat);
+FENNEC_DECLARE_KERNEL(record_resize);
+
+#undef FENNEC_DECLARE_KERNEL
+
+}  // namespace fennec::vulkan

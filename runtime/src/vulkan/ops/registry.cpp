@@ -1,0 +1,38 @@
+// Op type -> Vulkan kernel: one line per op type.
+#include "vulkan/ops/kernels.h"
+
+namespace fennec::vulkan {
+namespace {
+
+struct Entry {
+  ops::OpType type;
+  RecordFn record;
+};
+
+constexpr Entry kKernels[] = {
+    {ops::OpType::CONV, record_conv},
+    {ops::OpType::CONV_TRANSPOSE, record_conv_transpose},
+    {ops::OpType::BATCH_NORM, record_batch_norm},
+    {ops::OpType::ADD, record_binary},
+    {ops::OpType::SUB, record_binary},
+    {ops::OpType::MUL, record_binary},
+    {ops::OpType::DIV, record_binary},
+    {ops::OpType::RELU, record_unary},
+    {ops::OpType::CLIP, record_unary},
+    {ops::OpType::SIGMOID, record_unary},
+    {ops::OpType::HARD_SIGMOID, record_unary},
+    {ops::OpType::HARD_SWISH, record_unary},
+    {ops::OpType::GLOBAL_AVERAGE_POOL, record_global_average_pool},
+    {ops::OpType::CONCAT, record_concat},
+    {ops::OpType::RESIZE, record_resize},
+};
+
+}  // namespace
+
+RecordFn find_kernel(ops::OpType type) {
+  for (const Entry& entry : kKernels)
+    if (entry.type == type) return entry.record;
+  return nullptr;
+}
+
+}  // namespace fennec::vulkan

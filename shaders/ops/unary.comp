@@ -1,0 +1,26 @@
+#version 450
+// unary: y[i] = activation(x[i]) for the standalone activation ops.
+// Bindings (set 0): 0 = X (float[]), 1 = Y (float[])
+// Push constants: UnaryPush { uint count; int kind; float alpha; float beta; }
+// Specialization constants: 0 = workgroup size (local_size_x)
+#extension GL_GOOGLE_include_directive : require
+#include "index.glsl"
+#include "activation.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+layout(set = 0, binding = 1) writeonly buffer OutY { float y[]; };
+
+layout(push_constant) uniform Push {
+  uint count;
+  int kind;
+  float alpha;
+  float beta;
+} p;
+
+void main() {
+  uint i = fennec_linear_index();
+  if (i >= p.count) return;
+  y[i] = fennec_activate(x[i], p.kind, p.alpha, p.beta);
+}
