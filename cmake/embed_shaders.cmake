@@ -25,8 +25,7 @@ function(fennec_shader name source)
     COMMAND ${CMAKE_COMMAND} -E make_directory "${out_dir}"
     COMMAND ${GLSLANG_VALIDATOR} -V --target-env vulkan1.1 -S comp
             -I${CMAKE_CURRENT_SOURCE_DIR}/include ${define_flags}
-            -o "${spv}" "${CMAKE_CURRENT_SOURCE_DIR}/${source}" > "${out_dir}/${name}.log"
-            || (cat "${out_dir}/${name}.log" && false)
+            -o "${spv}" "${CMAKE_CURRENT_SOURCE_DIR}/${source}"
     DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/${source}" ${includes}
     COMMENT "glslang ${name}"
     VERBATIM)

@@ -5,8 +5,8 @@
  *   success; otherwise the caller owns the status and must release it with
  *   fennec_status_free(). fennec_status_message() says what failed, where and
  *   what to do.
- * - Objects are opaque handles created by *_create/*_load and released by
- *   *_release. Releasing NULL is a no-op.
+ * - Objects are opaque handles created by the _create and _load functions and released by
+ *   the matching _release. Releasing NULL is a no-op.
  * - Results are returned through out_ parameters, which are written only on
  *   success.
  * - Options structs must be initialized with their _init function before
@@ -128,6 +128,33 @@ size_t fennec_model_output_count(fennec_model_t model);
  * data is NULL. The name stays valid while the model is loaded. */
 fennec_status_t fennec_model_input_info(fennec_model_t model, size_t index, fennec_tensor_t* out_info);
 fennec_status_t fennec_model_output_info(fennec_model_t model, size_t index, fennec_tensor_t* out_info);
+
+typedef struct fennec_model_info_s {
+  uint32_t schema_version;
+  const char* producer;       /* valid while the model is loaded */
+  size_t node_count;
+  size_t tensor_count;
+  size_t constant_count;
+  uint64_t parameter_count;   /* elements of all constant tensors */
+  uint64_t weight_bytes;      /* size of the weight section */
+  uint64_t file_bytes;
+} fennec_model_info_t;
+
+fennec_status_t fennec_model_info(fennec_model_t model, fennec_model_info_t* out_info);
+
+typedef struct fennec_node_info_s {
+  const char* name;           /* strings valid while the model is loaded */
+  const char* op_type;        /* schema op name, e.g. "CONV" */
+  const char* details;        /* parameters, e.g. "3x3 s2 p1 g16 +RELU" */
+  size_t input_count;
+  size_t output_count;
+} fennec_node_info_t;
+
+/* Describes node `index` (0 <= index < node_count) in execution order. */
+fennec_status_t fennec_model_node_info(fennec_model_t model, size_t index, fennec_node_info_t* out_info);
+
+/* The metadata value for `key` (NULL when absent); valid while loaded. */
+const char* fennec_model_metadata(fennec_model_t model, const char* key);
 
 /* ---- sessions ---------------------------------------------------------- */
 

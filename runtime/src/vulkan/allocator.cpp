@@ -1,0 +1,153 @@
+#include "vulkan/allocator.h"
+
+#include <algorithm>
+
+#include "base/log.h"
+#include "vulkan/vk_check.h"
+
+namespace fennec::vulkan {
+
+const char* memory_category_name(MemoryCategory category) {
+  switch (category) {
+    case MemoryCategory::kWeights: return "weights";
+    case MemoryCategory::kArena: return "arena";
+    case MemoryCategory::kStaging: return "staging";
+    default: return "other";
+  }
+}
+
+Buffer& Buffer::operator=(Buffer&& other) noexcept {
+  if (this != &other) {
+    reset();
+    owner_ = other.owner_;
+    category_ = other.category_;
+    buffer_ = other.buffer_;
+    memory_ = other.memory_;
+    size_ = other.size_;
+    allocated_ = other.allocated_;
+    mapped_ = other.mapped_;
+    other.owner_ = nullptr;
+    other.buffer_ = VK_NULL_HANDLE;
+    other.memory_ = VK_NULL_HANDLE;
+    other.mapped_ = nullptr;
+    other.size_ = other.allocated_ = 0;
+  }
+  return *this;
+}
+
+void Buffer::reset() {
+  if (owner_) owner_->release(*this);
+  owner_ = nullptr;
+}
+
+Allocator::~Allocator() {
+  if (stats_.current_bytes != 0)
+    FENNEC_LOG_ERROR("allocator destroyed with {} bytes still allocated", stats_.current_bytes);
+}
+
+Result<uint32_t> Allocator::find_memory_type(uint32_t type_bits, MemoryUsage usage) const {
+  const auto& props = context_.memory_properties();
+  // Preferred flags first, then the minimum acceptable.
+  VkMemoryPropertyFlags preferred = 0, required = 0;
+  switch (usage) {
+    case MemoryUsage::kDeviceLocal:
+      preferred = required = VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
+      break;
+    case MemoryUsage::kHostUpload:
+      required = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+      preferred = required;
+      break;
+    case MemoryUsage::kHostReadback:
+      required = VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
+      preferred = required | VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
+      break;
+  }
+  for (VkMemoryPropertyFlags want : {preferred, required}) {
+    for (uint32_t i = 0; i < props.memoryTypeCount; ++i) {
+      if ((type_bits & (1u << i)) && (props.memoryTypes[i].propertyFlags & want) == want) return i;
+    }
+  }
+  if (usage == MemoryUsage::kDeviceLocal) {
+    // Some drivers expose no device-local type for buffers; any type works.
+    for (uint32_t i = 0; i < props.memoryTypeCount; ++i)
+      if (type_bits & (1u << i)) return i;
+  }
+  return make_error(StatusCode::kDeviceError, "device '{}' has no suitable memory type",
+                    context_.caps().name);
+}
+
+bool Allocator::device_local_is_host_visible() const {
+  const auto& props = context_.memory_properties();
+  for (uint32_t i = 0; i < props.memoryTypeCount; ++i) {
+    const auto flags = props.memoryTypes[i].propertyFlags;
+    if (flags & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)
+      return (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+             (flags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT);
+  }
+  return false;
+}
+
+Result<Buffer> Allocator::create_buffer(VkDeviceSize size, MemoryUsage usage,
+                                        MemoryCategory category) {
+  size = std::max<VkDeviceSize>(4, (size + 3) / 4 * 4);
+  if (size > context_.caps().max_memory_allocation_size)
+    return make_error(StatusCode::kOutOfMemory,
+                      "{} buffer of {} bytes exceeds the device's maxMemoryAllocationSize ({} bytes)",
+                      memory_category_name(category), size, context_.caps().max_memory_allocation_size);
+  VkDevice device = context_.device();
+  VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+  info.size = size;
+  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  Buffer buffer;
+  FENNEC_VK_RETURN_IF_ERROR(vkCreateBuffer(device, &info, nullptr, &buffer.buffer_));
+  buffer.owner_ = this;
+  buffer.category_ = category;
+  buffer.size_ = size;
+
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(device, buffer.buffer_, &req);
+  if (budget_bytes_ && stats_.current_bytes + req.size > budget_bytes_)
+    return make_error(StatusCode::kOutOfMemory,
+                      "allocating {} bytes of {} would exceed the memory budget of {} bytes "
+                      "({} bytes in use); raise the budget",
+                      req.size, memory_category_name(category), budget_bytes_, stats_.current_bytes);
+  FENNEC_ASSIGN_OR_RETURN(uint32_t type, find_memory_type(req.memoryTypeBits, usage));
+  VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+  alloc.allocationSize = req.size;
+  alloc.memoryTypeIndex = type;
+  VkResult r = vkAllocateMemory(device, &alloc, nullptr, &buffer.memory_);
+  if (r != VK_SUCCESS)
+    return vk_status(r, "vkAllocateMemory").with_context(
+        fmt::format("allocating {} bytes of {}", req.size, memory_category_name(category)));
+  buffer.allocated_ = req.size;
+  const auto c = static_cast<size_t>(category);
+  stats_.current_bytes += req.size;
+  stats_.current_by_category[c] += req.size;
+  stats_.peak_bytes = std::max(stats_.peak_bytes, stats_.current_bytes);
+  stats_.peak_by_category[c] = std::max(stats_.peak_by_category[c], stats_.current_by_category[c]);
+  FENNEC_VK_RETURN_IF_ERROR(vkBindBufferMemory(device, buffer.buffer_, buffer.memory_, 0));
+  const auto flags = context_.memory_properties().memoryTypes[type].propertyFlags;
+  if (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+    FENNEC_VK_RETURN_IF_ERROR(vkMapMemory(device, buffer.memory_, 0, VK_WHOLE_SIZE, 0, &buffer.mapped_));
+  return buffer;
+}
+
+void Allocator::release(Buffer& buffer) {
+  VkDevice device = context_.device();
+  if (buffer.mapped_) vkUnmapMemory(device, buffer.memory_);
+  if (buffer.buffer_) vkDestroyBuffer(device, buffer.buffer_, nullptr);
+  if (buffer.memory_) {
+    vkFreeMemory(device, buffer.memory_, nullptr);
+    const auto c = static_cast<size_t>(buffer.category_);
+    stats_.current_bytes -= buffer.allocated_;
+    stats_.current_by_category[c] -= buffer.allocated_;
+  }
+  buffer.buffer_ = VK_NULL_HANDLE;
+  buffer.memory_ = VK_NULL_HANDLE;
+  buffer.mapped_ = nullptr;
+  buffer.size_ = buffer.allocated_ = 0;
+}
+
+}  // namespace fennec::vulkan

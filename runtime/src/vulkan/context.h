@@ -1,0 +1,114 @@
+// The Vulkan instance, the chosen physical device, its logical device and
+// compute queue, and what the device can do.
+//
+// A Context is created once and shared by the sessions that run on it; it
+// must outlive them. Its methods are not thread-safe: callers serialize
+// queue submission.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <vulkan/vulkan.h>
+
+#include "base/status.h"
+
+namespace fennec::vulkan {
+
+struct DeviceCaps {
+  std::string name;
+  VkPhysicalDeviceType type = VK_PHYSICAL_DEVICE_TYPE_OTHER;
+  uint32_t vendor_id = 0;
+  uint32_t device_id = 0;
+  uint32_t api_version = 0;
+  std::string driver_info;
+  uint64_t device_local_bytes = 0;
+  uint32_t subgroup_size = 0;
+  uint64_t max_storage_buffer_range = 0;
+  uint64_t max_memory_allocation_size = 0;
+  uint32_t max_shared_memory_bytes = 0;
+  uint64_t min_storage_buffer_offset_alignment = 0;
+  uint32_t max_workgroup_count_x = 0;
+  float timestamp_period_ns = 0.0f;
+  bool timestamps = false;
+  bool shader_float16 = false;
+  bool storage_16bit = false;
+  bool storage_8bit = false;
+  bool integer_dot_product = false;
+  bool memory_budget_ext = false;
+};
+
+struct ContextOptions {
+  int device_index = -1;         // -1: choose (discrete GPU first, CPU driver last)
+  bool enable_validation = false;  // also enabled by FENNEC_VALIDATION=1
+};
+
+// Probes every physical device without creating a logical device.
+// `default_index` receives the index that ContextOptions{-1} would choose.
+Result<std::vector<DeviceCaps>> enumerate_devices(int* default_index);
+
+// Number of validation-layer messages of error severity seen by any Context
+// in this process (0 when validation is off).
+uint64_t validation_error_count();
+
+class Context {
+ public:
+  static Result<std::unique_ptr<Context>> create(const ContextOptions& options);
+  ~Context();
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  VkDevice device() const { return device_; }
+  VkPhysicalDevice physical_device() const { return physical_device_; }
+  VkQueue queue() const { return queue_; }
+  uint32_t queue_family() const { return queue_family_; }
+  const DeviceCaps& caps() const { return caps_; }
+  const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_properties_; }
+
+  // Records with `record` into a one-time command buffer, submits it and
+  // waits for completion.
+  template <typename Fn>
+  Status submit_and_wait(Fn&& record);
+  // Submits a recorded command buffer and waits for completion.
+  Status submit_and_wait(VkCommandBuffer command_buffer);
+
+  VkCommandPool command_pool() const { return command_pool_; }
+
+ private:
+  Context() = default;
+  Status init(const ContextOptions& options);
+
+  VkInstance instance_ = VK_NULL_HANDLE;
+  VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;
+  VkPhysicalDevice physical_device_ = VK_NULL_HANDLE;
+  VkDevice device_ = VK_NULL_HANDLE;
+  VkQueue queue_ = VK_NULL_HANDLE;
+  uint32_t queue_family_ = 0;
+  VkCommandPool command_pool_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  DeviceCaps caps_;
+  VkPhysicalDeviceMemoryProperties memory_properties_{};
+};
+
+template <typename Fn>
+Status Context::submit_and_wait(Fn&& record) {
+  VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  alloc.commandPool = command_pool_;
+  alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  alloc.commandBufferCount = 1;
+  VkCommandBuffer cb = VK_NULL_HANDLE;
+  VkResult r = vkAllocateCommandBuffers(device_, &alloc, &cb);
+  if (r != VK_SUCCESS) return make_error(StatusCode::kDeviceError, "vkAllocateCommandBuffers failed ({})", static_cast<int>(r));
+  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+  vkBeginCommandBuffer(cb, &begin);
+  record(cb);
+  vkEndCommandBuffer(cb);
+  Status status = submit_and_wait(cb);
+  vkFreeCommandBuffers(device_, command_pool_, 1, &cb);
+  return status;
+}
+
+}  // namespace fennec::vulkan

@@ -1,0 +1,92 @@
+// Runs a graph on a Vulkan device.
+//
+// create() uploads the constants and checks that every op has a kernel.
+// run() binds the input shapes: for each new set of shapes it infers all
+// shapes, plans the activation arena by tensor lifetimes and records one
+// command buffer (upload, dispatches, download), then caches that plan; later
+// runs with the same shapes only copy data and submit.
+// A Session is used by one thread at a time; the Context and the Graph (and
+// the memory its constants point to) must outlive it.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "base/status.h"
+#include "graph/graph.h"
+#include "graph/tensor.h"
+#include "vulkan/allocator.h"
+#include "vulkan/context.h"
+#include "vulkan/pipelines.h"
+
+namespace fennec::vulkan {
+
+// Input data owned by the caller.
+struct InputView {
+  DataType dtype = DataType::FLOAT32;
+  Shape shape;
+  const void* data = nullptr;
+  size_t bytes = 0;
+};
+
+struct SessionOptions {
+  uint64_t memory_budget_bytes = 0;  // 0: no budget beyond the device's
+};
+
+struct SessionStats {
+  MemoryStats memory;
+  uint64_t weight_bytes = 0;
+  uint64_t arena_bytes = 0;        // planned arena for the last shapes
+  uint64_t naive_arena_bytes = 0;  // sum of intermediates for the last shapes
+  uint64_t staging_bytes = 0;
+  double last_run_ms = 0.0;
+  double last_gpu_ms = -1.0;
+  size_t dispatches = 0;           // in the last plan
+};
+
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> create(Context& context, const graph::Graph& graph,
+                                                 const SessionOptions& options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // `inputs` in the order of graph.inputs.
+  Status run(std::span<const InputView> inputs);
+  // Outputs of the last successful run, in the order of graph.outputs.
+  const std::vector<HostTensor>& outputs() const { return outputs_; }
+  const SessionStats& stats() const { return stats_; }
+  const Context& context() const { return context_; }
+
+ private:
+  struct Plan;
+  Session(Context& context, const graph::Graph& graph, const SessionOptions& options);
+  Status upload_weights();
+  Status check_inputs(std::span<const InputView> inputs) const;
+  Result<Plan*> get_plan(std::span<const InputView> inputs);
+  Status build_plan(Plan& plan, const std::vector<Shape>& input_shapes);
+  Status record_plan(Plan& plan);
+  void drop_plans();
+
+  Context& context_;
+  const graph::Graph& graph_;
+  SessionOptions options_;
+  // Declared before the buffers so that buffers are released first.
+  std::unique_ptr<Allocator> allocator_;
+  std::unique_ptr<Pipelines> pipelines_;
+  Buffer weights_;
+  std::vector<VkDeviceSize> weight_offsets_;  // per tensor; meaningful for constants
+  Buffer arena_;
+  Buffer staging_in_;
+  Buffer staging_out_;
+  Buffer dummy_;
+  VkQueryPool timestamps_ = VK_NULL_HANDLE;
+  std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans_;
+  std::vector<HostTensor> outputs_;
+  SessionStats stats_;
+};
+
+}  // namespace fennec::vulkan

@@ -1,0 +1,109 @@
+#include "common/harness.h"
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "graph/graph.h"
+#include "vulkan/context.h"
+#include "vulkan/session.h"
+
+namespace fennec::testing {
+namespace {
+
+vulkan::Context& shared_context() {
+  static std::unique_ptr<vulkan::Context> context = [] {
+    auto created = vulkan::Context::create({});
+    if (!created.ok()) {
+      std::fprintf(stderr, "cannot create the Vulkan context: %s\n",
+                   created.status().to_string().c_str());
+      std::abort();
+    }
+    return std::move(created).value();
+  }();
+  return *context;
+}
+
+}  // namespace
+
+Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
+                                              const std::vector<const HostTensor*>& inputs,
+                                              const std::vector<bool>& constant) {
+  graph::Graph g;
+  graph::Node node;
+  node.name = std::string("test_") + op->type_name();
+  std::vector<vulkan::InputView> feeds;
+  std::vector<Shape> in_shapes;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const HostTensor* t = inputs[i];
+    in_shapes.push_back(t ? t->shape : Shape{});
+    if (!t) {
+      node.inputs.push_back(-1);
+      continue;
+    }
+    if (i < constant.size() && constant[i]) {
+      node.inputs.push_back(g.add_constant("const" + std::to_string(i), *t));
+      continue;
+    }
+    graph::TensorInfo info;
+    info.name = "input" + std::to_string(i);
+    info.dtype = t->dtype;
+    info.shape = t->shape;
+    info.dim_symbols.assign(t->shape.size(), "");
+    const int index = g.add_tensor(std::move(info));
+    g.inputs.push_back(index);
+    node.inputs.push_back(index);
+    feeds.push_back({t->dtype, t->shape, t->bytes.data(), t->bytes.size()});
+  }
+  std::vector<Shape> out_shapes;
+  FENNEC_RETURN_IF_ERROR(op->infer_shapes(in_shapes, out_shapes));
+  for (size_t o = 0; o < out_shapes.size(); ++o) {
+    graph::TensorInfo info;
+    info.name = "output" + std::to_string(o);
+    info.shape = out_shapes[o];
+    info.dim_symbols.assign(out_shapes[o].size(), "");
+    const int index = g.add_tensor(std::move(info));
+    node.outputs.push_back(index);
+    g.outputs.push_back(index);
+  }
+  node.op = std::move(op);
+  g.nodes.push_back(std::move(node));
+  FENNEC_ASSIGN_OR_RETURN(auto session, vulkan::Session::create(shared_context(), g, {}));
+  FENNEC_RETURN_IF_ERROR(session->run(feeds));
+  return session->outputs();
+}
+
+HostTensor random_tensor(const Shape& shape, uint32_t seed, float lo, float hi) {
+  HostTensor t(DataType::FLOAT32, shape);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  for (float& v : t.as<float>()) v = dist(rng);
+  return t;
+}
+
+ErrorStats compare(const HostTensor& expected, const HostTensor& actual) {
+  ErrorStats stats;
+  stats.shape_match = expected.shape == actual.shape && expected.bytes.size() == actual.bytes.size();
+  if (!stats.shape_match) {
+    stats.max_abs = INFINITY;
+    stats.nmse = INFINITY;
+    return stats;
+  }
+  auto e = expected.as<float>();
+  auto a = actual.as<float>();
+  double err = 0.0, ref = 0.0;
+  for (size_t i = 0; i < e.size(); ++i) {
+    const double d = static_cast<double>(e[i]) - static_cast<double>(a[i]);
+    if (std::isnan(d)) {
+      stats.max_abs = INFINITY;
+      continue;
+    }
+    stats.max_abs = std::max(stats.max_abs, std::fabs(d));
+    err += d * d;
+    ref += static_cast<double>(e[i]) * e[i];
+  }
+  stats.nmse = ref > 0 ? err / ref : (err > 0 ? INFINITY : 0.0);
+  return stats;
+}
+
+}  // namespace fennec::testing
