@@ -58,8 +58,10 @@ Result<const Pipeline*> Pipelines::get(ShaderId shader, uint32_t bindings) {
   FENNEC_VK_RETURN_IF_ERROR(vkCreatePipelineLayout(device, &layout_info, nullptr, &p.layout));
 
   const uint32_t workgroup_size = kDefaultWorkgroupSize;
-  VkSpecializationMapEntry entry{0, 0, sizeof(uint32_t)};
-  VkSpecializationInfo spec{1, &entry, sizeof(uint32_t), &workgroup_size};
+  // Id 0 sizes the workgroup (local_size_x_id); id 1 is the same value as a
+  // plain constant for arithmetic (see shaders/include/index.glsl).
+  const VkSpecializationMapEntry entries[2] = {{0, 0, sizeof(uint32_t)}, {1, 0, sizeof(uint32_t)}};
+  VkSpecializationInfo spec{2, entries, sizeof(uint32_t), &workgroup_size};
   VkComputePipelineCreateInfo info{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
   info.stage.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO;
   info.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
