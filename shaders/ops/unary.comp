@@ -2,7 +2,8 @@
 // unary: y[i] = activation(x[i]) for the standalone activation ops.
 // Bindings (set 0): 0 = X (float[]), 1 = Y (float[])
 // Push constants: UnaryPush { uint count; int kind; float alpha; float beta; }
-// Specialization constants: 0 = workgroup size (local_size_x)
+// Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
+// value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
 #include "index.glsl"
 #include "activation.glsl"

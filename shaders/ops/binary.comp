@@ -1,0 +1,66 @@
+#version 450
+// binary: y = activation(a <op> b) for ADD, SUB, MUL, DIV with numpy
+// broadcasting up to rank 6.
+// Bindings (set 0): 0 = A (float[]), 1 = B (float[]), 2 = Y (float[])
+// Push constants (96 bytes):
+//   BinaryPush { uint count; uint mode; int op; int act; float alpha; float beta;
+//                uint dims[6]; uint stride_a[6]; uint stride_b[6]; }
+//   mode: 0 = broadcast through dims/strides (rank padded on the left to 6,
+//             stride 0 on broadcast axes), 1 = A and B have Y's shape,
+//         2 = B is one value, 3 = A is one value (dims/strides unused in 1..3)
+//   op: 0 add, 1 sub, 2 mul, 3 div; act/alpha/beta: fused activation
+//   (schema::Activation codes, activation.glsl)
+// Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
+// value as kFennecWorkgroupSize (index.glsl)
+#extension GL_GOOGLE_include_directive : require
+#include "index.glsl"
+#include "activation.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(set = 0, binding = 0) readonly buffer InA { float a[]; };
+layout(set = 0, binding = 1) readonly buffer InB { float b[]; };
+layout(set = 0, binding = 2) writeonly buffer OutY { float y[]; };
+
+layout(push_constant) uniform Push {
+  uint count;
+  uint mode;
+  int op;
+  int act;
+  float alpha;
+  float beta;
+  uint dims[6];
+  uint stride_a[6];
+  uint stride_b[6];
+} p;
+
+void main() {
+  uint i = fennec_linear_index();
+  if (i >= p.count) return;
+
+  uint ia = i, ib = i;
+  if (p.mode == 0u) {
+    ia = 0u;
+    ib = 0u;
+    uint rest = i;
+    for (int d = 5; d >= 0; --d) {
+      uint coord = rest % p.dims[d];
+      rest /= p.dims[d];
+      ia += coord * p.stride_a[d];
+      ib += coord * p.stride_b[d];
+    }
+  } else if (p.mode == 2u) {
+    ib = 0u;
+  } else if (p.mode == 3u) {
+    ia = 0u;
+  }
+
+  float va = a[ia];
+  float vb = b[ib];
+  precise float v;
+  if (p.op == 0) v = va + vb;
+  else if (p.op == 1) v = va - vb;
+  else if (p.op == 2) v = va * vb;
+  else v = va / vb;
+  y[i] = fennec_activate(v, p.act, p.alpha, p.beta);
+}

@@ -1,0 +1,109 @@
+#version 450
+// resize: NEAREST or LINEAR (bilinear) resize of the last two axes of an
+// NCHW tensor, one invocation per output element. The coordinate transform
+// and the nearest rounding mirror ResizeOp::source_coordinate and the
+// reference in runtime/src/ops/resize.cpp operation for operation (same
+// float expressions, no contraction), so the picked source pixels agree.
+// Bindings (set 0): 0 = X (float[], [N,C,in_h,in_w]), 1 = Y (float[], [N,C,out_h,out_w])
+// Push constants (48 bytes):
+//   ResizePush { uint count; uint in_h; uint in_w; uint out_h; uint out_w;
+//                uint mode; uint transform; uint rounding;
+//                float scale_h; float scale_w; uint pad0; uint pad1; }
+//   mode: schema::ResizeMode (0 nearest, 1 linear)
+//   transform: schema::CoordinateTransform (0 half_pixel, 1 asymmetric,
+//     2 align_corners, 3 pytorch_half_pixel, 4 tf_half_pixel_for_nearest)
+//   rounding: schema::NearestRounding (0 round_prefer_floor,
+//     1 round_prefer_ceil, 2 floor, 3 ceil)
+//   scale_h/scale_w: the scales the transform divides by (given, or out/in)
+// Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
+// value as kFennecWorkgroupSize (index.glsl)
+#extension GL_GOOGLE_include_directive : require
+#include "index.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+layout(set = 0, binding = 1) writeonly buffer OutY { float y[]; };
+
+layout(push_constant) uniform Push {
+  uint count;
+  uint in_h;
+  uint in_w;
+  uint out_h;
+  uint out_w;
+  uint mode;
+  uint transform;
+  uint rounding;
+  float scale_h;
+  float scale_w;
+  uint pad0;
+  uint pad1;
+} p;
+
+float source_coordinate(uint out_i, float scale, uint in_size, uint out_size) {
+  precise float x = float(out_i);
+  if (scale == 1.0) return x;
+  precise float r;
+  if (p.transform == 0u) {
+    r = (x + 0.5) / scale - 0.5;
+  } else if (p.transform == 1u) {
+    r = x / scale;
+  } else if (p.transform == 2u) {
+    r = out_size == 1u ? 0.0 : x * (float(in_size) - 1.0) / (float(out_size) - 1.0);
+  } else if (p.transform == 3u) {
+    r = out_size > 1u ? (x + 0.5) / scale - 0.5 : 0.0;
+  } else {
+    r = (x + 0.5) / scale;
+  }
+  return r;
+}
+
+uint nearest_index(float coord, uint in_size) {
+  precise float f = floor(coord);
+  precise float frac = coord - f;
+  float r = f;
+  if (p.rounding == 0u) r = frac > 0.5 ? f + 1.0 : f;
+  else if (p.rounding == 1u) r = frac >= 0.5 ? f + 1.0 : f;
+  else if (p.rounding == 3u) r = ceil(coord);
+  return uint(clamp(int(r), 0, int(in_size) - 1));
+}
+
+// Edge-clamped linear taps: indices i0, i1 and their weights w0, w1.
+void linear_tap(float coord, uint in_size, out uint i0, out uint i1, out float w0,
+                out float w1) {
+  precise float c = clamp(coord, 0.0, float(in_size - 1u));
+  i0 = min(uint(c), in_size - 1u);
+  i1 = min(i0 + 1u, in_size - 1u);
+  if (i0 == i1) {
+    w0 = 0.5;
+    w1 = 0.5;
+  } else {
+    w1 = abs(c - float(i0));
+    w0 = abs(c - float(i1));
+  }
+}
+
+void main() {
+  uint i = fennec_linear_index();
+  if (i >= p.count) return;
+  uint ox = i % p.out_w;
+  uint rest = i / p.out_w;
+  uint oy = rest % p.out_h;
+  uint plane = rest / p.out_h;
+  uint base = plane * p.in_h * p.in_w;
+
+  float cy = source_coordinate(oy, p.scale_h, p.in_h, p.out_h);
+  float cx = source_coordinate(ox, p.scale_w, p.in_w, p.out_w);
+  if (p.mode == 0u) {
+    uint iy = nearest_index(cy, p.in_h);
+    uint ix = nearest_index(cx, p.in_w);
+    y[i] = x[base + iy * p.in_w + ix];
+  } else {
+    uint y0, y1, x0, x1;
+    float wy0, wy1, wx0, wx1;
+    linear_tap(cy, p.in_h, y0, y1, wy0, wy1);
+    linear_tap(cx, p.in_w, x0, x1, wx0, wx1);
+    y[i] = wx0 * wy0 * x[base + y0 * p.in_w + x0] + wx1 * wy0 * x[base + y0 * p.in_w + x1] +
+           wx0 * wy1 * x[base + y1 * p.in_w + x0] + wx1 * wy1 * x[base + y1 * p.in_w + x1];
+  }
+}
