@@ -1,0 +1,194 @@
+// `fennec convert model.onnx -o model.fennec [--dump-graph] [--no-optimize]`:
+// import -> passes -> write, then a one-screen summary on stdout. Errors are
+// thrown (converter::ConvertError) and printed by main() as
+// "fennec: error: <message>" with exit code 1.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "onnx/importer.h"
+#include "passes/convert_error.h"
+#include "passes/pipeline.h"
+#include "writer/writer.h"
+
+namespace fennec::cli {
+namespace {
+
+struct ConvertArgs {
+  std::string input;
+  std::string output;
+  bool dump_graph = false;
+  bool no_optimize = false;
+};
+
+std::string with_commas(uint64_t value) {
+  std::string digits = std::to_string(value);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string human_bytes(uint64_t bytes) {
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024.0);
+  if (bytes < (1ull << 30)) return fmt::format("{:.2f} MiB", static_cast<double>(bytes) / (1 << 20));
+  return fmt::format("{:.2f} GiB", static_cast<double>(bytes) / (1ull << 30));
+}
+
+std::string tensor_brief(const graph::Graph& g, int index) {
+  if (index < 0) return "-";
+  const graph::TensorInfo& t = g.tensors[static_cast<size_t>(index)];
+  std::string s = t.name + shape_to_string(t.shape);
+  if (t.is_constant()) s += "*";
+  return s;
+}
+
+void dump_graph(const graph::Graph& g) {
+  std::printf("graph after passes (%zu nodes; * = constant):\n", g.nodes.size());
+  for (int in : g.inputs) std::printf("  input  %s\n", tensor_brief(g, in).c_str());
+  for (size_t n = 0; n < g.nodes.size(); ++n) {
+    const graph::Node& node = g.nodes[n];
+    std::string ins, outs;
+    for (int in : node.inputs) ins += (ins.empty() ? "" : ", ") + tensor_brief(g, in);
+    for (int out : node.outputs) outs += (outs.empty() ? "" : ", ") + tensor_brief(g, out);
+    const std::string describe = node.op->describe();
+    std::printf("  %4zu %-19s %s%s%s: %s -> %s\n", n, node.op->type_name(), node.name.c_str(),
+                describe.empty() ? "" : " ", describe.empty() ? "" : ("{" + describe + "}").c_str(),
+                ins.c_str(), outs.c_str());
+  }
+  for (int out : g.outputs) std::printf("  output %s\n", tensor_brief(g, out).c_str());
+}
+
+std::string io_summary(const graph::Graph& g, const std::vector<int>& tensors) {
+  std::string s;
+  for (int t : tensors) {
+    if (!s.empty()) s += ", ";
+    const graph::TensorInfo& info = g.tensors[static_cast<size_t>(t)];
+    s += info.name + " " + shape_to_string(info.shape);
+  }
+  return s;
+}
+
+std::string op_counts(const graph::Graph& g) {
+  std::map<std::string, int> counts;
+  for (const graph::Node& node : g.nodes) counts[node.op->type_name()]++;
+  std::vector<std::pair<std::string, int>> sorted(counts.begin(), counts.end());
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string s;
+  for (const auto& [type, count] : sorted) s += (s.empty() ? "" : ", ") + fmt::format("{} {}", type, count);
+  return s.empty() ? "(none)" : s;
+}
+
+std::string fusion_summary(const passes::PassReport& report) {
+  if (report.fused_activations.empty()) return "none";
+  std::string s;
+  for (const auto& [host, kinds] : report.fusion_counts()) {
+    int total = 0;
+    std::string detail;
+    for (const auto& [kind, count] : kinds) {
+      total += count;
+      detail += (detail.empty() ? "" : ", ") + fmt::format("{} {}", count, kind);
+    }
+    s += (s.empty() ? "" : "; ") +
+         fmt::format("{} activation{} into {} ({})", total, total == 1 ? "" : "s", host, detail);
+  }
+  return s;
+}
+
+void run_convert(const ConvertArgs& args) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::filesystem::path input(args.input);
+  std::filesystem::path output(args.output);
+  if (output.empty()) output = std::filesystem::path(input).replace_extension(".fennec");
+  std::error_code ec;
+  if (std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
+    throw converter::ConvertError("output '" + output.string() + "' is the input file");
+
+  onnx_import::ImportResult imported = onnx_import::import_file(input);
+  graph::Graph& graph = imported.graph;
+  const onnx_import::ImportInfo& info = imported.info;
+  const size_t imported_nodes = graph.nodes.size();
+
+  passes::PassOptions pass_options;
+  if (args.no_optimize) {
+    pass_options.fold_constants = false;
+    pass_options.fold_batch_norms = false;
+    pass_options.fold_affine = false;
+    pass_options.fuse_activations = false;
+  }
+  const passes::PassReport report = passes::run_passes(graph, pass_options);
+
+  writer::WriteOptions write_options;
+  write_options.metadata = {
+      {"source", info.source},
+      {"onnx.producer_name", info.producer_name},
+      {"onnx.producer_version", info.producer_version},
+      {"onnx.opset", std::to_string(info.opset)},
+  };
+  const writer::WriteStats stats = writer::write_model_file(graph, output, write_options);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+
+  uint64_t parameters = 0;
+  for (const graph::TensorInfo& t : graph.tensors)
+    if (t.is_constant() && (t.dtype == DataType::FLOAT32 || t.dtype == DataType::FLOAT16))
+      parameters += static_cast<uint64_t>(element_count(t.shape));
+
+  if (args.dump_graph) dump_graph(graph);
+
+  std::string producer = info.producer_name;
+  if (!info.producer_version.empty()) producer += " " + info.producer_version;
+  std::printf("fennec convert: %s -> %s\n", input.string().c_str(), output.string().c_str());
+  std::printf("  source      %s (ONNX IR %lld, opset %d%s)\n", info.source.c_str(),
+              static_cast<long long>(info.ir_version), info.opset,
+              producer.empty() ? "" : (", producer " + producer).c_str());
+  std::printf("  inputs      %s\n", io_summary(graph, graph.inputs).c_str());
+  std::printf("  outputs     %s\n", io_summary(graph, graph.outputs).c_str());
+  std::printf("  nodes       %d ONNX (%d Constant) -> %zu imported -> %zu after passes\n",
+              info.onnx_nodes, info.constant_nodes, imported_nodes, graph.nodes.size());
+  std::printf("  ops         %s\n", op_counts(graph).c_str());
+  std::printf("  parameters  %s in %d constant tensors, %s of weights\n",
+              with_commas(parameters).c_str(), stats.constants,
+              human_bytes(stats.weights_bytes).c_str());
+  std::printf("  file        %s (ONNX %s, %.0f%%)\n", human_bytes(stats.file_bytes).c_str(),
+              human_bytes(info.file_bytes).c_str(),
+              info.file_bytes ? 100.0 * static_cast<double>(stats.file_bytes) /
+                                    static_cast<double>(info.file_bytes)
+                              : 0.0);
+  std::printf("  folded      %zu BatchNorm, %zu Add/Sub/Mul/Div into Conv, %zu constant nodes\n",
+              report.folded_batch_norms.size(), report.folded_affine.size(),
+              report.folded_constants.size());
+  std::printf("  fused       %s\n", fusion_summary(report).c_str());
+  std::printf("  removed     %zu dead nodes, %d unused constants\n", report.removed_nodes.size(),
+              report.removed_constants);
+  std::printf("  time        %.3f s\n", seconds);
+}
+
+}  // namespace
+
+void add_convert_command(CLI::App& app) {
+  auto args = std::make_shared<ConvertArgs>();
+  CLI::App* cmd = app.add_subcommand("convert", "Convert an ONNX model to a .fennec file");
+  cmd->add_option("input", args->input, "ONNX model (.onnx)")->required();
+  cmd->add_option("-o,--output", args->output,
+                  "Output .fennec file (default: the input with extension .fennec)");
+  cmd->add_flag("--dump-graph", args->dump_graph,
+                "Print the graph after the passes, one line per node");
+  cmd->add_flag("--no-optimize", args->no_optimize,
+                "Skip constant folding, BatchNorm/affine folding and activation fusion");
+  cmd->callback([args] { run_convert(*args); });
+}
+
+}  // namespace fennec::cli

@@ -1,0 +1,56 @@
+// Relu, Sigmoid, HardSigmoid, HardSwish and Clip as standalone unary ops
+// (the fusion pass later moves them into the producing conv where it can).
+#include <string>
+
+#include "ops/unary.h"
+#include "onnx/op_importers.h"
+
+namespace fennec::onnx_import {
+namespace {
+
+// The schema's ClipOptions defaults (no bound).
+constexpr float kNoMin = -3.402823e38f;
+constexpr float kNoMax = 3.402823e38f;
+
+void add_unary(ImportContext& ctx, OpType type, float alpha = 0.0f, float beta = 0.0f) {
+  ctx.add_node(std::make_unique<ops::UnaryOp>(type, ops::UnaryOp::activation_for(type, alpha, beta)),
+               {ctx.input(0)});
+}
+
+// Clip's min / max input `i` (opset >= 11): absent -> fallback; otherwise it
+// must be a constant with one value.
+float clip_bound(ImportContext& ctx, int i, const char* what, float fallback) {
+  if (!ctx.has_input(i)) return fallback;
+  auto values = ctx.constant_floats(i);
+  if (!values)
+    ctx.fail(std::string("Clip ") + what + " input '" + ctx.node().input(i) +
+             "' is not a constant; only constant bounds are supported");
+  if (values->size() != 1)
+    ctx.fail(std::string("Clip ") + what + " has " + std::to_string(values->size()) +
+             " values, expected a scalar");
+  return (*values)[0];
+}
+
+}  // namespace
+
+void import_relu(ImportContext& ctx) { add_unary(ctx, OpType::RELU); }
+void import_sigmoid(ImportContext& ctx) { add_unary(ctx, OpType::SIGMOID); }
+void import_hard_swish(ImportContext& ctx) { add_unary(ctx, OpType::HARD_SWISH); }
+
+void import_hard_sigmoid(ImportContext& ctx) {
+  add_unary(ctx, OpType::HARD_SIGMOID, ctx.attr_float("alpha", 0.2f), ctx.attr_float("beta", 0.5f));
+}
+
+void import_clip(ImportContext& ctx) {
+  float min = kNoMin, max = kNoMax;
+  if (ctx.opset() < 11) {
+    min = ctx.attr_float("min", kNoMin);
+    max = ctx.attr_float("max", kNoMax);
+  } else {
+    min = clip_bound(ctx, 1, "min", kNoMin);
+    max = clip_bound(ctx, 2, "max", kNoMax);
+  }
+  add_unary(ctx, OpType::CLIP, min, max);
+}
+
+}  // namespace fennec::onnx_import

@@ -1,0 +1,200 @@
+// Conv and ConvTranspose (2-D only). Padding is resolved to explicit
+// begin/end pads here: auto_pad SAME_UPPER / SAME_LOWER need the spatial
+// input size where it matters (Conv with stride > 1), and ConvTranspose's
+// output_shape needs it always; a symbolic size there is an error.
+#include <string>
+
+#include "ops/conv.h"
+#include "ops/conv_transpose.h"
+#include "onnx/op_importers.h"
+
+namespace fennec::onnx_import {
+namespace {
+
+struct Geometry {
+  int64_t group = 1;
+  std::vector<int64_t> kernel;     // [kh, kw]
+  std::vector<int64_t> strides;    // [sh, sw]
+  std::vector<int64_t> dilations;  // [dh, dw]
+  std::vector<int64_t> pads;       // [top, left, bottom, right]
+  std::string auto_pad;
+};
+
+std::vector<int64_t> two_ints(ImportContext& ctx, const char* name) {
+  std::vector<int64_t> v = ctx.attr_ints(name, {1, 1});
+  if (v.size() != 2) ctx.unsupported_attribute(name, ints_to_string(v));
+  for (int64_t x : v)
+    if (x < 1) ctx.unsupported_attribute(name, ints_to_string(v));
+  return v;
+}
+
+// Attributes common to Conv and ConvTranspose; `weight` is W's index.
+Geometry read_geometry(ImportContext& ctx, int weight) {
+  Geometry g;
+  const Shape& w = ctx.tensor(weight).shape;
+  const auto kernel_attr = ctx.attr_ints("kernel_shape", {});
+  if (!kernel_attr.empty() && kernel_attr.size() != 2)
+    ctx.unsupported_attribute("kernel_shape", ints_to_string(kernel_attr));
+  if (w.size() != 4)
+    ctx.fail("weights '" + ctx.tensor(weight).name + "' have shape " + shape_to_string(w) +
+             "; only 2-D convolution (rank-4 weights) is supported");
+  if (w[2] < 0 || w[3] < 0)
+    ctx.fail("weights '" + ctx.tensor(weight).name + "' have an unknown kernel size");
+  g.kernel = {w[2], w[3]};
+  if (!kernel_attr.empty() && kernel_attr != g.kernel)
+    ctx.fail("kernel_shape " + ints_to_string(kernel_attr) + " does not match the weights " +
+             shape_to_string(w));
+  g.group = ctx.attr_int("group", 1);
+  if (g.group < 1) ctx.unsupported_attribute("group", std::to_string(g.group));
+  g.strides = two_ints(ctx, "strides");
+  g.dilations = two_ints(ctx, "dilations");
+  g.pads = ctx.attr_ints("pads", {0, 0, 0, 0});
+  if (g.pads.size() != 4) ctx.unsupported_attribute("pads", ints_to_string(g.pads));
+  for (int64_t p : g.pads)
+    if (p < 0) ctx.unsupported_attribute("pads", ints_to_string(g.pads));
+  g.auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+  if (g.auto_pad != "NOTSET" && g.auto_pad != "VALID" && g.auto_pad != "SAME_UPPER" &&
+      g.auto_pad != "SAME_LOWER")
+    ctx.unsupported_attribute("auto_pad", g.auto_pad);
+  return g;
+}
+
+// Splits a total padding into begin/end: SAME_UPPER puts the extra pixel at
+// the end, SAME_LOWER at the beginning.
+void split_padding(int64_t total, bool upper, int64_t& begin, int64_t& end) {
+  if (upper) {
+    begin = total / 2;
+    end = total - begin;
+  } else {
+    end = total / 2;
+    begin = total - end;
+  }
+}
+
+int to_int(int64_t v) { return static_cast<int>(v); }
+
+}  // namespace
+
+void import_conv(ImportContext& ctx) {
+  const int x = ctx.input(0);
+  const int w = ctx.input(1);
+  const int b = ctx.optional_input(2);
+  Geometry g = read_geometry(ctx, w);
+
+  if (g.auto_pad == "VALID") {
+    g.pads = {0, 0, 0, 0};
+  } else if (g.auto_pad == "SAME_UPPER" || g.auto_pad == "SAME_LOWER") {
+    const Shape& in = ctx.tensor(x).shape;
+    if (in.size() != 4) ctx.fail("input has shape " + shape_to_string(in) + ", expected rank 4");
+    for (int axis = 0; axis < 2; ++axis) {
+      const int64_t k = (g.kernel[axis] - 1) * g.dilations[axis] + 1;
+      const int64_t stride = g.strides[axis];
+      const int64_t size = in[static_cast<size_t>(2 + axis)];
+      int64_t total;
+      if (stride == 1) {
+        total = k - 1;  // independent of the input size
+      } else {
+        if (size < 0)
+          ctx.fail("auto_pad=" + g.auto_pad + " with stride " + std::to_string(stride) +
+                   " needs a static input size, but spatial axis " + std::to_string(axis) +
+                   " is symbolic; export with fixed input sizes or explicit pads");
+        const int64_t out = (size + stride - 1) / stride;
+        total = std::max<int64_t>(0, (out - 1) * stride + k - size);
+      }
+      split_padding(total, g.auto_pad == "SAME_UPPER", g.pads[static_cast<size_t>(axis)],
+                    g.pads[static_cast<size_t>(axis + 2)]);
+    }
+  }
+
+  ops::ConvParams p;
+  p.group = to_int(g.group);
+  p.kernel_h = to_int(g.kernel[0]);
+  p.kernel_w = to_int(g.kernel[1]);
+  p.stride_h = to_int(g.strides[0]);
+  p.stride_w = to_int(g.strides[1]);
+  p.dilation_h = to_int(g.dilations[0]);
+  p.dilation_w = to_int(g.dilations[1]);
+  p.pad_top = to_int(g.pads[0]);
+  p.pad_left = to_int(g.pads[1]);
+  p.pad_bottom = to_int(g.pads[2]);
+  p.pad_right = to_int(g.pads[3]);
+  std::vector<int> inputs = {x, w};
+  if (b >= 0) inputs.push_back(b);
+  ctx.add_node(std::make_unique<ops::ConvOp>(p), inputs);
+}
+
+void import_conv_transpose(ImportContext& ctx) {
+  const int x = ctx.input(0);
+  const int w = ctx.input(1);
+  const int b = ctx.optional_input(2);
+  Geometry g = read_geometry(ctx, w);
+  std::vector<int64_t> output_padding = ctx.attr_ints("output_padding", {0, 0});
+  if (output_padding.size() != 2)
+    ctx.unsupported_attribute("output_padding", ints_to_string(output_padding));
+  for (int axis = 0; axis < 2; ++axis) {
+    const int64_t op = output_padding[static_cast<size_t>(axis)];
+    if (op < 0 || (op >= g.strides[static_cast<size_t>(axis)] &&
+                   op >= g.dilations[static_cast<size_t>(axis)]))
+      ctx.unsupported_attribute("output_padding", ints_to_string(output_padding));
+  }
+
+  std::vector<int64_t> output_shape = ctx.attr_ints("output_shape", {});
+  if (!output_shape.empty()) {
+    // Pads follow from the requested size; resolvable only for a static
+    // input size. ONNX allows [H, W] or the full [N, C, H, W].
+    if (output_shape.size() != 2 && output_shape.size() != 4)
+      ctx.unsupported_attribute("output_shape", ints_to_string(output_shape));
+    const Shape& in = ctx.tensor(x).shape;
+    if (in.size() != 4 || in[2] < 0 || in[3] < 0)
+      ctx.unsupported_attribute("output_shape",
+                                ints_to_string(output_shape) + " (input size " +
+                                    shape_to_string(in) + " is not static)");
+    const size_t off = output_shape.size() - 2;
+    for (int axis = 0; axis < 2; ++axis) {
+      const size_t a = static_cast<size_t>(axis);
+      const int64_t total = g.strides[a] * (in[2 + a] - 1) + output_padding[a] +
+                            (g.kernel[a] - 1) * g.dilations[a] + 1 - output_shape[off + a];
+      if (total < 0) {
+        // A size beyond the natural output: the extra rows/columns come
+        // after the data, as output padding does (what onnxruntime does).
+        g.pads[a] = g.pads[a + 2] = 0;
+        output_padding[a] += -total;
+        continue;
+      }
+      // ONNX: SAME_UPPER puts the smaller half first, otherwise the larger.
+      split_padding(total, g.auto_pad == "SAME_UPPER", g.pads[a], g.pads[a + 2]);
+    }
+  } else if (g.auto_pad == "VALID") {
+    g.pads = {0, 0, 0, 0};
+  } else if (g.auto_pad == "SAME_UPPER" || g.auto_pad == "SAME_LOWER") {
+    // Output size = input size * stride, so the total padding does not
+    // depend on the input size.
+    for (int axis = 0; axis < 2; ++axis) {
+      const size_t a = static_cast<size_t>(axis);
+      const int64_t total =
+          std::max<int64_t>(0, output_padding[a] + (g.kernel[a] - 1) * g.dilations[a] + 1 -
+                                   g.strides[a]);
+      split_padding(total, g.auto_pad == "SAME_UPPER", g.pads[a], g.pads[a + 2]);
+    }
+  }
+
+  ops::ConvTransposeParams p;
+  p.group = to_int(g.group);
+  p.kernel_h = to_int(g.kernel[0]);
+  p.kernel_w = to_int(g.kernel[1]);
+  p.stride_h = to_int(g.strides[0]);
+  p.stride_w = to_int(g.strides[1]);
+  p.dilation_h = to_int(g.dilations[0]);
+  p.dilation_w = to_int(g.dilations[1]);
+  p.pad_top = to_int(g.pads[0]);
+  p.pad_left = to_int(g.pads[1]);
+  p.pad_bottom = to_int(g.pads[2]);
+  p.pad_right = to_int(g.pads[3]);
+  p.output_pad_h = to_int(output_padding[0]);
+  p.output_pad_w = to_int(output_padding[1]);
+  std::vector<int> inputs = {x, w};
+  if (b >= 0) inputs.push_back(b);
+  ctx.add_node(std::make_unique<ops::ConvTransposeOp>(p), inputs);
+}
+
+}  // namespace fennec::onnx_import

@@ -1,0 +1,93 @@
+// The state shared by the per-op import functions while one ONNX graph is
+// imported: the graph being built, the ONNX-name -> tensor-index map, the
+// opset, and the node currently being imported with helpers to read its
+// inputs and attributes and to report errors in the house format:
+//   unsupported ONNX op <Type> (opset N) at node <name>
+//   unsupported attribute <attr>=<value> of ONNX op <Type> (opset N) at node <name>
+// Errors are thrown as converter::ConvertError.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <onnx/onnx_pb.h>
+
+#include "graph/graph.h"
+#include "ops/op.h"
+
+namespace fennec::onnx_import {
+
+using schema::OpType;
+
+class ImportContext {
+ public:
+  ImportContext(graph::Graph& graph, int opset, std::filesystem::path base_dir);
+
+  graph::Graph& graph() { return graph_; }
+  int opset() const { return opset_; }
+  const std::filesystem::path& base_dir() const { return base_dir_; }
+
+  // Binds an ONNX tensor name to a graph tensor index.
+  void bind(const std::string& name, int tensor) { names_[name] = tensor; }
+  // The tensor index for an ONNX name, or -1.
+  int lookup(const std::string& name) const;
+
+  // --- the node being imported ---
+  void begin_node(const onnx::NodeProto& node, int index);
+  const onnx::NodeProto& node() const { return *node_; }
+  // The node's name, or "#<index> (output <name>)" for an unnamed node.
+  std::string node_label() const;
+  // The name the graph node gets: the ONNX name, else its first output.
+  std::string graph_node_name() const;
+
+  // True when input slot `i` exists and is not the empty name.
+  bool has_input(int i) const;
+  // Tensor index of a required input; throws when absent or unknown.
+  int input(int i) const;
+  // Tensor index of an optional input, -1 when absent.
+  int optional_input(int i) const;
+  const graph::TensorInfo& tensor(int index) const;
+  // The value of input `i` when it is a constant, converted to float, else nullopt.
+  std::optional<std::vector<float>> constant_floats(int i) const;
+  // The value of input `i` when it is a constant, converted to int64, else nullopt.
+  std::optional<std::vector<int64_t>> constant_ints(int i) const;
+
+  const onnx::AttributeProto* attribute(const std::string& name) const;
+  int64_t attr_int(const std::string& name, int64_t fallback) const;
+  float attr_float(const std::string& name, float fallback) const;
+  std::string attr_string(const std::string& name, const std::string& fallback) const;
+  std::vector<int64_t> attr_ints(const std::string& name, std::vector<int64_t> fallback) const;
+  std::vector<float> attr_floats(const std::string& name, std::vector<float> fallback) const;
+
+  // Adds a graph node for the current ONNX node with `op` reading `inputs`
+  // (-1 for absent). Its outputs are the ONNX node's first N outputs, where
+  // N is the op's output count; shapes are inferred immediately.
+  void add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs);
+  // Binds ONNX output `i` of the current node to a new graph-owned constant.
+  void add_constant_output(int i, const HostTensor& value);
+
+  [[noreturn]] void unsupported_op() const;
+  [[noreturn]] void unsupported_attribute(const std::string& attr, const std::string& value) const;
+  // Throws "<message> in ONNX op <Type> (opset N) at node <name>".
+  [[noreturn]] void fail(const std::string& message) const;
+
+ private:
+  std::string op_label() const;
+
+  graph::Graph& graph_;
+  int opset_;
+  std::filesystem::path base_dir_;
+  std::unordered_map<std::string, int> names_;
+  const onnx::NodeProto* node_ = nullptr;
+  int node_index_ = -1;
+};
+
+// "[1,2,3]" for attribute values in messages.
+std::string ints_to_string(const std::vector<int64_t>& values);
+
+}  // namespace fennec::onnx_import

@@ -1,0 +1,119 @@
+#include "passes/shape_inference.h"
+
+#include <string>
+#include <vector>
+
+#include "ops/concat.h"
+#include "passes/convert_error.h"
+
+namespace fennec::passes {
+namespace {
+
+const std::string& symbol_at(const graph::TensorInfo& info, size_t axis) {
+  static const std::string kNone;
+  return axis < info.dim_symbols.size() ? info.dim_symbols[axis] : kNone;
+}
+
+bool is_elementwise_unary(OpType type) {
+  switch (type) {
+    case OpType::RELU:
+    case OpType::CLIP:
+    case OpType::SIGMOID:
+    case OpType::HARD_SIGMOID:
+    case OpType::HARD_SWISH:
+    case OpType::BATCH_NORM: return true;
+    default: return false;
+  }
+}
+
+bool is_binary(OpType type) {
+  return type == OpType::ADD || type == OpType::SUB || type == OpType::MUL ||
+         type == OpType::DIV;
+}
+
+// The symbol an unknown output dimension inherits from the inputs, or "".
+// Only axes that an op passes through unchanged carry a symbol: a Conv's
+// output height is unknown when its input height is, but it is a different
+// number, so it must not reuse the input's name.
+std::string inherited_symbol(const graph::Graph& graph, const graph::Node& node,
+                             size_t out_rank, size_t axis) {
+  const OpType type = node.op->type();
+  auto input = [&](size_t i) -> const graph::TensorInfo* {
+    if (i >= node.inputs.size() || node.inputs[i] < 0) return nullptr;
+    return &graph.tensors[static_cast<size_t>(node.inputs[i])];
+  };
+  auto same_axis = [&](const graph::TensorInfo* in) -> std::string {
+    if (!in || in->shape.size() != out_rank || in->shape[axis] != kUnknownDim) return {};
+    return symbol_at(*in, axis);
+  };
+
+  if (is_elementwise_unary(type)) return same_axis(input(0));
+  if (is_binary(type)) {
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      const graph::TensorInfo* in = input(i);
+      if (!in || in->shape.size() + axis < out_rank) continue;
+      const size_t in_axis = axis - (out_rank - in->shape.size());
+      if (in->shape[in_axis] == kUnknownDim && !symbol_at(*in, in_axis).empty())
+        return symbol_at(*in, in_axis);
+    }
+    return {};
+  }
+  if (type == OpType::CONCAT) {
+    const auto* concat = dynamic_cast<const ops::ConcatOp*>(node.op.get());
+    if (concat && static_cast<size_t>(concat->axis()) == axis) return {};
+    for (size_t i = 0; i < node.inputs.size(); ++i) {
+      std::string s = same_axis(input(i));
+      if (!s.empty()) return s;
+    }
+    return {};
+  }
+  // Conv, ConvTranspose, GlobalAveragePool, Resize keep the batch axis.
+  if (axis == 0) return same_axis(input(0));
+  return {};
+}
+
+std::string node_label(const graph::Node& node) {
+  return "node '" + node.name + "' (" + node.op->type_name() + ")";
+}
+
+}  // namespace
+
+void infer_node_shapes(graph::Graph& graph, size_t node_index) {
+  graph::Node& node = graph.nodes[node_index];
+  std::vector<Shape> in_shapes;
+  in_shapes.reserve(node.inputs.size());
+  for (int in : node.inputs)
+    in_shapes.push_back(in >= 0 ? graph.tensors[static_cast<size_t>(in)].shape : Shape{});
+  std::vector<Shape> out_shapes;
+  Status status = node.op->infer_shapes(in_shapes, out_shapes);
+  if (!status.ok())
+    throw converter::ConvertError("shape inference failed at " + node_label(node) + ": " +
+                                  status.message());
+  if (out_shapes.size() < node.outputs.size())
+    throw converter::ConvertError("shape inference at " + node_label(node) + " gave " +
+                                  std::to_string(out_shapes.size()) + " outputs, the node has " +
+                                  std::to_string(node.outputs.size()));
+  for (size_t o = 0; o < node.outputs.size(); ++o) {
+    if (node.outputs[o] < 0) continue;
+    graph::TensorInfo& info = graph.tensors[static_cast<size_t>(node.outputs[o])];
+    const Shape& shape = out_shapes[o];
+    std::vector<std::string> symbols(shape.size());
+    for (size_t axis = 0; axis < shape.size(); ++axis) {
+      if (shape[axis] != kUnknownDim) continue;
+      symbols[axis] = inherited_symbol(graph, node, shape.size(), axis);
+      // Fall back on the name the model declared for this tensor (ONNX
+      // graph outputs carry dim_param names).
+      if (symbols[axis].empty() && info.shape.size() == shape.size() &&
+          info.shape[axis] == kUnknownDim)
+        symbols[axis] = symbol_at(info, axis);
+    }
+    info.shape = shape;
+    info.dim_symbols = std::move(symbols);
+  }
+}
+
+void infer_shapes(graph::Graph& graph) {
+  for (size_t n = 0; n < graph.nodes.size(); ++n) infer_node_shapes(graph, n);
+}
+
+}  // namespace fennec::passes

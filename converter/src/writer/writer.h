@@ -1,0 +1,55 @@
+// Writes a graph::Graph as a .fennec model file (runtime/schema/fennec.fbs):
+//   [size-prefixed FlatBuffer, identifier "FNC1", root Model]
+//   [zero padding to a 64-byte boundary]
+//   [weight section: each constant's bytes at a 64-byte-aligned offset
+//    relative to the section start]
+// Model.weights_offset is the absolute file offset of the weight section
+// (align_up(FlatBuffer bytes incl. the 4-byte size prefix, 64)); since it
+// lives inside the FlatBuffer it is written as a placeholder and patched
+// after Finish.
+//
+// Only tensors that a node or the graph inputs/outputs reference are
+// written; indices are renumbered densely in their original order.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace fennec::writer {
+
+// Model.schema_version of the files this writer produces. The runtime loader
+// accepts exactly this version.
+constexpr uint32_t kSchemaVersion = 1;
+constexpr const char* kProducer = "fennec-convert 0.1";
+
+struct WriteOptions {
+  std::string producer = kProducer;
+  std::vector<std::pair<std::string, std::string>> metadata;  // Model.metadata, in order
+};
+
+struct WriteStats {
+  uint64_t file_bytes = 0;
+  uint64_t flatbuffer_bytes = 0;  // including the 4-byte size prefix
+  uint64_t weights_offset = 0;
+  uint64_t weights_bytes = 0;     // Model.weights_size
+  int tensors = 0;
+  int constants = 0;
+  int operators = 0;
+};
+
+// Serializes the model to `out`. Throws converter::ConvertError on failure
+// (the stream may then hold a partial model).
+WriteStats write_model(const graph::Graph& graph, std::ostream& out, const WriteOptions& options);
+
+// Writes to a temporary file next to `path` and renames it over `path`, so
+// a failure never leaves a half-written model. Throws converter::ConvertError.
+WriteStats write_model_file(const graph::Graph& graph, const std::filesystem::path& path,
+                            const WriteOptions& options);
+
+}  // namespace fennec::writer
