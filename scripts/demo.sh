@@ -18,6 +18,7 @@ echo "[demo] devices"
 "$build/converter/fennec" devices
 echo "[demo] rendering the test image"
 "$build/samples/text_detect/fennec_render_text" "$out/text.png"
-echo "[demo] detecting text"
-"$build/samples/text_detect/fennec_text_detect" "$out/det.fennec" "$out/text.png" --out "$out/text_boxes.png"
+echo "[demo] detecting text at two input sizes in one session"
+"$build/samples/text_detect/fennec_text_detect" "$out/det.fennec" "$out/text.png" \
+  --size 480x736 --size 640x640 --out "$out/text_boxes.png"
 echo "[demo] annotated image: $out/text_boxes.png"

@@ -7,7 +7,8 @@
 // Steps: load the image; resize so both sides are multiples of 32 (longest side
 // at most --max-side, or exactly --size); normalise like PaddleOCR; run; turn
 // the probability map into boxes (threshold, connected components, score,
-// unclip); print them in image coordinates and draw them.
+// unclip); print them in image coordinates and draw them. --size may be given
+// several times: one session then runs each input shape in turn.
 // Output lines: "box <x0> <y0> <x1> <y1> <score>" (x1, y1 exclusive).
 #include <algorithm>
 #include <cmath>
@@ -38,8 +39,8 @@ struct Options {
   std::string model, image, out, save_input;
   int device = -1;
   int max_side = 960;
-  int size_h = 0, size_w = 0;
-  int runs = 2;
+  std::vector<std::pair<int, int>> sizes;  // (H, W); empty: from --max-side
+  int runs = 1;
 };
 
 struct Box {
@@ -72,9 +73,10 @@ Options parse_args(int argc, char** argv) {
     else if (arg == "--save-input") o.save_input = value();
     else if (arg == "--size") {
       const std::string v = value();
-      if (std::sscanf(v.c_str(), "%dx%d", &o.size_h, &o.size_w) != 2 || o.size_h <= 0 || o.size_w <= 0 ||
-          o.size_h % 32 || o.size_w % 32)
+      int h = 0, w = 0;
+      if (std::sscanf(v.c_str(), "%dx%d", &h, &w) != 2 || h <= 0 || w <= 0 || h % 32 || w % 32)
         fail("--size needs HxW with both sides multiples of 32, got '" + v + "'");
+      o.sizes.emplace_back(h, w);
     } else if (!arg.empty() && arg[0] == '-') fail("unknown option '" + arg + "'");
     else positional.push_back(arg);
   }
@@ -83,6 +85,7 @@ Options parse_args(int argc, char** argv) {
          "[--max-side 960] [--size HxW] [--runs N] [--save-input in.npy]");
   o.model = positional[0];
   o.image = positional[1];
+  if (!o.save_input.empty() && o.sizes.size() > 1) fail("--save-input takes one --size");
   return o;
 }
 
@@ -165,19 +168,10 @@ void draw_rect(std::vector<uint8_t>& rgb, int width, int height, int x0, int y0,
     }
 }
 
-int run(const Options& o) {
-  // 1. Image -> normalised NCHW tensor, channels in PaddleOCR's BGR order.
-  if (!std::filesystem::is_regular_file(o.image)) fail("image '" + o.image + "' does not exist");
-  if (!std::filesystem::is_regular_file(o.model))
-    fail("model '" + o.model + "' does not exist (convert one with `fennec convert model.onnx -o model.fennec`)");
-  int width = 0, height = 0, channels = 0;
-  stbi_uc* pixels = stbi_load(o.image.c_str(), &width, &height, &channels, 3);
-  if (!pixels) fail("cannot read image '" + o.image + "' (" + stbi_failure_reason() + "); use PNG, JPEG, BMP or TGA");
-  std::vector<uint8_t> image(pixels, pixels + static_cast<size_t>(width) * height * 3);
-  stbi_image_free(pixels);
-
-  int net_w = o.size_w, net_h = o.size_h;
-  if (!net_w) network_size(width, height, o.max_side, net_w, net_h);
+// Runs the detector at one network size and prints the boxes found, in
+// original image coordinates; returns them as x0,y0,x1,y1 quadruples.
+std::vector<int> detect(fennec::Session& session, const char* input_name, const std::vector<uint8_t>& image,
+                        int width, int height, int net_h, int net_w, const Options& o) {
   std::vector<uint8_t> resized = image;
   if (net_w != width || net_h != height) {
     resized.assign(static_cast<size_t>(net_w) * net_h * 3, 0);
@@ -187,6 +181,7 @@ int run(const Options& o) {
   const float mean[3] = {0.485f, 0.456f, 0.406f};
   const float stddev[3] = {0.229f, 0.224f, 0.225f};
   const size_t plane = static_cast<size_t>(net_w) * net_h;
+  // Normalised NCHW tensor, channels in PaddleOCR's BGR order.
   std::vector<float> input(plane * 3);
   for (int c = 0; c < 3; ++c)
     for (size_t i = 0; i < plane; ++i)
@@ -194,18 +189,8 @@ int run(const Options& o) {
   std::printf("image %s %dx%d, network input %dx%d (HxW)\n", o.image.c_str(), width, height, net_h, net_w);
   if (!o.save_input.empty()) write_npy(o.save_input, {1, 3, net_h, net_w}, input);
 
-  // 2. Model and session on the chosen Vulkan device.
-  fennec::Model model(o.model);
-  const auto inputs = model.inputs();
-  if (inputs.size() != 1 || inputs[0].rank != 4 || (inputs[0].dims[1] != 3 && inputs[0].dims[1] != -1))
-    fail("'" + o.model + "' does not look like a text detection model (expected one 1x3xHxW input)");
-  fennec_session_options_t options;
-  fennec_session_options_init(&options);
-  options.device_index = o.device;
-  fennec::Session session(model, &options);
-
-  // 3. Run; the first run also plans memory and records the command buffer.
-  const auto tensor = fennec::make_tensor(inputs[0].name, {1, 3, net_h, net_w}, input.data());
+  // Run; the first run at a new size also plans memory and records the command buffer.
+  const auto tensor = fennec::make_tensor(input_name, {1, 3, net_h, net_w}, input.data());
   double first_ms = 0.0, steady_ms = 0.0, gpu_ms = 0.0;
   for (int r = 0; r < o.runs; ++r) {
     session.run({tensor});
@@ -223,7 +208,7 @@ int run(const Options& o) {
     fail("unexpected output shape from '" + o.model + "' (expected 1x1x" + std::to_string(net_h) + "x" +
          std::to_string(net_w) + " float32)");
 
-  // 4. Boxes in image coordinates.
+  // Boxes in image coordinates.
   std::vector<Box> boxes = find_boxes(static_cast<const float*>(map.data), net_w, net_h);
   const float sx = static_cast<float>(width) / net_w, sy = static_cast<float>(height) / net_h;
   std::sort(boxes.begin(), boxes.end(), [](const Box& a, const Box& b) { return a.y0 != b.y0 ? a.y0 < b.y0 : a.x0 < b.x0; });
@@ -243,7 +228,42 @@ int run(const Options& o) {
               static_cast<double>(stats.peak_device_bytes) / (1 << 20),
               static_cast<double>(stats.weight_bytes) / (1 << 20), static_cast<double>(stats.arena_bytes) / (1 << 20));
 
-  // 5. Annotated copy of the original image.
+  return rects;
+}
+
+int run(const Options& o) {
+  // 1. The image.
+  if (!std::filesystem::is_regular_file(o.image)) fail("image '" + o.image + "' does not exist");
+  if (!std::filesystem::is_regular_file(o.model))
+    fail("model '" + o.model + "' does not exist (convert one with `fennec convert model.onnx -o model.fennec`)");
+  int width = 0, height = 0, channels = 0;
+  stbi_uc* pixels = stbi_load(o.image.c_str(), &width, &height, &channels, 3);
+  if (!pixels) fail("cannot read image '" + o.image + "' (" + stbi_failure_reason() + "); use PNG, JPEG, BMP or TGA");
+  std::vector<uint8_t> image(pixels, pixels + static_cast<size_t>(width) * height * 3);
+  stbi_image_free(pixels);
+
+  // 2. Model and session on the chosen Vulkan device.
+  fennec::Model model(o.model);
+  const auto inputs = model.inputs();
+  if (inputs.size() != 1 || inputs[0].rank != 4 || (inputs[0].dims[1] != 3 && inputs[0].dims[1] != -1))
+    fail("'" + o.model + "' does not look like a text detection model (expected one 1x3xHxW input)");
+  fennec_session_options_t options;
+  fennec_session_options_init(&options);
+  options.device_index = o.device;
+  fennec::Session session(model, &options);
+
+  // The same session runs every requested size: each new input shape gets its
+  // own memory plan and command buffer, built on first use.
+  std::vector<std::pair<int, int>> sizes = o.sizes;
+  if (sizes.empty()) {
+    int net_w = 0, net_h = 0;
+    network_size(width, height, o.max_side, net_w, net_h);
+    sizes.emplace_back(net_h, net_w);
+  }
+  std::vector<int> rects;
+  for (const auto& [net_h, net_w] : sizes) rects = detect(session, inputs[0].name, image, width, height, net_h, net_w, o);
+
+  // 3. Annotated copy of the original image, with the boxes of the last size.
   if (!o.out.empty()) {
     static const uint8_t kColors[][3] = {{230, 25, 75}, {60, 180, 75}, {0, 130, 200}, {245, 130, 48}, {145, 30, 180}};
     for (size_t i = 0; i < rects.size() / 4; ++i)

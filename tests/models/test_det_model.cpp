@@ -272,9 +272,27 @@ void check_size(int height, int width) {
   }
 }
 
+// The whole converted model once under the Khronos validation layer, at a
+// small size to keep the layer's overhead short: `fennec run` fails when the
+// layer reports any error.
+void check_under_validation() {
+  const Setup& s = setup();
+  const fs::path input = s.work / "input_96x128.npy";
+  const Command detect = run_command(quote(s.detect) + " " + quote(s.model) + " " + quote(s.image) +
+                                     " --size 96x128 --save-input " + quote(input));
+  INFO("fennec_text_detect output:\n" << detect.output);
+  REQUIRE_MESSAGE(detect.status == 0, "fennec_text_detect failed");
+  const Command run = run_command("FENNEC_VALIDATION=1 " + quote(s.cli) + " run " + quote(s.model) +
+                                  " --input x=" + quote(input) + " --validation --json");
+  INFO("fennec run output:\n" << run.output);
+  CHECK_MESSAGE(run.status == 0, "fennec run under the validation layer failed");
+  CHECK(run.output.find("\"validation_errors\": 0") != std::string::npos);
+}
+
 }  // namespace
 
 TEST_SUITE("models") {
+  TEST_CASE("PaddleOCR v4 detection runs clean under the Vulkan validation layer") { check_under_validation(); }
   TEST_CASE("PaddleOCR v4 detection at 640x640 matches onnxruntime and finds the text") { check_size(640, 640); }
   TEST_CASE("PaddleOCR v4 detection at 480x736 matches onnxruntime and finds the text") { check_size(480, 736); }
 }

@@ -120,6 +120,7 @@ void run(const RunArgs& args) {
                           {"arena_bytes", stats.arena_bytes},
                           {"naive_arena_bytes", stats.naive_arena_bytes},
                           {"staging_bytes", stats.staging_bytes}}},
+                        {"validation_errors", stats.validation_errors},
                         {"outputs", outputs}};
     std::printf("%s\n", j.dump(2).c_str());
   } else {
@@ -131,6 +132,9 @@ void run(const RunArgs& args) {
                 static_cast<double>(stats.arena_bytes) / (1 << 20),
                 static_cast<double>(stats.naive_arena_bytes) / (1 << 20));
   }
+  if (stats.validation_errors)
+    throw std::runtime_error("the Vulkan validation layer reported " + std::to_string(stats.validation_errors) +
+                             " error(s); see the log above");
 }
 
 }  // namespace

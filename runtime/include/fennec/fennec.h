@@ -195,6 +195,8 @@ typedef struct fennec_session_stats_s {
   uint64_t staging_bytes;       /* host-visible transfer buffers */
   double last_run_ms;           /* wall time of the last run, upload to download */
   double last_gpu_ms;           /* device time of the last run (timestamps), or -1 */
+  uint64_t validation_errors;   /* validation-layer errors so far in this process
+                                   (0 unless enable_validation or FENNEC_VALIDATION=1) */
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

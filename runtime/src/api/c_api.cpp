@@ -300,7 +300,7 @@ fennec_status_t fennec_session_output(fennec_session_t session, size_t index, fe
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats) {
   if (!session || !out_stats) return invalid("session and out_stats must not be NULL");
-  const auto& s = session->session->stats();
+  const auto s = session->session->stats();
   fennec_session_stats_t stats{};
   copy_string(stats.device_name, sizeof(stats.device_name), session->context->caps().name);
   stats.peak_device_bytes = s.memory.peak_bytes;
@@ -310,6 +310,7 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.staging_bytes = s.staging_bytes;
   stats.last_run_ms = s.last_run_ms;
   stats.last_gpu_ms = s.last_gpu_ms;
+  stats.validation_errors = fennec::vulkan::validation_error_count();
   *out_stats = stats;
   return nullptr;
 }

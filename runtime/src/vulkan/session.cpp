@@ -451,7 +451,6 @@ Status Session::run(std::span<const InputView> inputs) {
                               sizeof(uint64_t), VK_QUERY_RESULT_64_BIT) == VK_SUCCESS)
       stats_.last_gpu_ms = static_cast<double>(ticks[1] - ticks[0]) * context_.caps().timestamp_period_ns / 1e6;
   }
-  stats_.memory = allocator_->stats();
   stats_.arena_bytes = plan->memory.arena_bytes;
   stats_.naive_arena_bytes = plan->memory.naive_bytes;
   stats_.staging_bytes = staging_in_.size() + staging_out_.size();

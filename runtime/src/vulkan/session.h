@@ -58,7 +58,13 @@ class Session {
   Status run(std::span<const InputView> inputs);
   // Outputs of the last successful run, in the order of graph.outputs.
   const std::vector<HostTensor>& outputs() const { return outputs_; }
-  const SessionStats& stats() const { return stats_; }
+  // Memory figures are the accountant's current ones; the rest describe the
+  // last successful run.
+  SessionStats stats() const {
+    SessionStats s = stats_;
+    s.memory = allocator_->stats();
+    return s;
+  }
   const Context& context() const { return context_; }
 
  private:
