@@ -1,4 +1,5 @@
 // `fennec run`: run a converted model on .npy inputs, write .npy outputs.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@ struct RunArgs {
   int device = -1;
   int repeat = 1;
   bool validation = false;
+  bool profile = false;
 };
 
 std::string shape_string(const fennec_tensor_t& t) {
@@ -34,6 +36,30 @@ std::string file_name_for(const std::string& tensor_name) {
   std::string name;
   for (char c : tensor_name) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   return name + ".npy";
+}
+
+// Device time per node and per op type from the last run, slowest first.
+void print_profile(const fennec::Model& model, const fennec::Session& session) {
+  const auto nodes = model.nodes();
+  std::vector<std::pair<double, size_t>> times;
+  std::map<std::string, double> by_type;
+  double total = 0.0;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    double ms = 0.0;
+    fennec::check(fennec_session_node_time(session.get(), i, &ms));
+    times.emplace_back(ms, i);
+    by_type[nodes[i].op_type] += ms;
+    total += ms;
+  }
+  std::sort(times.rbegin(), times.rend());
+  std::fprintf(stderr, "profile: %.2f ms over %zu nodes\n", total, nodes.size());
+  for (const auto& [type, ms] : by_type)
+    std::fprintf(stderr, "  %-20s %10.2f ms %5.1f%%\n", type.c_str(), ms, total > 0 ? 100.0 * ms / total : 0.0);
+  for (size_t k = 0; k < std::min<size_t>(15, times.size()); ++k) {
+    const auto& n = nodes[times[k].second];
+    std::fprintf(stderr, "  #%-4zu %9.2f ms  %-14s %-28s %s\n", times[k].second, times[k].first, n.op_type, n.name,
+                 n.details);
+  }
 }
 
 void run(const RunArgs& args) {
@@ -73,6 +99,7 @@ void run(const RunArgs& args) {
   fennec_session_options_init(&options);
   options.device_index = args.device;
   options.enable_validation = args.validation;
+  options.enable_profiling = args.profile;
   fennec::Session session(model, &options);
 
   std::vector<double> latencies;
@@ -132,6 +159,7 @@ void run(const RunArgs& args) {
                 static_cast<double>(stats.arena_bytes) / (1 << 20),
                 static_cast<double>(stats.naive_arena_bytes) / (1 << 20));
   }
+  if (args.profile) print_profile(model, session);
   if (stats.validation_errors)
     throw std::runtime_error("the Vulkan validation layer reported " + std::to_string(stats.validation_errors) +
                              " error(s); see the log above");
@@ -150,6 +178,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--repeat", args->repeat, "Run this many times and report the mean of runs after the first")
       ->check(CLI::Range(1, 100000));
   cmd->add_flag("--validation", args->validation, "Enable the Vulkan validation layer");
+  cmd->add_flag("--profile", args->profile, "Time every node and print the slowest (to stderr)");
   cmd->callback([args] { run(*args); });
 }
 

@@ -162,6 +162,7 @@ typedef struct fennec_session_options_s {
   int32_t device_index;          /* -1 (default): discrete GPU first, CPU driver last */
   uint64_t memory_budget_bytes;  /* 0 (default): no limit beyond the device's */
   int32_t enable_validation;     /* 1: Khronos validation layer (debugging) */
+  int32_t enable_profiling;      /* 1: time every node with device timestamps */
 } fennec_session_options_t;
 
 void fennec_session_options_init(fennec_session_options_t* options);
@@ -200,6 +201,10 @@ typedef struct fennec_session_stats_s {
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);
+
+/* Device time of node `index` (fennec_model_node_info order) in the last run,
+ * in milliseconds. Needs enable_profiling and a device with timestamps. */
+fennec_status_t fennec_session_node_time(fennec_session_t session, size_t index, double* out_ms);
 
 #ifdef __cplusplus
 }  /* extern "C" */

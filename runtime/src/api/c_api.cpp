@@ -229,6 +229,7 @@ fennec_status_t fennec_session_create(fennec_model_t model, const fennec_session
     FENNEC_ASSIGN_OR_RETURN(session->context, fennec::vulkan::Context::create(context_options));
     fennec::vulkan::SessionOptions session_options;
     session_options.memory_budget_bytes = options->memory_budget_bytes;
+    session_options.profile = options->enable_profiling != 0;
     FENNEC_ASSIGN_OR_RETURN(session->session, fennec::vulkan::Session::create(
                                                   *session->context, model->graph, session_options));
     *out_session = session.release();
@@ -312,6 +313,18 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.last_gpu_ms = s.last_gpu_ms;
   stats.validation_errors = fennec::vulkan::validation_error_count();
   *out_stats = stats;
+  return nullptr;
+}
+
+fennec_status_t fennec_session_node_time(fennec_session_t session, size_t index, double* out_ms) {
+  if (!session || !out_ms) return invalid("session and out_ms must not be NULL");
+  const auto stats = session->session->stats();
+  if (stats.node_ms.empty())
+    return to_c(Status(StatusCode::kUnsupported,
+                       "no node times: create the session with enable_profiling = 1 on a device with "
+                       "timestamp queries, and run it first"));
+  if (index >= stats.node_ms.size()) return invalid("node index out of range");
+  *out_ms = stats.node_ms[index];
   return nullptr;
 }
 

@@ -154,7 +154,9 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
   if (context.caps().timestamps) {
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    info.queryCount = 2;
+    // Start and end, plus one after every node when profiling.
+    info.queryCount = 2 + (options.profile ? static_cast<uint32_t>(graph.nodes.size()) : 0);
+    session->query_count_ = info.queryCount;
     FENNEC_VK_RETURN_IF_ERROR(
         vkCreateQueryPool(context.device(), &info, nullptr, &session->timestamps_));
   }
@@ -329,7 +331,7 @@ Status Session::record_plan(Plan& plan) {
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
   FENNEC_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(cb, &begin));
   if (timestamps_) {
-    vkCmdResetQueryPool(cb, timestamps_, 0, 2);
+    vkCmdResetQueryPool(cb, timestamps_, 0, query_count_);
     vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
   }
 
@@ -360,6 +362,9 @@ Status Session::record_plan(Plan& plan) {
     Status status = find_kernel(node.op->type())(*node.op, recorder, ins, outs);
     if (!status.ok())
       return status.with_context(fmt::format("recording node '{}' ({})", node.name, node.op->type_name()));
+    if (options_.profile && timestamps_)
+      vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_,
+                          static_cast<uint32_t>(&node - graph_.nodes.data()) + 1);
   }
   plan.dispatches = recorder.dispatches();
 
@@ -376,7 +381,7 @@ Status Session::record_plan(Plan& plan) {
   to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
   vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host,
                        0, nullptr, 0, nullptr);
-  if (timestamps_) vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, 1);
+  if (timestamps_) vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, query_count_ - 1);
   FENNEC_VK_RETURN_IF_ERROR(vkEndCommandBuffer(cb));
   return ok_status();
 }
@@ -445,11 +450,16 @@ Status Session::run(std::span<const InputView> inputs) {
     outputs_.push_back(std::move(out));
   }
   stats_.last_gpu_ms = -1.0;
+  stats_.node_ms.clear();
   if (timestamps_) {
-    uint64_t ticks[2] = {0, 0};
-    if (vkGetQueryPoolResults(context_.device(), timestamps_, 0, 2, sizeof(ticks), ticks,
-                              sizeof(uint64_t), VK_QUERY_RESULT_64_BIT) == VK_SUCCESS)
-      stats_.last_gpu_ms = static_cast<double>(ticks[1] - ticks[0]) * context_.caps().timestamp_period_ns / 1e6;
+    std::vector<uint64_t> ticks(query_count_);
+    if (vkGetQueryPoolResults(context_.device(), timestamps_, 0, query_count_, ticks.size() * sizeof(uint64_t),
+                              ticks.data(), sizeof(uint64_t), VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
+      const double ms_per_tick = context_.caps().timestamp_period_ns / 1e6;
+      stats_.last_gpu_ms = static_cast<double>(ticks.back() - ticks.front()) * ms_per_tick;
+      for (uint32_t q = 1; q + 1 < query_count_; ++q)
+        stats_.node_ms.push_back(static_cast<double>(ticks[q] - ticks[q - 1]) * ms_per_tick);
+    }
   }
   stats_.arena_bytes = plan->memory.arena_bytes;
   stats_.naive_arena_bytes = plan->memory.naive_bytes;

@@ -33,6 +33,7 @@ struct InputView {
 
 struct SessionOptions {
   uint64_t memory_budget_bytes = 0;  // 0: no budget beyond the device's
+  bool profile = false;              // time every node (device timestamps)
 };
 
 struct SessionStats {
@@ -44,6 +45,7 @@ struct SessionStats {
   double last_run_ms = 0.0;
   double last_gpu_ms = -1.0;
   size_t dispatches = 0;           // in the last plan
+  std::vector<double> node_ms;     // per node, last run; empty unless profiling
 };
 
 class Session {
@@ -90,6 +92,7 @@ class Session {
   Buffer staging_out_;
   Buffer dummy_;
   VkQueryPool timestamps_ = VK_NULL_HANDLE;
+  uint32_t query_count_ = 0;
   std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans_;
   std::vector<HostTensor> outputs_;
   SessionStats stats_;

@@ -26,6 +26,8 @@ static_assert(sizeof(Conv2DPush) == 88, "must match the push block of conv2d.com
 // four times; groups with fewer channels (depthwise) would only duplicate
 // work, so they take the one-channel path.
 constexpr uint32_t kWideBlock = 4;
+// Output pixels along a row per work item in conv2d_tiled.comp.
+constexpr uint64_t kTilePixels = 4;
 
 }  // namespace
 
@@ -42,8 +44,13 @@ Status record_conv(const ops::Op& op, Recorder& recorder, std::span<const Tensor
   const auto og = static_cast<uint32_t>(ys[1] / p.group);
   const uint32_t oc_block = og >= kWideBlock ? kWideBlock : 1;
   const uint64_t blocks_per_group = (og + oc_block - 1) / oc_block;
-  const uint64_t invocations = static_cast<uint64_t>(ys[0]) * p.group * blocks_per_group *
-                               static_cast<uint64_t>(ys[2]) * static_cast<uint64_t>(ys[3]);
+  // Groups of four or more output channels take the tiled kernel, which also
+  // computes four neighbouring pixels per work item.
+  const bool tiled = oc_block == kWideBlock;
+  const uint64_t columns = tiled ? (static_cast<uint64_t>(ys[3]) + kTilePixels - 1) / kTilePixels
+                                 : static_cast<uint64_t>(ys[3]);
+  const uint64_t invocations =
+      static_cast<uint64_t>(ys[0]) * p.group * blocks_per_group * static_cast<uint64_t>(ys[2]) * columns;
   // The shader indexes with 32-bit integers.
   if (invocations > std::numeric_limits<uint32_t>::max() ||
       static_cast<uint64_t>(element_count(xs)) > std::numeric_limits<uint32_t>::max() ||
@@ -80,7 +87,7 @@ Status record_conv(const ops::Op& op, Recorder& recorder, std::span<const Tensor
   push.beta = p.activation.beta;
 
   const BufferSlice bias = has_bias ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch(ShaderId::conv2d,
+  return recorder.dispatch(tiled ? ShaderId::conv2d_tiled : ShaderId::conv2d,
                            {inputs[0].slice, inputs[1].slice, bias, outputs[0].slice}, push,
                            invocations);
 }

@@ -1,0 +1,117 @@
+#version 450
+// conv2d_tiled: direct 2-D convolution like conv2d.comp, with a register tile
+// of 4 output channels x 4 neighbouring output pixels per work item, so each
+// weight load feeds four pixels and each input load four channels. Used for
+// convolutions whose groups have at least 4 output channels.
+// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW]),
+//                   2 = B (float[O]; a dummy buffer when has_bias == 0),
+//                   3 = Y (float[N*O*OH*OW])
+// Push constants (88 bytes): the Conv2DPush block of conv2d.comp, with
+//   count = N * group * ceil(og / 4) * OH * ceil(OW / 4) and oc_block = 4.
+// Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
+// value as kFennecWorkgroupSize (index.glsl)
+#extension GL_GOOGLE_include_directive : require
+#include "index.glsl"
+#include "activation.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+layout(set = 0, binding = 1) readonly buffer InW { float wt[]; };
+layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
+layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
+
+layout(push_constant) uniform Push {
+  uint count;
+  uint n, c, h, w;
+  uint o, oh, ow;
+  uint kh, kw, stride_h, stride_w, dilation_h, dilation_w;
+  int pad_top, pad_left;
+  uint group;
+  uint oc_block;
+  uint has_bias;
+  int kind;
+  float alpha;
+  float beta;
+} p;
+
+const uint kPixels = 4u;
+
+void main() {
+  uint i = fennec_linear_index();
+  if (i >= p.count) return;
+
+  uint og = p.o / p.group;
+  uint cg = p.c / p.group;
+  uint blocks_per_group = (og + 3u) / 4u;
+  uint blocks = p.group * blocks_per_group;
+  uint ow_blocks = (p.ow + kPixels - 1u) / kPixels;
+
+  uint ox0 = (i % ow_blocks) * kPixels;
+  uint t = i / ow_blocks;
+  uint oy = t % p.oh;
+  t /= p.oh;
+  uint blk = t % blocks;
+  uint n = t / blocks;
+  uint g = blk / blocks_per_group;
+  uint oc_in_group = (blk % blocks_per_group) * 4u;
+  uint oc0 = g * og + oc_in_group;
+  uint valid = min(4u, og - oc_in_group);
+
+  int iy0 = int(oy * p.stride_h) - p.pad_top;
+  int ix0 = int(ox0 * p.stride_w) - p.pad_left;
+  // Rows of the kernel that land inside the input (same for all four pixels).
+  int dh = int(p.dilation_h);
+  uint ky0 = iy0 < 0 ? uint((-iy0 + dh - 1) / dh) : 0u;
+  int last_row = int(p.h) - 1 - iy0;
+  uint ky1 = last_row < 0 ? 0u : min(p.kh, uint(last_row / dh) + 1u);
+
+  uint plane = p.h * p.w;
+  uint taps = p.kh * p.kw;
+  uint ws = cg * taps;
+  uint off1 = min(1u, valid - 1u) * ws;
+  uint off2 = min(2u, valid - 1u) * ws;
+  uint off3 = min(3u, valid - 1u) * ws;
+  uint x_base = (n * p.c + g * cg) * plane;
+  uint w_base = oc0 * ws;
+  int step = int(p.stride_w);
+  int last_col = int(p.w) - 1;
+
+  vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
+  for (uint kx = 0u; kx < p.kw; ++kx) {
+    // Columns of the four pixels for this tap; outside ones read column 0
+    // and are masked to zero.
+    int c0 = ix0 + int(kx * p.dilation_w);
+    int c1 = c0 + step, c2 = c1 + step, c3 = c2 + step;
+    vec4 inside = vec4(c0 >= 0 && c0 <= last_col, c1 >= 0 && c1 <= last_col,
+                       c2 >= 0 && c2 <= last_col, c3 >= 0 && c3 <= last_col);
+    uint u0 = uint(clamp(c0, 0, last_col)), u1 = uint(clamp(c1, 0, last_col));
+    uint u2 = uint(clamp(c2, 0, last_col)), u3 = uint(clamp(c3, 0, last_col));
+    for (uint ic = 0u; ic < cg; ++ic) {
+      uint xc = x_base + ic * plane;
+      uint wc = w_base + ic * taps + kx;
+      for (uint ky = ky0; ky < ky1; ++ky) {
+        uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
+        uint wi = wc + ky * p.kw;
+        vec4 wv = vec4(wt[wi], wt[wi + off1], wt[wi + off2], wt[wi + off3]);
+        vec4 xv = vec4(x[xrow + u0], x[xrow + u1], x[xrow + u2], x[xrow + u3]) * inside;
+        acc0 += xv.x * wv;
+        acc1 += xv.y * wv;
+        acc2 += xv.z * wv;
+        acc3 += xv.w * wv;
+      }
+    }
+  }
+
+  uint out_plane = p.oh * p.ow;
+  uint out_row = (n * p.o + oc0) * out_plane + oy * p.ow;
+  uint pixels = min(kPixels, p.ow - ox0);
+  for (uint j = 0u; j < valid; ++j) {
+    float b = p.has_bias != 0u ? bias[oc0 + j] : 0.0;
+    uint at = out_row + j * out_plane + ox0;
+    y[at] = fennec_activate(acc0[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 1u) y[at + 1u] = fennec_activate(acc1[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 2u) y[at + 2u] = fennec_activate(acc2[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 3u) y[at + 3u] = fennec_activate(acc3[j] + b, p.kind, p.alpha, p.beta);
+  }
+}
