@@ -8,16 +8,7 @@
 namespace fennec::passes {
 
 void compact_tensors(graph::Graph& graph, DeadCodeReport* report) {
-  std::vector<bool> used(graph.tensors.size(), false);
-  auto mark = [&](int t) {
-    if (t >= 0) used[static_cast<size_t>(t)] = true;
-  };
-  for (int t : graph.inputs) mark(t);
-  for (int t : graph.outputs) mark(t);
-  for (const graph::Node& node : graph.nodes) {
-    for (int t : node.inputs) mark(t);
-    for (int t : node.outputs) mark(t);
-  }
+  const std::vector<bool> used = passes::referenced_tensors(graph);
 
   std::vector<int> remap(graph.tensors.size(), -1);
   std::vector<graph::TensorInfo> kept;

@@ -72,4 +72,18 @@ void check_graph(const graph::Graph& graph, const std::string& pass) {
     throw converter::ConvertError("graph is invalid after " + pass + ": " + status.message());
 }
 
+std::vector<bool> referenced_tensors(const graph::Graph& graph) {
+  std::vector<bool> used(graph.tensors.size(), false);
+  auto mark = [&](int t) {
+    if (t >= 0) used[static_cast<size_t>(t)] = true;
+  };
+  for (int t : graph.inputs) mark(t);
+  for (int t : graph.outputs) mark(t);
+  for (const graph::Node& node : graph.nodes) {
+    for (int t : node.inputs) mark(t);
+    for (int t : node.outputs) mark(t);
+  }
+  return used;
+}
+
 }  // namespace fennec::passes

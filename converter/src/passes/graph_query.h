@@ -22,6 +22,9 @@ std::vector<int> tensor_producers(const graph::Graph& graph);
 
 bool is_graph_output(const graph::Graph& graph, int tensor);
 
+// For each tensor, whether a node or the graph's inputs/outputs refer to it.
+std::vector<bool> referenced_tensors(const graph::Graph& graph);
+
 // Removes the nodes whose flag is set, keeping the order of the others.
 void erase_nodes(graph::Graph& graph, const std::vector<bool>& remove);
 

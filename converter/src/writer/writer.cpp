@@ -10,6 +10,7 @@
 #include "base/align.h"
 #include "fennec_generated.h"
 #include "passes/convert_error.h"
+#include "passes/graph_query.h"
 
 namespace fennec::writer {
 namespace {
@@ -41,16 +42,7 @@ WriteStats write_model(const graph::Graph& graph, std::ostream& out, const Write
   WriteStats stats;
 
   // Dense renumbering of the referenced tensors.
-  std::vector<bool> used(graph.tensors.size(), false);
-  auto mark = [&](int t) {
-    if (t >= 0) used[static_cast<size_t>(t)] = true;
-  };
-  for (int t : graph.inputs) mark(t);
-  for (int t : graph.outputs) mark(t);
-  for (const graph::Node& node : graph.nodes) {
-    for (int t : node.inputs) mark(t);
-    for (int t : node.outputs) mark(t);
-  }
+  const std::vector<bool> used = passes::referenced_tensors(graph);
   std::vector<int> remap(graph.tensors.size(), -1);
   std::vector<size_t> order;
   for (size_t i = 0; i < graph.tensors.size(); ++i) {

@@ -128,23 +128,7 @@ OptionsOffset ConvOp::write_options(flatbuffers::FlatBufferBuilder& fbb) const {
   return {schema::OpOptions::Conv2DOptions, options.Union()};
 }
 
-std::string ConvOp::describe() const {
-  const ConvParams& p = params_;
-  std::string s = fmt::format("{}x{}", p.kernel_h, p.kernel_w);
-  s += p.stride_h == p.stride_w ? fmt::format(" s{}", p.stride_h)
-                                : fmt::format(" s{}x{}", p.stride_h, p.stride_w);
-  if (p.pad_top == p.pad_left && p.pad_top == p.pad_bottom && p.pad_top == p.pad_right) {
-    if (p.pad_top != 0) s += fmt::format(" p{}", p.pad_top);
-  } else {
-    s += fmt::format(" p{},{},{},{}", p.pad_top, p.pad_left, p.pad_bottom, p.pad_right);
-  }
-  if (p.dilation_h != 1 || p.dilation_w != 1)
-    s += p.dilation_h == p.dilation_w ? fmt::format(" d{}", p.dilation_h)
-                                      : fmt::format(" d{}x{}", p.dilation_h, p.dilation_w);
-  if (p.group != 1) s += fmt::format(" g{}", p.group);
-  if (!p.activation.is_none()) s += " +" + p.activation.to_string();
-  return s;
-}
+std::string ConvOp::describe() const { return describe_window(params_); }
 
 Result<std::unique_ptr<Op>> make_conv(const schema::Operator& op) {
   const auto* o = op.options_as_Conv2DOptions();
@@ -152,32 +136,8 @@ Result<std::unique_ptr<Op>> make_conv(const schema::Operator& op) {
     return make_error(StatusCode::kInvalidModel,
                       "CONV operator without Conv2DOptions; re-convert the model");
   ConvParams p;
-  p.group = o->group();
-  p.kernel_h = o->kernel_h();
-  p.kernel_w = o->kernel_w();
-  p.stride_h = o->stride_h();
-  p.stride_w = o->stride_w();
-  p.dilation_h = o->dilation_h();
-  p.dilation_w = o->dilation_w();
-  p.pad_top = o->pad_top();
-  p.pad_left = o->pad_left();
-  p.pad_bottom = o->pad_bottom();
-  p.pad_right = o->pad_right();
-  p.activation = Activation::from_schema(o->activation());
-  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.stride_h <= 0 || p.stride_w <= 0 ||
-      p.dilation_h <= 0 || p.dilation_w <= 0 || p.group <= 0)
-    return make_error(StatusCode::kInvalidModel,
-                      "CONV: invalid options (kernel {}x{}, stride {}x{}, dilation {}x{}, "
-                      "group {}); each must be positive",
-                      p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
-                      p.group);
-  if (p.pad_top < 0 || p.pad_left < 0 || p.pad_bottom < 0 || p.pad_right < 0)
-    return make_error(StatusCode::kInvalidModel,
-                      "CONV: negative pads ({}, {}, {}, {}) are not supported", p.pad_top,
-                      p.pad_left, p.pad_bottom, p.pad_right);
-  if (p.activation.kind > schema::Activation::MAX)
-    return make_error(StatusCode::kInvalidModel, "CONV: unknown fused activation code {}",
-                      static_cast<int>(p.activation.kind));
+  read_window(*o, p);
+  FENNEC_RETURN_IF_ERROR(validate_window(p, "CONV"));
   return std::unique_ptr<Op>(std::make_unique<ConvOp>(p));
 }
 

@@ -2,18 +2,11 @@
 // bias, optional fused activation. Covers depthwise (group = C) and strides.
 #pragma once
 
-#include "ops/op.h"
+#include "ops/window2d.h"
 
 namespace fennec::ops {
 
-struct ConvParams {
-  int group = 1;
-  int kernel_h = 1, kernel_w = 1;
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
-  Activation activation;
-};
+struct ConvParams : Window2D {};
 
 class ConvOp final : public Op {
  public:

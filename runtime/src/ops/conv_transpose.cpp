@@ -148,24 +148,7 @@ OptionsOffset ConvTransposeOp::write_options(flatbuffers::FlatBufferBuilder& fbb
 }
 
 std::string ConvTransposeOp::describe() const {
-  const ConvTransposeParams& p = params_;
-  std::string s = fmt::format("{}x{}", p.kernel_h, p.kernel_w);
-  s += p.stride_h == p.stride_w ? fmt::format(" s{}", p.stride_h)
-                                : fmt::format(" s{}x{}", p.stride_h, p.stride_w);
-  if (p.pad_top == p.pad_left && p.pad_top == p.pad_bottom && p.pad_top == p.pad_right) {
-    if (p.pad_top != 0) s += fmt::format(" p{}", p.pad_top);
-  } else {
-    s += fmt::format(" p{},{},{},{}", p.pad_top, p.pad_left, p.pad_bottom, p.pad_right);
-  }
-  if (p.output_pad_h != 0 || p.output_pad_w != 0)
-    s += p.output_pad_h == p.output_pad_w ? fmt::format(" op{}", p.output_pad_h)
-                                          : fmt::format(" op{}x{}", p.output_pad_h, p.output_pad_w);
-  if (p.dilation_h != 1 || p.dilation_w != 1)
-    s += p.dilation_h == p.dilation_w ? fmt::format(" d{}", p.dilation_h)
-                                      : fmt::format(" d{}x{}", p.dilation_h, p.dilation_w);
-  if (p.group != 1) s += fmt::format(" g{}", p.group);
-  if (!p.activation.is_none()) s += " +" + p.activation.to_string();
-  return s;
+  return describe_window(params_, params_.output_pad_h, params_.output_pad_w);
 }
 
 Result<std::unique_ptr<Op>> make_conv_transpose(const schema::Operator& op) {
@@ -175,37 +158,14 @@ Result<std::unique_ptr<Op>> make_conv_transpose(const schema::Operator& op) {
                       "CONV_TRANSPOSE operator without ConvTranspose2DOptions; re-convert the "
                       "model");
   ConvTransposeParams p;
-  p.group = o->group();
-  p.kernel_h = o->kernel_h();
-  p.kernel_w = o->kernel_w();
-  p.stride_h = o->stride_h();
-  p.stride_w = o->stride_w();
-  p.dilation_h = o->dilation_h();
-  p.dilation_w = o->dilation_w();
-  p.pad_top = o->pad_top();
-  p.pad_left = o->pad_left();
-  p.pad_bottom = o->pad_bottom();
-  p.pad_right = o->pad_right();
+  read_window(*o, p);
   p.output_pad_h = o->output_pad_h();
   p.output_pad_w = o->output_pad_w();
-  p.activation = Activation::from_schema(o->activation());
-  if (p.kernel_h <= 0 || p.kernel_w <= 0 || p.stride_h <= 0 || p.stride_w <= 0 ||
-      p.dilation_h <= 0 || p.dilation_w <= 0 || p.group <= 0)
+  FENNEC_RETURN_IF_ERROR(validate_window(p, "CONV_TRANSPOSE"));
+  if (p.output_pad_h < 0 || p.output_pad_w < 0)
     return make_error(StatusCode::kInvalidModel,
-                      "CONV_TRANSPOSE: invalid options (kernel {}x{}, stride {}x{}, dilation "
-                      "{}x{}, group {}); each must be positive",
-                      p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.dilation_h, p.dilation_w,
-                      p.group);
-  if (std::min({p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, p.output_pad_h, p.output_pad_w}) <
-      0)
-    return make_error(StatusCode::kInvalidModel,
-                      "CONV_TRANSPOSE: negative pads ({}, {}, {}, {}) or output pads ({}, {}) "
-                      "are not supported",
-                      p.pad_top, p.pad_left, p.pad_bottom, p.pad_right, p.output_pad_h,
+                      "CONV_TRANSPOSE: negative output pads ({}, {}) are not supported", p.output_pad_h,
                       p.output_pad_w);
-  if (p.activation.kind > schema::Activation::MAX)
-    return make_error(StatusCode::kInvalidModel, "CONV_TRANSPOSE: unknown fused activation code {}",
-                      static_cast<int>(p.activation.kind));
   return std::unique_ptr<Op>(std::make_unique<ConvTransposeOp>(p));
 }
 

@@ -3,18 +3,12 @@
 // Output size per axis: stride*(in-1) + output_pad + ((k-1)*dilation+1) - pad_begin - pad_end.
 #pragma once
 
-#include "ops/op.h"
+#include "ops/window2d.h"
 
 namespace fennec::ops {
 
-struct ConvTransposeParams {
-  int group = 1;
-  int kernel_h = 1, kernel_w = 1;
-  int stride_h = 1, stride_w = 1;
-  int dilation_h = 1, dilation_w = 1;
-  int pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+struct ConvTransposeParams : Window2D {
   int output_pad_h = 0, output_pad_w = 0;
-  Activation activation;
 };
 
 class ConvTransposeOp final : public Op {
