@@ -1,5 +1,8 @@
 #include "common/harness.h"
 
+#include <doctest/doctest.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -71,6 +74,13 @@ Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
   FENNEC_ASSIGN_OR_RETURN(auto session, vulkan::Session::create(shared_context(), g, {}));
   FENNEC_RETURN_IF_ERROR(session->run(feeds));
   return session->outputs();
+}
+
+HostTensor tensor(const Shape& shape, const std::vector<float>& values) {
+  HostTensor t(DataType::FLOAT32, shape);
+  REQUIRE(static_cast<size_t>(t.elements()) == values.size());
+  std::copy(values.begin(), values.end(), t.as<float>().begin());
+  return t;
 }
 
 HostTensor random_tensor(const Shape& shape, uint32_t seed, float lo, float hi) {

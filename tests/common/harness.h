@@ -20,6 +20,9 @@ Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
                                               const std::vector<const HostTensor*>& inputs,
                                               const std::vector<bool>& constant = {});
 
+// A float tensor with the given values (their count must match the shape).
+HostTensor tensor(const Shape& shape, const std::vector<float>& values);
+
 // Uniform values in [lo, hi) from a fixed seed.
 HostTensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f, float hi = 1.0f);
 

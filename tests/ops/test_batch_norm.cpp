@@ -17,12 +17,7 @@ using ops::BatchNormOp;
 using ops::OptionsOffset;
 using ops::OpType;
 
-HostTensor tensor(Shape shape, std::vector<float> values) {
-  HostTensor t(DataType::FLOAT32, std::move(shape));
-  REQUIRE(static_cast<size_t>(t.elements()) == values.size());
-  std::copy(values.begin(), values.end(), t.as<float>().begin());
-  return t;
-}
+using testing::tensor;
 
 Result<Shape> infer(std::vector<Shape> inputs) {
   BatchNormOp op(1e-5f);

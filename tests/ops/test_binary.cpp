@@ -33,12 +33,7 @@ const ops::Activation kActivations[] = {
     activation(schema::Activation::HARD_SWISH),
 };
 
-HostTensor tensor(const Shape& shape, std::vector<float> values) {
-  HostTensor t(DataType::FLOAT32, shape);
-  REQUIRE(values.size() == static_cast<size_t>(t.elements()));
-  std::copy(values.begin(), values.end(), t.as<float>().begin());
-  return t;
-}
+using testing::tensor;
 
 // DIV's divisor stays away from zero so that quotients (and the 2.5 ulp
 // that Vulkan allows for division) stay within the absolute bound.

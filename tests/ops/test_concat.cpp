@@ -11,12 +11,7 @@
 namespace fennec {
 namespace {
 
-HostTensor tensor(const Shape& shape, std::vector<float> values) {
-  HostTensor t(DataType::FLOAT32, shape);
-  REQUIRE(values.size() == static_cast<size_t>(t.elements()));
-  std::copy(values.begin(), values.end(), t.as<float>().begin());
-  return t;
-}
+using testing::tensor;
 
 HostTensor reference(int axis, const std::vector<const HostTensor*>& inputs) {
   ops::ConcatOp op(axis);

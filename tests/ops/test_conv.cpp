@@ -21,12 +21,7 @@ using ops::ConvParams;
 using ops::OptionsOffset;
 using ops::OpType;
 
-HostTensor tensor(Shape shape, std::vector<float> values) {
-  HostTensor t(DataType::FLOAT32, std::move(shape));
-  REQUIRE(static_cast<size_t>(t.elements()) == values.size());
-  std::copy(values.begin(), values.end(), t.as<float>().begin());
-  return t;
-}
+using testing::tensor;
 
 ConvParams conv(int kernel, int stride = 1, int pad = 0, int group = 1, int dilation = 1) {
   ConvParams p;

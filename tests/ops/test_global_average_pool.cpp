@@ -9,12 +9,7 @@
 namespace fennec {
 namespace {
 
-HostTensor tensor(const Shape& shape, std::vector<float> values) {
-  HostTensor t(DataType::FLOAT32, shape);
-  REQUIRE(values.size() == static_cast<size_t>(t.elements()));
-  std::copy(values.begin(), values.end(), t.as<float>().begin());
-  return t;
-}
+using testing::tensor;
 
 HostTensor reference(const HostTensor& x) {
   ops::GlobalAveragePoolOp op;

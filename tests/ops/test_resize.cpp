@@ -46,12 +46,7 @@ ops::ResizeParams sized(ResizeMode mode, CoordinateTransform transform, int64_t 
   return p;
 }
 
-HostTensor tensor(const Shape& shape, std::vector<float> values) {
-  HostTensor t(DataType::FLOAT32, shape);
-  REQUIRE(values.size() == static_cast<size_t>(t.elements()));
-  std::copy(values.begin(), values.end(), t.as<float>().begin());
-  return t;
-}
+using testing::tensor;
 
 HostTensor iota(const Shape& shape) {
   HostTensor t(DataType::FLOAT32, shape);

@@ -17,11 +17,7 @@ std::unique_ptr<ops::Op> make(OpType type, float alpha = 0.0f, float beta = 0.0f
   return std::make_unique<ops::UnaryOp>(type, ops::UnaryOp::activation_for(type, alpha, beta));
 }
 
-HostTensor tensor(const Shape& shape, std::vector<float> values) {
-  HostTensor t(DataType::FLOAT32, shape);
-  std::copy(values.begin(), values.end(), t.as<float>().begin());
-  return t;
-}
+using testing::tensor;
 
 std::vector<float> reference_values(const ops::Op& op, const HostTensor& x) {
   const HostTensor* inputs[] = {&x};
