@@ -1,13 +1,13 @@
 #version 450
 // conv2d_tiled: direct 2-D convolution like conv2d.comp, with a register tile
-// of 4 output channels x 4 neighbouring output pixels per work item, so each
-// weight load feeds four pixels and each input load four channels. Used for
+// of 4 output channels x 8 neighbouring output pixels per work item, so each
+// weight load feeds eight pixels and each input load four channels. Used for
 // convolutions whose groups have at least 4 output channels.
 // Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW]),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
 // Push constants (88 bytes): the Conv2DPush block of conv2d.comp, with
-//   count = N * group * ceil(og / 4) * OH * ceil(OW / 4) and oc_block = 4.
+//   count = N * group * ceil(og / 4) * OH * ceil(OW / 8) and oc_block = 4.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
@@ -35,7 +35,7 @@ layout(push_constant) uniform Push {
   float beta;
 } p;
 
-const uint kPixels = 4u;
+const uint kPixels = 8u;
 
 void main() {
   uint i = fennec_linear_index();
@@ -60,7 +60,7 @@ void main() {
 
   int iy0 = int(oy * p.stride_h) - p.pad_top;
   int ix0 = int(ox0 * p.stride_w) - p.pad_left;
-  // Rows of the kernel that land inside the input (same for all four pixels).
+  // Rows of the kernel that land inside the input (same for all eight pixels).
   int dh = int(p.dilation_h);
   uint ky0 = iy0 < 0 ? uint((-iy0 + dh - 1) / dh) : 0u;
   int last_row = int(p.h) - 1 - iy0;
@@ -78,15 +78,21 @@ void main() {
   int last_col = int(p.w) - 1;
 
   vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
+  vec4 acc4 = vec4(0.0), acc5 = vec4(0.0), acc6 = vec4(0.0), acc7 = vec4(0.0);
   for (uint kx = 0u; kx < p.kw; ++kx) {
-    // Columns of the four pixels for this tap; outside ones read column 0
+    // Columns of the eight pixels for this tap; outside ones read column 0
     // and are masked to zero.
     int c0 = ix0 + int(kx * p.dilation_w);
     int c1 = c0 + step, c2 = c1 + step, c3 = c2 + step;
+    int c4 = c3 + step, c5 = c4 + step, c6 = c5 + step, c7 = c6 + step;
     vec4 inside = vec4(c0 >= 0 && c0 <= last_col, c1 >= 0 && c1 <= last_col,
                        c2 >= 0 && c2 <= last_col, c3 >= 0 && c3 <= last_col);
+    vec4 inside2 = vec4(c4 >= 0 && c4 <= last_col, c5 >= 0 && c5 <= last_col,
+                        c6 >= 0 && c6 <= last_col, c7 >= 0 && c7 <= last_col);
     uint u0 = uint(clamp(c0, 0, last_col)), u1 = uint(clamp(c1, 0, last_col));
     uint u2 = uint(clamp(c2, 0, last_col)), u3 = uint(clamp(c3, 0, last_col));
+    uint u4 = uint(clamp(c4, 0, last_col)), u5 = uint(clamp(c5, 0, last_col));
+    uint u6 = uint(clamp(c6, 0, last_col)), u7 = uint(clamp(c7, 0, last_col));
     for (uint ic = 0u; ic < cg; ++ic) {
       uint xc = x_base + ic * plane;
       uint wc = w_base + ic * taps + kx;
@@ -99,6 +105,11 @@ void main() {
         acc1 += xv.y * wv;
         acc2 += xv.z * wv;
         acc3 += xv.w * wv;
+        vec4 xw = vec4(x[xrow + u4], x[xrow + u5], x[xrow + u6], x[xrow + u7]) * inside2;
+        acc4 += xw.x * wv;
+        acc5 += xw.y * wv;
+        acc6 += xw.z * wv;
+        acc7 += xw.w * wv;
       }
     }
   }
@@ -113,5 +124,9 @@ void main() {
     if (pixels > 1u) y[at + 1u] = fennec_activate(acc1[j] + b, p.kind, p.alpha, p.beta);
     if (pixels > 2u) y[at + 2u] = fennec_activate(acc2[j] + b, p.kind, p.alpha, p.beta);
     if (pixels > 3u) y[at + 3u] = fennec_activate(acc3[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 4u) y[at + 4u] = fennec_activate(acc4[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 5u) y[at + 5u] = fennec_activate(acc5[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 6u) y[at + 6u] = fennec_activate(acc6[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 7u) y[at + 7u] = fennec_activate(acc7[j] + b, p.kind, p.alpha, p.beta);
   }
 }

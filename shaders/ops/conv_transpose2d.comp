@@ -4,20 +4,22 @@
 // Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[C*(O/group)*KH*KW]),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
-// Push constants (84 bytes): ConvTranspose2DPush {
-//   uint count;                          // work items = N * O * OH * OW
+// Push constants (88 bytes): ConvTranspose2DPush {
+//   uint count;                          // work items = N * group * ceil(og / oc_block) * OH * OW
 //   uint n, c, h, w;                     // input extents
 //   uint o, oh, ow;                      // output extents
 //   uint kh, kw, stride_h, stride_w, dilation_h, dilation_w;
 //   int pad_top, pad_left;               // bottom/right and output pads are implied by oh/ow
 //   uint group;
+//   uint oc_block;                       // output channels per work item: 1 or 4
 //   uint has_bias;
 //   int kind; float alpha; float beta;   // fused activation (activation.glsl codes)
 // }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 //
-// One work item per output element (ox fastest), computed in gather form:
+// One work item per output pixel and block of oc_block output channels of one
+// group (ox fastest), so each input load feeds oc_block FMAs; computed in gather form:
 // output (oy, ox) receives input (iy, ix) through tap (ky, kx) when
 // oy + pad_top - ky * dilation_h == iy * stride_h (likewise for x). The tap
 // loops are outermost so the divisibility tests run once per tap, not once
@@ -40,6 +42,7 @@ layout(push_constant) uniform Push {
   uint kh, kw, stride_h, stride_w, dilation_h, dilation_w;
   int pad_top, pad_left;
   uint group;
+  uint oc_block;
   uint has_bias;
   int kind;
   float alpha;
@@ -50,27 +53,35 @@ void main() {
   uint i = fennec_linear_index();
   if (i >= p.count) return;
 
+  uint og = p.o / p.group;
+  uint cg = p.c / p.group;
+  uint blocks_per_group = (og + p.oc_block - 1u) / p.oc_block;
+  uint blocks = p.group * blocks_per_group;
+
   uint ox = i % p.ow;
   uint t = i / p.ow;
   uint oy = t % p.oh;
   t /= p.oh;
-  uint oc = t % p.o;
-  uint n = t / p.o;
+  uint blk = t % blocks;
+  uint n = t / blocks;
+  uint g = blk / blocks_per_group;
+  uint ocg = (blk % blocks_per_group) * p.oc_block;
+  uint valid = min(p.oc_block, og - ocg);
 
-  uint og = p.o / p.group;
-  uint cg = p.c / p.group;
-  uint g = oc / og;
-  uint ocg = oc % og;
   uint plane = p.h * p.w;
   uint taps = p.kh * p.kw;
   uint x_base = (n * p.c + g * cg) * plane;
   // Weight of (input channel c, ocg, ky, kx) is at ((c * og + ocg) * taps + ky * kw + kx).
   uint w_base = (g * cg * og + ocg) * taps;
   uint w_channel_stride = og * taps;
+  // The other channels of the block; a partial block repeats its last one.
+  uint off1 = min(1u, valid - 1u) * taps;
+  uint off2 = min(2u, valid - 1u) * taps;
+  uint off3 = min(3u, valid - 1u) * taps;
 
   int sh = int(p.stride_h);
   int sw = int(p.stride_w);
-  float acc = 0.0;
+  vec4 acc = vec4(0.0);
   for (uint ky = 0u; ky < p.kh; ++ky) {
     int ty = int(oy) + p.pad_top - int(ky * p.dilation_h);
     if (ty < 0) break;  // ty only decreases as ky grows
@@ -86,13 +97,18 @@ void main() {
       uint xi = x_base + iy * p.w + ix;
       uint wi = w_base + ky * p.kw + kx;
       for (uint ic = 0u; ic < cg; ++ic) {
-        acc += x[xi] * wt[wi];
+        acc += x[xi] * vec4(wt[wi], wt[wi + off1], wt[wi + off2], wt[wi + off3]);
         xi += plane;
         wi += w_channel_stride;
       }
     }
   }
 
-  if (p.has_bias != 0u) acc += bias[oc];
-  y[i] = fennec_activate(acc, p.kind, p.alpha, p.beta);
+  uint out_plane = p.oh * p.ow;
+  uint out_at = (n * p.o + g * og + ocg) * out_plane + oy * p.ow + ox;
+  for (uint j = 0u; j < valid; ++j) {
+    float v = acc[j];
+    if (p.has_bias != 0u) v += bias[g * og + ocg + j];
+    y[out_at + j * out_plane] = fennec_activate(v, p.kind, p.alpha, p.beta);
+  }
 }

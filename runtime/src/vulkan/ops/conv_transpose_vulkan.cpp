@@ -14,12 +14,13 @@ struct ConvTranspose2DPush {
   uint32_t kh, kw, stride_h, stride_w, dilation_h, dilation_w;
   int32_t pad_top, pad_left;
   uint32_t group;
+  uint32_t oc_block;
   uint32_t has_bias;
   int32_t kind;
   float alpha;
   float beta;
 };
-static_assert(sizeof(ConvTranspose2DPush) == 84,
+static_assert(sizeof(ConvTranspose2DPush) == 88,
               "must match the push block of conv_transpose2d.comp");
 
 }  // namespace
@@ -36,9 +37,14 @@ Status record_conv_transpose(const ops::Op& op, Recorder& recorder,
                       shape_to_string(xs), shape_to_string(ys));
   const bool has_bias = inputs.size() > 2 && inputs[2].slice.valid();
 
-  const auto invocations = static_cast<uint64_t>(element_count(ys));
+  // Four output channels per work item reuse each input load; groups with
+  // fewer channels take one channel per item.
+  const auto og = static_cast<uint32_t>(ys[1] / p.group);
+  const uint32_t oc_block = og >= 4 ? 4 : 1;
+  const uint64_t invocations = static_cast<uint64_t>(ys[0]) * p.group * ((og + oc_block - 1) / oc_block) *
+                               static_cast<uint64_t>(ys[2]) * static_cast<uint64_t>(ys[3]);
   // The shader indexes with 32-bit integers.
-  if (invocations > std::numeric_limits<uint32_t>::max() ||
+  if (static_cast<uint64_t>(element_count(ys)) > std::numeric_limits<uint32_t>::max() ||
       static_cast<uint64_t>(element_count(xs)) > std::numeric_limits<uint32_t>::max())
     return make_error(StatusCode::kUnsupported,
                       "CONV_TRANSPOSE kernel: tensors of more than 2^32 elements ({} -> {}) are "
@@ -65,6 +71,7 @@ Status record_conv_transpose(const ops::Op& op, Recorder& recorder,
   push.pad_top = p.pad_top;
   push.pad_left = p.pad_left;
   push.group = static_cast<uint32_t>(p.group);
+  push.oc_block = oc_block;
   push.has_bias = has_bias ? 1 : 0;
   push.kind = static_cast<int32_t>(p.activation.kind);
   push.alpha = p.activation.alpha;

@@ -27,7 +27,7 @@ static_assert(sizeof(Conv2DPush) == 88, "must match the push block of conv2d.com
 // work, so they take the one-channel path.
 constexpr uint32_t kWideBlock = 4;
 // Output pixels along a row per work item in conv2d_tiled.comp.
-constexpr uint64_t kTilePixels = 4;
+constexpr uint64_t kTilePixels = 8;
 
 }  // namespace
 
@@ -45,7 +45,7 @@ Status record_conv(const ops::Op& op, Recorder& recorder, std::span<const Tensor
   const uint32_t oc_block = og >= kWideBlock ? kWideBlock : 1;
   const uint64_t blocks_per_group = (og + oc_block - 1) / oc_block;
   // Groups of four or more output channels take the tiled kernel, which also
-  // computes four neighbouring pixels per work item.
+  // computes eight neighbouring pixels per work item.
   const bool tiled = oc_block == kWideBlock;
   const uint64_t columns = tiled ? (static_cast<uint64_t>(ys[3]) + kTilePixels - 1) / kTilePixels
                                  : static_cast<uint64_t>(ys[3]);
