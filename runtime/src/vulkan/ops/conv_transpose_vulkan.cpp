@@ -3,25 +3,10 @@
 
 #include "ops/conv_transpose.h"
 #include "vulkan/ops/kernels.h"
+#include "vulkan/ops/window_push.h"
 
 namespace fennec::vulkan {
 namespace {
-
-struct ConvTranspose2DPush {
-  uint32_t count;
-  uint32_t n, c, h, w;
-  uint32_t o, oh, ow;
-  uint32_t kh, kw, stride_h, stride_w, dilation_h, dilation_w;
-  int32_t pad_top, pad_left;
-  uint32_t group;
-  uint32_t oc_block;
-  uint32_t has_bias;
-  int32_t kind;
-  float alpha;
-  float beta;
-};
-static_assert(sizeof(ConvTranspose2DPush) == 88,
-              "must match the push block of conv_transpose2d.comp");
 
 }  // namespace
 
@@ -53,29 +38,7 @@ Status record_conv_transpose(const ops::Op& op, Recorder& recorder,
 
   if (invocations == 0) return ok_status();  // an empty tensor: nothing to compute
 
-  ConvTranspose2DPush push{};
-  push.count = static_cast<uint32_t>(invocations);
-  push.n = static_cast<uint32_t>(xs[0]);
-  push.c = static_cast<uint32_t>(xs[1]);
-  push.h = static_cast<uint32_t>(xs[2]);
-  push.w = static_cast<uint32_t>(xs[3]);
-  push.o = static_cast<uint32_t>(ys[1]);
-  push.oh = static_cast<uint32_t>(ys[2]);
-  push.ow = static_cast<uint32_t>(ys[3]);
-  push.kh = static_cast<uint32_t>(p.kernel_h);
-  push.kw = static_cast<uint32_t>(p.kernel_w);
-  push.stride_h = static_cast<uint32_t>(p.stride_h);
-  push.stride_w = static_cast<uint32_t>(p.stride_w);
-  push.dilation_h = static_cast<uint32_t>(p.dilation_h);
-  push.dilation_w = static_cast<uint32_t>(p.dilation_w);
-  push.pad_top = p.pad_top;
-  push.pad_left = p.pad_left;
-  push.group = static_cast<uint32_t>(p.group);
-  push.oc_block = oc_block;
-  push.has_bias = has_bias ? 1 : 0;
-  push.kind = static_cast<int32_t>(p.activation.kind);
-  push.alpha = p.activation.alpha;
-  push.beta = p.activation.beta;
+  const WindowPush push = make_window_push(p, xs, ys, invocations, oc_block, has_bias);
 
   const BufferSlice bias = has_bias ? inputs[2].slice : recorder.dummy_buffer();
   return recorder.dispatch(ShaderId::conv_transpose2d,
