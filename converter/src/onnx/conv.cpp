@@ -73,6 +73,21 @@ void split_padding(int64_t total, bool upper, int64_t& begin, int64_t& end) {
 
 int to_int(int64_t v) { return static_cast<int>(v); }
 
+// The window fields shared by ConvParams and ConvTransposeParams.
+void fill_window(const Geometry& g, ops::Window2D& p) {
+  p.group = to_int(g.group);
+  p.kernel_h = to_int(g.kernel[0]);
+  p.kernel_w = to_int(g.kernel[1]);
+  p.stride_h = to_int(g.strides[0]);
+  p.stride_w = to_int(g.strides[1]);
+  p.dilation_h = to_int(g.dilations[0]);
+  p.dilation_w = to_int(g.dilations[1]);
+  p.pad_top = to_int(g.pads[0]);
+  p.pad_left = to_int(g.pads[1]);
+  p.pad_bottom = to_int(g.pads[2]);
+  p.pad_right = to_int(g.pads[3]);
+}
+
 }  // namespace
 
 void import_conv(ImportContext& ctx) {
@@ -107,17 +122,7 @@ void import_conv(ImportContext& ctx) {
   }
 
   ops::ConvParams p;
-  p.group = to_int(g.group);
-  p.kernel_h = to_int(g.kernel[0]);
-  p.kernel_w = to_int(g.kernel[1]);
-  p.stride_h = to_int(g.strides[0]);
-  p.stride_w = to_int(g.strides[1]);
-  p.dilation_h = to_int(g.dilations[0]);
-  p.dilation_w = to_int(g.dilations[1]);
-  p.pad_top = to_int(g.pads[0]);
-  p.pad_left = to_int(g.pads[1]);
-  p.pad_bottom = to_int(g.pads[2]);
-  p.pad_right = to_int(g.pads[3]);
+  fill_window(g, p);
   std::vector<int> inputs = {x, w};
   if (b >= 0) inputs.push_back(b);
   ctx.add_node(std::make_unique<ops::ConvOp>(p), inputs);
@@ -179,17 +184,7 @@ void import_conv_transpose(ImportContext& ctx) {
   }
 
   ops::ConvTransposeParams p;
-  p.group = to_int(g.group);
-  p.kernel_h = to_int(g.kernel[0]);
-  p.kernel_w = to_int(g.kernel[1]);
-  p.stride_h = to_int(g.strides[0]);
-  p.stride_w = to_int(g.strides[1]);
-  p.dilation_h = to_int(g.dilations[0]);
-  p.dilation_w = to_int(g.dilations[1]);
-  p.pad_top = to_int(g.pads[0]);
-  p.pad_left = to_int(g.pads[1]);
-  p.pad_bottom = to_int(g.pads[2]);
-  p.pad_right = to_int(g.pads[3]);
+  fill_window(g, p);
   p.output_pad_h = to_int(output_padding[0]);
   p.output_pad_w = to_int(output_padding[1]);
   std::vector<int> inputs = {x, w};

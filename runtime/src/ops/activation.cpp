@@ -42,6 +42,14 @@ flatbuffers::Offset<schema::FusedActivation> Activation::write(
   return schema::CreateFusedActivation(fbb, kind, alpha, beta);
 }
 
+Status require_float32(const Op& op, std::span<const HostTensor* const> inputs) {
+  for (const HostTensor* t : inputs)
+    if (t && t->dtype != DataType::FLOAT32)
+      return make_error(StatusCode::kUnsupported, "{} reference: only FLOAT32 is supported, got {}",
+                        op.type_name(), dtype_name(t->dtype));
+  return ok_status();
+}
+
 Result<std::vector<HostTensor>> run_reference(const Op& op,
                                               std::span<const HostTensor* const> inputs) {
   std::vector<Shape> in_shapes;

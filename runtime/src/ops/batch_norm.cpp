@@ -43,15 +43,11 @@ Status BatchNormOp::reference(std::span<const HostTensor* const> inputs,
                               std::span<HostTensor> outputs) const {
   if (inputs.size() != 5)
     return make_error(StatusCode::kInvalidArgument, "BATCH_NORM reference: 5 inputs required");
-  for (const HostTensor* t : inputs) {
+  for (const HostTensor* t : inputs)
     if (!t)
       return make_error(StatusCode::kInvalidArgument,
                         "BATCH_NORM reference: X, scale, bias, mean and var are all required");
-    if (t->dtype != DataType::FLOAT32)
-      return make_error(StatusCode::kUnsupported,
-                        "BATCH_NORM reference: only FLOAT32 is supported, got {}",
-                        dtype_name(t->dtype));
-  }
+  FENNEC_RETURN_IF_ERROR(require_float32(*this, inputs));
   const HostTensor& xt = *inputs[0];
   auto x = xt.as<float>();
   auto scale = inputs[1]->as<float>();

@@ -84,11 +84,7 @@ Status ConvTransposeOp::reference(std::span<const HostTensor* const> inputs,
   if (inputs.size() < 2 || !inputs[0] || !inputs[1])
     return make_error(StatusCode::kInvalidArgument,
                       "CONV_TRANSPOSE reference: X and W are required");
-  for (const HostTensor* t : inputs)
-    if (t && t->dtype != DataType::FLOAT32)
-      return make_error(StatusCode::kUnsupported,
-                        "CONV_TRANSPOSE reference: only FLOAT32 is supported, got {}",
-                        dtype_name(t->dtype));
+  FENNEC_RETURN_IF_ERROR(require_float32(*this, inputs));
   const HostTensor& xt = *inputs[0];
   const HostTensor& wt = *inputs[1];
   const HostTensor* bt = inputs.size() > 2 ? inputs[2] : nullptr;

@@ -64,6 +64,10 @@ class Op {
 // Creates the op for a schema Operator, validating its options.
 Result<std::unique_ptr<Op>> make_op(const schema::Operator& op);
 
+// kUnsupported naming `op` unless every present input is FLOAT32 (for the
+// fp32-only reference kernels).
+Status require_float32(const Op& op, std::span<const HostTensor* const> inputs);
+
 // Runs infer_shapes, allocates outputs and runs the reference kernel.
 Result<std::vector<HostTensor>> run_reference(const Op& op,
                                               std::span<const HostTensor* const> inputs);
