@@ -23,9 +23,9 @@
 
 namespace fennec::writer {
 
-// Model.schema_version of the files this writer produces. The runtime loader
-// accepts exactly this version.
-constexpr uint32_t kSchemaVersion = 1;
+// Model.schema_version of the files this writer produces (the runtime loader
+// reads this version and older ones).
+constexpr uint32_t kSchemaVersion = 2;
 constexpr const char* kProducer = "fennec-convert 0.1";
 
 struct WriteOptions {

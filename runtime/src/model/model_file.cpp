@@ -78,9 +78,10 @@ Status ModelFile::verify() {
     return make_error(StatusCode::kInvalidModel,
                       "'{}' is corrupted: the model header fails FlatBuffers verification", path_);
   model_ = schema::GetSizePrefixedModel(data);
-  if (model_->schema_version() != kSchemaVersion)
+  // Revisions only append, so every older file is readable.
+  if (model_->schema_version() == 0 || model_->schema_version() > kSchemaVersion)
     return make_error(StatusCode::kInvalidModel,
-                      "'{}' uses schema version {}, this runtime reads version {}; "
+                      "'{}' uses schema version {}, this runtime reads versions 1 to {}; "
                       "reconvert the model or upgrade Fennec",
                       path_, model_->schema_version(), kSchemaVersion);
   if (!model_->graph())

@@ -14,8 +14,9 @@
 
 namespace fennec::model {
 
-// The schema revision this runtime reads (see the history in fennec.fbs).
-constexpr uint32_t kSchemaVersion = 1;
+// The newest schema revision this runtime reads (see the history in
+// fennec.fbs); older revisions load too.
+constexpr uint32_t kSchemaVersion = 2;
 
 class ModelFile {
  public:
