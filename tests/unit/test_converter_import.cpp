@@ -472,7 +472,7 @@ TEST_CASE("converter import: missing inputs and files are reported") {
   u.node("Relu", {"x"}, {"y"}, "relu");
   u.output("y");
   CHECK_THROWS_WITH_AS(onnx_import::import_model(u.model()),
-                       "graph input 'x' has data type UINT8; only FLOAT graph inputs are supported",
+                       "graph input 'x' has data type UINT8; only FLOAT graph inputs are supported (give a fixed value with --input-value NAME=FILE.npy to make it a constant)",
                        ConvertError);
   CHECK_THROWS_WITH_AS(onnx_import::import_file("/nonexistent/model.onnx"),
                        "input file '/nonexistent/model.onnx' does not exist", ConvertError);

@@ -18,6 +18,7 @@
 #include "passes/convert_error.h"
 #include "passes/pipeline.h"
 #include "writer/writer.h"
+#include "cli/npy.h"
 
 namespace fennec::cli {
 namespace {
@@ -27,7 +28,74 @@ struct ConvertArgs {
   std::string output;
   bool dump_graph = false;
   bool no_optimize = false;
+  std::vector<std::string> fix_dims;      // NAME=VALUE
+  std::vector<std::string> input_shapes;  // NAME=D0xD1x...
+  std::vector<std::string> input_values;  // NAME=FILE.npy
 };
+
+// Splits "NAME=VALUE" at the last '=' (names may contain '=' rarely, values not).
+std::pair<std::string, std::string> split_assignment(const std::string& text, const char* option) {
+  const size_t eq = text.rfind('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == text.size())
+    throw converter::ConvertError(std::string(option) + " expects NAME=VALUE, got '" + text + "'");
+  return {text.substr(0, eq), text.substr(eq + 1)};
+}
+
+int64_t parse_dim(const std::string& text, const std::string& what) {
+  size_t used = 0;
+  long long value = -1;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || value < 0)
+    throw converter::ConvertError(what + ": '" + text + "' is not a non-negative integer");
+  return value;
+}
+
+DataType dtype_of_npy(fennec_dtype_t dtype) {
+  switch (dtype) {
+    case FENNEC_FLOAT32: return DataType::FLOAT32;
+    case FENNEC_INT8: return DataType::INT8;
+    case FENNEC_INT32: return DataType::INT32;
+    case FENNEC_INT64: return DataType::INT64;
+    default: throw converter::ConvertError("--input-value: unsupported .npy data type");
+  }
+}
+
+onnx_import::ImportOptions import_options(const ConvertArgs& args) {
+  onnx_import::ImportOptions options;
+  for (const std::string& text : args.fix_dims) {
+    auto [name, value] = split_assignment(text, "--fix-dim");
+    options.fixed_dims[name] = parse_dim(value, "--fix-dim " + name);
+  }
+  for (const std::string& text : args.input_shapes) {
+    auto [name, value] = split_assignment(text, "--input-shape");
+    Shape shape;
+    for (size_t start = 0; start <= value.size();) {
+      const size_t x = std::min(value.find('x', start), value.size());
+      shape.push_back(parse_dim(value.substr(start, x - start), "--input-shape " + name));
+      start = x + 1;
+    }
+    options.input_shapes[name] = shape;
+  }
+  for (const std::string& text : args.input_values) {
+    auto [name, file] = split_assignment(text, "--input-value");
+    NpyArray array;
+    try {
+      array = read_npy(file);
+    } catch (const std::exception& e) {
+      throw converter::ConvertError(std::string("--input-value ") + name + ": " + e.what());
+    }
+    HostTensor value(dtype_of_npy(array.dtype), Shape(array.shape.begin(), array.shape.end()));
+    if (value.bytes.size() != array.data.size())
+      throw converter::ConvertError("--input-value " + name + ": size mismatch in '" + file + "'");
+    value.bytes = std::move(array.data);
+    options.constant_inputs[name] = std::move(value);
+  }
+  return options;
+}
 
 std::string with_commas(uint64_t value) {
   std::string digits = std::to_string(value);
@@ -116,7 +184,7 @@ void run_convert(const ConvertArgs& args) {
   if (std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
     throw converter::ConvertError("output '" + output.string() + "' is the input file");
 
-  onnx_import::ImportResult imported = onnx_import::import_file(input);
+  onnx_import::ImportResult imported = onnx_import::import_file(input, import_options(args));
   graph::Graph& graph = imported.graph;
   const onnx_import::ImportInfo& info = imported.info;
   const size_t imported_nodes = graph.nodes.size();
@@ -188,6 +256,14 @@ void add_convert_command(CLI::App& app) {
                 "Print the graph after the passes, one line per node");
   cmd->add_flag("--no-optimize", args->no_optimize,
                 "Skip constant folding, BatchNorm/affine folding and activation fusion");
+  cmd->add_option("--fix-dim", args->fix_dims,
+                  "Fix a symbolic input dimension, by its name in the model (e.g. batch=1); "
+                  "repeatable");
+  cmd->add_option("--input-shape", args->input_shapes,
+                  "Fix a graph input's shape (e.g. x=1x3x48x320); repeatable");
+  cmd->add_option("--input-value", args->input_values,
+                  "Make a graph input a constant with the value in a .npy file "
+                  "(e.g. sr=sr.npy); repeatable");
   cmd->callback([args] { run_convert(*args); });
 }
 

@@ -76,6 +76,9 @@ int ImportContext::optional_input(int i) const {
   if (!has_input(i)) return -1;
   const std::string& name = node_->input(i);
   const int index = lookup(name);
+  if (index < 0 && probed_.count(name))
+    fail("input '" + name + "' is computed from the input dimensions and is only known at run "
+         "time; fix the dimensions at conversion (--fix-dim NAME=VALUE) to make it a constant");
   if (index < 0) fail("input '" + name + "' is not produced by any earlier node or initializer");
   return index;
 }
@@ -182,6 +185,7 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
     node.outputs.push_back(index);
     bind(node_->output(static_cast<int>(o)), index);
   }
+  for (int out : node.outputs) producer_[out] = graph_.nodes.size();
   graph_.nodes.push_back(std::move(node));
   passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
 }
@@ -189,6 +193,86 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
 void ImportContext::add_constant_output(int i, const HostTensor& value) {
   if (i >= node_->output_size() || node_->output(i).empty()) fail("missing output");
   bind(node_->output(i), graph_.add_constant(node_->output(i), value));
+}
+
+bool ImportContext::is_probed(int i) const {
+  return has_input(i) && probed_.count(node_->input(i)) > 0;
+}
+
+std::optional<ProbedValue> ImportContext::known_input(int i) const {
+  if (!has_input(i)) return std::nullopt;
+  auto it = probed_.find(node_->input(i));
+  if (it != probed_.end()) return it->second;
+  const int index = lookup(node_->input(i));
+  if (index < 0 || !tensor(index).is_constant()) return std::nullopt;
+  const HostValue value = host_value_from(graph_.constant_value(index));
+  return ProbedValue{value, value};
+}
+
+void ImportContext::bind_host_output(int i, const ProbedValue& value) {
+  if (i >= node_->output_size() || node_->output(i).empty()) return;
+  if (same_value(value[0], value[1])) {
+    add_constant_output(i, host_tensor_from(value[0]));
+    return;
+  }
+  probed_[node_->output(i)] = value;
+  names_.erase(node_->output(i));
+}
+
+void ImportContext::alias_name(const std::string& to, const std::string& from) {
+  auto probed = probed_.find(from);
+  if (probed != probed_.end()) {
+    probed_[to] = probed->second;
+    names_.erase(to);
+    return;
+  }
+  const int index = lookup(from);
+  if (index < 0) fail("value '" + from + "' is not produced by any earlier node or initializer");
+  probed_.erase(to);
+  bind(to, index);
+}
+
+void ImportContext::register_graph_input(int index) {
+  const graph::TensorInfo& info = tensor(index);
+  std::array<Shape, kProbes> shapes{info.shape, info.shape};
+  for (size_t d = 0; d < info.shape.size(); ++d) {
+    if (info.shape[d] != kUnknownDim) continue;
+    // An unnamed dimension is its own symbol.
+    std::string symbol = d < info.dim_symbols.size() ? info.dim_symbols[d] : std::string();
+    if (symbol.empty()) symbol = "#" + info.name + ":" + std::to_string(d);
+    auto [it, inserted] = symbols_.emplace(symbol, static_cast<int>(symbols_.size()));
+    for (int p = 0; p < kProbes; ++p) shapes[static_cast<size_t>(p)][d] = probe_dim(it->second, p);
+  }
+  probe_shapes_[index] = shapes;
+}
+
+std::vector<Shape> ImportContext::infer_probe_shapes(size_t node_index, int probe) {
+  const graph::Node& node = graph_.nodes[node_index];
+  std::vector<Shape> in_shapes;
+  for (int in : node.inputs) in_shapes.push_back(in >= 0 ? probe_shape(in, probe) : Shape{});
+  std::vector<Shape> out_shapes;
+  Status status = node.op->infer_shapes(in_shapes, out_shapes);
+  if (!status.ok())
+    fail("cannot infer the shapes of node '" + node.name + "' for sample input sizes: " +
+         status.message());
+  return out_shapes;
+}
+
+Shape ImportContext::probe_shape(int index, int probe) {
+  const graph::TensorInfo& info = tensor(index);
+  if (is_static(info.shape)) return info.shape;
+  auto cached = probe_shapes_.find(index);
+  if (cached != probe_shapes_.end()) return cached->second[static_cast<size_t>(probe)];
+  auto producer = producer_.find(index);
+  if (producer == producer_.end())
+    fail("the shape of tensor '" + info.name + "' " + shape_to_string(info.shape) +
+         " is not known before run time");
+  const graph::Node& node = graph_.nodes[producer->second];
+  std::array<std::vector<Shape>, kProbes> outs;
+  for (int p = 0; p < kProbes; ++p) outs[static_cast<size_t>(p)] = infer_probe_shapes(producer->second, p);
+  for (size_t o = 0; o < node.outputs.size() && o < outs[0].size(); ++o)
+    probe_shapes_[node.outputs[o]] = {outs[0][o], outs[1][o]};
+  return probe_shapes_.at(index)[static_cast<size_t>(probe)];
 }
 
 }  // namespace fennec::onnx_import

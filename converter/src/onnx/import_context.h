@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "graph/graph.h"
+#include "onnx/host_value.h"
 #include "ops/op.h"
 
 namespace fennec::onnx_import {
@@ -28,12 +30,18 @@ class ImportContext {
  public:
   ImportContext(graph::Graph& graph, int opset, std::filesystem::path base_dir);
 
+  // Opsets of the non-default domains, for error messages.
+  std::map<std::string, int> domain_opsets;
+
   graph::Graph& graph() { return graph_; }
   int opset() const { return opset_; }
   const std::filesystem::path& base_dir() const { return base_dir_; }
 
   // Binds an ONNX tensor name to a graph tensor index.
-  void bind(const std::string& name, int tensor) { names_[name] = tensor; }
+  void bind(const std::string& name, int tensor) {
+    names_[name] = tensor;
+    probed_.erase(name);
+  }
   // The tensor index for an ONNX name, or -1.
   int lookup(const std::string& name) const;
 
@@ -71,6 +79,23 @@ class ImportContext {
   // Binds ONNX output `i` of the current node to a new graph-owned constant.
   void add_constant_output(int i, const HostTensor& value);
 
+  // --- host values and probe shapes (see host_value.h) ---
+  // Input `i` as a host value under each probe: a constant (same in both) or
+  // a probed value; nullopt when it is computed at run time.
+  std::optional<ProbedValue> known_input(int i) const;
+  // True when input `i` names a probed (input-size dependent) host value.
+  bool is_probed(int i) const;
+  // The shape of tensor `index` when the symbolic input dims take their
+  // values under `probe`; throws when it cannot be inferred.
+  Shape probe_shape(int index, int probe);
+  // Binds output `i`: a constant when both probes agree, else a probed value.
+  void bind_host_output(int i, const ProbedValue& value);
+  // Makes ONNX name `to` refer to what `from` refers to (a tensor or a
+  // probed value); throws when `from` is unknown.
+  void alias_name(const std::string& to, const std::string& from);
+  // Fixes the probe values of a graph input's dims from its symbols.
+  void register_graph_input(int index);
+
   [[noreturn]] void unsupported_op() const;
   [[noreturn]] void unsupported_attribute(const std::string& attr, const std::string& value) const;
   // Throws "<message> in ONNX op <Type> (opset N) at node <name>".
@@ -79,7 +104,13 @@ class ImportContext {
  private:
   std::string op_label() const;
 
+  std::vector<Shape> infer_probe_shapes(size_t node_index, int probe);
+
   graph::Graph& graph_;
+  std::unordered_map<std::string, ProbedValue> probed_;
+  std::unordered_map<int, size_t> producer_;                       // tensor -> node index
+  std::unordered_map<int, std::array<Shape, kProbes>> probe_shapes_;  // cache
+  std::unordered_map<std::string, int> symbols_;                   // dim symbol -> probe slot
   int opset_;
   std::filesystem::path base_dir_;
   std::unordered_map<std::string, int> names_;

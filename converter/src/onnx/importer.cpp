@@ -4,12 +4,17 @@
 #include <iterator>
 #include <unordered_set>
 
+#include "onnx/host_eval.h"
 #include "onnx/import_context.h"
 #include "onnx/op_importers.h"
 #include "onnx/tensor_proto.h"
 #include "passes/convert_error.h"
 
 namespace fennec::onnx_import {
+
+// Imports the nodes of `graph` (the model's, or an If branch's) in order.
+void import_graph_nodes(ImportContext& ctx, const onnx::GraphProto& graph);
+
 namespace {
 
 using converter::ConvertError;
@@ -58,8 +63,10 @@ int domain_opset(const onnx::ModelProto& model, const std::string& domain) {
   return 0;
 }
 
-// Reads a ValueInfoProto's tensor type into `info`.
-void read_value_info(const onnx::ValueInfoProto& value, graph::TensorInfo& info) {
+// Reads a ValueInfoProto's tensor type into `info`, applying the fixed
+// dims and shapes of `options`.
+void read_value_info(const onnx::ValueInfoProto& value, const ImportOptions& options,
+                     graph::TensorInfo& info) {
   const std::string what = "graph input '" + value.name() + "'";
   if (!value.type().has_tensor_type())
     throw ConvertError(what + " is not a tensor; only tensor inputs are supported");
@@ -69,14 +76,19 @@ void read_value_info(const onnx::ValueInfoProto& value, graph::TensorInfo& info)
   // be read as floats.
   if (info.dtype != DataType::FLOAT32)
     throw ConvertError(what + " has data type " + onnx_dtype_name(tensor_type.elem_type()) +
-                       "; only FLOAT graph inputs are supported");
+                       "; only FLOAT graph inputs are supported (give a fixed value with "
+                       "--input-value NAME=FILE.npy to make it a constant)");
   if (!tensor_type.has_shape())
     throw ConvertError(what + " has no shape; re-export the model with input shapes "
                        "(dynamic dimensions may stay symbolic)");
   info.shape.clear();
   info.dim_symbols.clear();
   for (const auto& dim : tensor_type.shape().dim()) {
-    if (dim.has_dim_value() && dim.dim_value() >= 0) {
+    auto fixed = dim.has_dim_param() ? options.fixed_dims.find(dim.dim_param()) : options.fixed_dims.end();
+    if (fixed != options.fixed_dims.end()) {
+      info.shape.push_back(fixed->second);
+      info.dim_symbols.emplace_back();
+    } else if (dim.has_dim_value() && dim.dim_value() >= 0) {
       info.shape.push_back(dim.dim_value());
       info.dim_symbols.emplace_back();
     } else {
@@ -84,9 +96,70 @@ void read_value_info(const onnx::ValueInfoProto& value, graph::TensorInfo& info)
       info.dim_symbols.push_back(dim.has_dim_param() ? dim.dim_param() : std::string());
     }
   }
+  auto given = options.input_shapes.find(value.name());
+  if (given != options.input_shapes.end()) {
+    if (given->second.size() != info.shape.size())
+      throw ConvertError(what + " has rank " + std::to_string(info.shape.size()) +
+                         "; the given shape " + shape_to_string(given->second) + " does not match");
+    for (size_t d = 0; d < info.shape.size(); ++d) {
+      if (info.shape[d] != kUnknownDim && info.shape[d] != given->second[d])
+        throw ConvertError(what + " has shape " + shape_to_string(info.shape) +
+                           "; the given shape " + shape_to_string(given->second) + " does not match");
+      info.shape[d] = given->second[d];
+      info.dim_symbols[d].clear();
+    }
+  }
+}
+
+// If: the condition must be known at conversion time; the chosen branch is
+// imported in place of the node.
+void import_if(ImportContext& ctx) {
+  auto cond = ctx.known_input(0);
+  if (!cond || cond->at(0).v.size() != 1)
+    ctx.fail("the If condition is computed at run time; only conditions known at conversion "
+             "(from constants or fixed input dimensions) are supported");
+  if (!same_value(cond->at(0), cond->at(1)))
+    ctx.fail("the If condition depends on a symbolic input dimension; fix it with --fix-dim");
+  const bool taken = cond->at(0).v[0] != 0;
+  const onnx::AttributeProto* branch = ctx.attribute(taken ? "then_branch" : "else_branch");
+  if (!branch || !branch->has_g()) ctx.fail("If without its branch graphs");
+  const onnx::NodeProto& node = ctx.node();
+  if (branch->g().output_size() != node.output_size())
+    ctx.fail("the If branch has " + std::to_string(branch->g().output_size()) + " outputs, the node " +
+             std::to_string(node.output_size()));
+  for (const onnx::TensorProto& init : branch->g().initializer()) {
+    HostTensor value = tensor_from_proto(init, ctx.base_dir(), "initializer '" + init.name() + "'");
+    ctx.bind(init.name(), ctx.graph().add_constant(init.name(), value));
+  }
+  import_graph_nodes(ctx, branch->g());
+  for (int o = 0; o < node.output_size(); ++o)
+    if (!node.output(o).empty()) ctx.alias_name(node.output(o), branch->g().output(o).name());
 }
 
 }  // namespace
+
+void import_graph_nodes(ImportContext& ctx, const onnx::GraphProto& onnx_graph) {
+  for (int n = 0; n < onnx_graph.node_size(); ++n) {
+    const onnx::NodeProto& node = onnx_graph.node(n);
+    if (!is_default_domain(node.domain())) {
+      // Report the opset of the node's own domain.
+      auto opset = ctx.domain_opsets.find(node.domain());
+      ImportContext custom(ctx.graph(), opset == ctx.domain_opsets.end() ? 0 : opset->second,
+                           ctx.base_dir());
+      custom.begin_node(node, n);
+      custom.unsupported_op();
+    }
+    ctx.begin_node(node, n);
+    if (node.op_type() == "If") {
+      import_if(ctx);
+      continue;
+    }
+    if (try_host_evaluation(ctx)) continue;
+    ImportFn import = find_importer(node.op_type());
+    if (!import) ctx.unsupported_op();
+    import(ctx);
+  }
+}
 
 std::vector<std::string> supported_op_types() {
   std::vector<std::string> types;
@@ -94,7 +167,8 @@ std::vector<std::string> supported_op_types() {
   return types;
 }
 
-ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::path& base_dir) {
+ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::path& base_dir,
+                          const ImportOptions& options) {
   ImportResult result;
   ImportInfo& info = result.info;
   graph::Graph& graph = result.graph;
@@ -111,6 +185,10 @@ ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::
     throw ConvertError("the model declares no opset for the default ONNX domain (opset_import)");
 
   ImportContext ctx(graph, info.opset, base_dir);
+  for (const auto& entry : model.opset_import())
+    if (!is_default_domain(entry.domain())) ctx.domain_opsets[entry.domain()] = static_cast<int>(entry.version());
+  for (const onnx::NodeProto& node : onnx_graph.node())
+    if (node.op_type() == "Constant") info.constant_nodes++;
 
   std::unordered_set<std::string> initializer_names;
   for (const onnx::TensorProto& init : onnx_graph.initializer()) {
@@ -127,26 +205,19 @@ ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::
     if (initializer_names.count(input.name())) continue;
     graph::TensorInfo tensor;
     tensor.name = input.name();
-    read_value_info(input, tensor);
+    auto bound = options.constant_inputs.find(input.name());
+    if (bound != options.constant_inputs.end()) {
+      ctx.bind(input.name(), graph.add_constant(input.name(), bound->second));
+      continue;
+    }
+    read_value_info(input, options, tensor);
     const int index = graph.add_tensor(std::move(tensor));
     graph.inputs.push_back(index);
     ctx.bind(input.name(), index);
+    ctx.register_graph_input(index);
   }
 
-  for (int n = 0; n < onnx_graph.node_size(); ++n) {
-    const onnx::NodeProto& node = onnx_graph.node(n);
-    if (node.op_type() == "Constant") info.constant_nodes++;
-    if (!is_default_domain(node.domain())) {
-      // Report the opset of the node's own domain.
-      ImportContext custom(graph, domain_opset(model, node.domain()), base_dir);
-      custom.begin_node(node, n);
-      custom.unsupported_op();
-    }
-    ctx.begin_node(node, n);
-    ImportFn import = find_importer(node.op_type());
-    if (!import) ctx.unsupported_op();
-    import(ctx);
-  }
+  import_graph_nodes(ctx, onnx_graph);
 
   for (const onnx::ValueInfoProto& output : onnx_graph.output()) {
     const int index = ctx.lookup(output.name());
@@ -170,7 +241,7 @@ ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::
   return result;
 }
 
-ImportResult import_file(const std::filesystem::path& path) {
+ImportResult import_file(const std::filesystem::path& path, const ImportOptions& options) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     throw ConvertError("input file '" + path.string() + "' does not exist");
@@ -184,7 +255,7 @@ ImportResult import_file(const std::filesystem::path& path) {
   onnx::ModelProto model;
   if (!model.ParseFromString(bytes) || !model.has_graph())
     throw ConvertError("'" + path.string() + "' is not a valid ONNX model (protobuf parse failed)");
-  ImportResult result = import_model(model, path.parent_path());
+  ImportResult result = import_model(model, path.parent_path(), options);
   result.info.source = path.filename().string();
   result.info.file_bytes = bytes.size();
   return result;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <onnx/onnx_pb.h>
@@ -35,6 +36,17 @@ struct ImportInfo {
   uint64_t file_bytes = 0;       // size of the .onnx file, when imported from a file
 };
 
+// What the caller fixes at conversion time.
+struct ImportOptions {
+  // Graph inputs that become constants with these values (for example the
+  // integer parameters of a test model, or a model's fixed sample rate).
+  std::map<std::string, HostTensor> constant_inputs;
+  // Symbolic dimensions fixed to a size, by dim_param name ("batch" -> 1).
+  std::map<std::string, int64_t> fixed_dims;
+  // Graph input shapes that replace the declared ones (same rank).
+  std::map<std::string, Shape> input_shapes;
+};
+
 struct ImportResult {
   graph::Graph graph;
   ImportInfo info;
@@ -42,11 +54,12 @@ struct ImportResult {
 
 // Imports an in-memory model. `base_dir` resolves external tensor data.
 ImportResult import_model(const onnx::ModelProto& model,
-                          const std::filesystem::path& base_dir = {});
+                          const std::filesystem::path& base_dir = {},
+                          const ImportOptions& options = {});
 
 // Reads and parses `path`, then imports it. Throws ConvertError when the file
 // is missing, unreadable or not an ONNX model.
-ImportResult import_file(const std::filesystem::path& path);
+ImportResult import_file(const std::filesystem::path& path, const ImportOptions& options = {});
 
 // The op types the importer accepts, in table order (for messages and docs).
 std::vector<std::string> supported_op_types();
