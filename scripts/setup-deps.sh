@@ -9,7 +9,8 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   doctest-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libstb-dev fonts-dejavu-core
+  libstb-dev fonts-dejavu-core fonts-droid-fallback
+  libonnx-testdata python3-numpy python3-torch python3-torchvision
   nodejs npm
 )
 
