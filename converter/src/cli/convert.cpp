@@ -192,6 +192,7 @@ void run_convert(const ConvertArgs& args) {
   passes::PassOptions pass_options;
   if (args.no_optimize) {
     pass_options.fold_constants = false;
+    pass_options.eliminate_transposes = false;
     pass_options.fold_batch_norms = false;
     pass_options.fold_affine = false;
     pass_options.fuse_activations = false;
@@ -239,6 +240,9 @@ void run_convert(const ConvertArgs& args) {
               report.folded_batch_norms.size(), report.folded_affine.size(),
               report.folded_constants.size());
   std::printf("  fused       %s\n", fusion_summary(report).c_str());
+  if (!report.transposes.empty())
+    std::printf("  layout      %zu transpose rewrites (merged, moved below elementwise ops, removed)\n",
+                report.transposes.size());
   std::printf("  removed     %zu dead nodes, %d unused constants\n", report.removed_nodes.size(),
               report.removed_constants);
   std::printf("  time        %.3f s\n", seconds);

@@ -7,6 +7,7 @@
 #include "passes/graph_query.h"
 #include "passes/input_affine_folding.h"
 #include "passes/shape_inference.h"
+#include "passes/transpose_elimination.h"
 
 namespace fennec::passes {
 
@@ -48,6 +49,12 @@ PassReport run_passes(graph::Graph& graph, const PassOptions& options) {
       changed |= !folded.empty();
       append(report.folded_batch_norms, std::move(folded));
     }
+  }
+
+  if (options.eliminate_transposes) {
+    report.transposes = eliminate_transposes(graph);
+    check_graph(graph, "transpose elimination");
+    infer_shapes(graph);
   }
 
   if (options.fuse_activations) {

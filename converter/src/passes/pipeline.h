@@ -19,6 +19,7 @@ struct PassOptions {
   bool fold_constants = true;
   bool fold_batch_norms = true;
   bool fold_affine = true;
+  bool eliminate_transposes = true;
   bool fuse_activations = true;
   bool remove_dead_nodes = true;
 };
@@ -29,6 +30,7 @@ struct PassReport {
   std::vector<std::string> folded_batch_norms;  // BatchNorm nodes folded into a conv
   std::vector<std::string> folded_affine;       // Add/Sub/Mul/Div folded into a conv
                                                 // (before or after it)
+  std::vector<std::string> transposes;          // transpose rewrites (merged, moved, removed)
   std::vector<FusedActivationRecord> fused_activations;
   std::vector<std::string> removed_nodes;       // dead nodes
   int removed_constants = 0;
