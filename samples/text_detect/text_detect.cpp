@@ -7,14 +7,14 @@
 // Steps: load the image; resize so both sides are multiples of 32 (longest side
 // at most --max-side, or exactly --size); normalise like PaddleOCR; run; turn
 // the probability map into boxes (threshold, connected components, score,
-// unclip); print them in image coordinates and draw them. --size may be given
+// rotated rectangle, unclip: samples/ocr/ocr_pipeline.h); print their
+// axis-aligned bounds in image coordinates and draw them. --size may be given
 // several times: one session then runs each input shape in turn.
-// Output lines: "box <x0> <y0> <x1> <y1> <score>" (x1, y1 exclusive).
+// Output lines: "box <x0> <y0> <x1> <y1> <score>" (the bounds of each box).
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -22,18 +22,12 @@
 #include <vector>
 
 #include <stb_image.h>
-#include <stb_image_resize.h>
 #include <stb_image_write.h>
 
 #include "fennec/fennec.hpp"
+#include "ocr_pipeline.h"
 
 namespace {
-
-// PaddleOCR's det post-processing defaults (DBPostProcess).
-constexpr float kBinaryThreshold = 0.3f;
-constexpr float kBoxThreshold = 0.6f;
-constexpr float kUnclipRatio = 1.5f;
-constexpr int kMinSide = 3;
 
 struct Options {
   std::string model, image, out, save_input;
@@ -41,11 +35,6 @@ struct Options {
   int max_side = 960;
   std::vector<std::pair<int, int>> sizes;  // (H, W); empty: from --max-side
   int runs = 1;
-};
-
-struct Box {
-  float x0, y0, x1, y1;  // x1, y1 exclusive
-  float score;
 };
 
 [[noreturn]] void fail(const std::string& message) { throw std::runtime_error(message); }
@@ -89,15 +78,6 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
-// PaddleOCR's DetResizeForTest (limit type "max"): scale down so that the
-// longest side is at most max_side, then round each side to a multiple of 32.
-void network_size(int width, int height, int max_side, int& out_w, int& out_h) {
-  const float ratio = std::max(width, height) > max_side ? static_cast<float>(max_side) / std::max(width, height) : 1.0f;
-  auto round32 = [](float v) { return std::max(32, static_cast<int>(std::lround(v / 32.0f)) * 32); };
-  out_w = round32(static_cast<float>(static_cast<int>(width * ratio)));
-  out_h = round32(static_cast<float>(static_cast<int>(height * ratio)));
-}
-
 void write_npy(const std::string& path, const std::vector<int64_t>& dims, const std::vector<float>& data) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
   for (size_t i = 0; i < dims.size(); ++i) header += std::to_string(dims[i]) + (i + 1 < dims.size() ? ", " : "");
@@ -113,80 +93,12 @@ void write_npy(const std::string& path, const std::vector<int64_t>& dims, const 
   if (!out) fail("cannot write '" + path + "'");
 }
 
-// Connected regions of prob > threshold (8-connectivity), scored by their
-// mean probability and grown by the DB "unclip" distance, in map coordinates.
-std::vector<Box> find_boxes(const float* prob, int width, int height) {
-  std::vector<uint8_t> seen(static_cast<size_t>(width) * height, 0);
-  std::vector<int> stack;
-  std::vector<Box> boxes;
-  for (int start = 0; start < width * height; ++start) {
-    if (seen[start] || prob[start] <= kBinaryThreshold) continue;
-    int x0 = width, y0 = height, x1 = -1, y1 = -1;
-    double sum = 0.0;
-    size_t count = 0;
-    seen[start] = 1;
-    stack.assign(1, start);
-    while (!stack.empty()) {
-      const int p = stack.back();
-      stack.pop_back();
-      const int x = p % width, y = p / width;
-      x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-      sum += prob[p];
-      ++count;
-      for (int dy = -1; dy <= 1; ++dy)
-        for (int dx = -1; dx <= 1; ++dx) {
-          const int nx = x + dx, ny = y + dy;
-          if (nx < 0 || ny < 0 || nx >= width || ny >= height) continue;
-          const int q = ny * width + nx;
-          if (!seen[q] && prob[q] > kBinaryThreshold) {
-            seen[q] = 1;
-            stack.push_back(q);
-          }
-        }
-    }
-    const float w = static_cast<float>(x1 - x0 + 1), h = static_cast<float>(y1 - y0 + 1);
-    if (std::min(w, h) < kMinSide) continue;
-    const float score = static_cast<float>(sum / static_cast<double>(count));
-    if (score < kBoxThreshold) continue;
-    // The network predicts shrunk text kernels; DB grows each polygon by
-    // area * ratio / perimeter to recover the full text extent.
-    const float d = w * h * kUnclipRatio / (2.0f * (w + h));
-    if (std::min(w, h) + 2 * d < kMinSide + 2) continue;
-    boxes.push_back({x0 - d, y0 - d, x1 + 1 + d, y1 + 1 + d, score});
-  }
-  return boxes;
-}
-
-void draw_rect(std::vector<uint8_t>& rgb, int width, int height, int x0, int y0, int x1, int y1,
-               const uint8_t color[3], int thickness) {
-  for (int y = y0 - thickness + 1; y < y1 + thickness - 1; ++y)
-    for (int x = x0 - thickness + 1; x < x1 + thickness - 1; ++x) {
-      if (x < 0 || y < 0 || x >= width || y >= height) continue;
-      const bool inside = x >= x0 + 1 && x < x1 - 1 && y >= y0 + 1 && y < y1 - 1;
-      if (inside) continue;
-      std::memcpy(&rgb[(static_cast<size_t>(y) * width + x) * 3], color, 3);
-    }
-}
-
 // Runs the detector at one network size and prints the boxes found, in
-// original image coordinates; returns them as x0,y0,x1,y1 quadruples.
-std::vector<int> detect(fennec::Session& session, const char* input_name, const std::vector<uint8_t>& image,
-                        int width, int height, int net_h, int net_w, const Options& o) {
-  std::vector<uint8_t> resized = image;
-  if (net_w != width || net_h != height) {
-    resized.assign(static_cast<size_t>(net_w) * net_h * 3, 0);
-    if (!stbir_resize_uint8(image.data(), width, height, 0, resized.data(), net_w, net_h, 0, 3))
-      fail("cannot resize the image");
-  }
-  const float mean[3] = {0.485f, 0.456f, 0.406f};
-  const float stddev[3] = {0.229f, 0.224f, 0.225f};
-  const size_t plane = static_cast<size_t>(net_w) * net_h;
-  // Normalised NCHW tensor, channels in PaddleOCR's BGR order.
-  std::vector<float> input(plane * 3);
-  for (int c = 0; c < 3; ++c)
-    for (size_t i = 0; i < plane; ++i)
-      input[c * plane + i] = (resized[i * 3 + (2 - c)] / 255.0f - mean[c]) / stddev[c];
-  std::printf("image %s %dx%d, network input %dx%d (HxW)\n", o.image.c_str(), width, height, net_h, net_w);
+// original image coordinates; returns them.
+std::vector<ocr::TextBox> detect(fennec::Session& session, const char* input_name, const ocr::Image& image,
+                                 int net_h, int net_w, const Options& o) {
+  const std::vector<float> input = ocr::det_input(image, net_w, net_h);
+  std::printf("image %s %dx%d, network input %dx%d (HxW)\n", o.image.c_str(), image.width, image.height, net_h, net_w);
   if (!o.save_input.empty()) write_npy(o.save_input, {1, 3, net_h, net_w}, input);
 
   // Run; the first run at a new size also plans memory and records the command buffer.
@@ -208,18 +120,14 @@ std::vector<int> detect(fennec::Session& session, const char* input_name, const 
     fail("unexpected output shape from '" + o.model + "' (expected 1x1x" + std::to_string(net_h) + "x" +
          std::to_string(net_w) + " float32)");
 
-  // Boxes in image coordinates.
-  std::vector<Box> boxes = find_boxes(static_cast<const float*>(map.data), net_w, net_h);
-  const float sx = static_cast<float>(width) / net_w, sy = static_cast<float>(height) / net_h;
-  std::sort(boxes.begin(), boxes.end(), [](const Box& a, const Box& b) { return a.y0 != b.y0 ? a.y0 < b.y0 : a.x0 < b.x0; });
-  std::vector<int> rects;
-  for (const Box& b : boxes) {
-    const int x0 = std::clamp(static_cast<int>(std::lround(b.x0 * sx)), 0, width);
-    const int y0 = std::clamp(static_cast<int>(std::lround(b.y0 * sy)), 0, height);
-    const int x1 = std::clamp(static_cast<int>(std::lround(b.x1 * sx)), 0, width);
-    const int y1 = std::clamp(static_cast<int>(std::lround(b.y1 * sy)), 0, height);
-    std::printf("box %d %d %d %d %.3f\n", x0, y0, x1, y1, b.score);
-    rects.insert(rects.end(), {x0, y0, x1, y1});
+  // Boxes in image coordinates, printed as their axis-aligned bounds.
+  const std::vector<ocr::TextBox> boxes =
+      ocr::det_boxes(static_cast<const float*>(map.data), net_w, net_h, image.width, image.height);
+  for (const ocr::TextBox& b : boxes) {
+    float x0 = b.quad[0].x, y0 = b.quad[0].y, x1 = x0, y1 = y0;
+    for (const ocr::Point& p : b.quad)
+      x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+    std::printf("box %.0f %.0f %.0f %.0f %.3f\n", x0, y0, x1, y1, b.score);
   }
   const auto stats = session.stats();
   std::printf("found %zu text region(s) on %s\n", boxes.size(), stats.device_name);
@@ -228,7 +136,7 @@ std::vector<int> detect(fennec::Session& session, const char* input_name, const 
               static_cast<double>(stats.peak_device_bytes) / (1 << 20),
               static_cast<double>(stats.weight_bytes) / (1 << 20), static_cast<double>(stats.arena_bytes) / (1 << 20));
 
-  return rects;
+  return boxes;
 }
 
 int run(const Options& o) {
@@ -239,7 +147,7 @@ int run(const Options& o) {
   int width = 0, height = 0, channels = 0;
   stbi_uc* pixels = stbi_load(o.image.c_str(), &width, &height, &channels, 3);
   if (!pixels) fail("cannot read image '" + o.image + "' (" + stbi_failure_reason() + "); use PNG, JPEG, BMP or TGA");
-  std::vector<uint8_t> image(pixels, pixels + static_cast<size_t>(width) * height * 3);
+  ocr::Image image{width, height, std::vector<uint8_t>(pixels, pixels + static_cast<size_t>(width) * height * 3)};
   stbi_image_free(pixels);
 
   // 2. Model and session on the chosen Vulkan device.
@@ -257,19 +165,17 @@ int run(const Options& o) {
   std::vector<std::pair<int, int>> sizes = o.sizes;
   if (sizes.empty()) {
     int net_w = 0, net_h = 0;
-    network_size(width, height, o.max_side, net_w, net_h);
+    ocr::det_network_size(width, height, o.max_side, net_w, net_h);
     sizes.emplace_back(net_h, net_w);
   }
-  std::vector<int> rects;
-  for (const auto& [net_h, net_w] : sizes) rects = detect(session, inputs[0].name, image, width, height, net_h, net_w, o);
+  std::vector<ocr::TextBox> boxes;
+  for (const auto& [net_h, net_w] : sizes) boxes = detect(session, inputs[0].name, image, net_h, net_w, o);
 
   // 3. Annotated copy of the original image, with the boxes of the last size.
   if (!o.out.empty()) {
     static const uint8_t kColors[][3] = {{230, 25, 75}, {60, 180, 75}, {0, 130, 200}, {245, 130, 48}, {145, 30, 180}};
-    for (size_t i = 0; i < rects.size() / 4; ++i)
-      draw_rect(image, width, height, rects[4 * i], rects[4 * i + 1], rects[4 * i + 2], rects[4 * i + 3],
-                kColors[i % 5], 3);
-    if (!stbi_write_png(o.out.c_str(), width, height, 3, image.data(), width * 3))
+    for (size_t i = 0; i < boxes.size(); ++i) ocr::draw_quad(image, boxes[i].quad, kColors[i % 5], 3);
+    if (!stbi_write_png(o.out.c_str(), width, height, 3, image.rgb.data(), width * 3))
       fail("cannot write '" + o.out + "'");
     std::printf("annotated image %s\n", o.out.c_str());
   }
