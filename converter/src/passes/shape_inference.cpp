@@ -98,7 +98,9 @@ std::string inherited_symbol(const graph::Graph& graph, const graph::Node& node,
   }
   if (const auto* gather = dynamic_cast<const ops::GatherOp*>(node.op.get())) {
     // Axes before the gathered one are the data's own.
-    return axis < static_cast<size_t>(gather->axis()) ? same_axis(input(0)) : std::string();
+    const graph::TensorInfo* in = input(0);
+    if (!in || axis >= static_cast<size_t>(gather->axis())) return {};
+    return symbol_at(*in, axis);
   }
   if (type == OpType::EXPAND) {
     // An output dim is unknown only where the target shape has 1 (or no dim),
