@@ -87,6 +87,15 @@ const graph::TensorInfo& ImportContext::tensor(int index) const {
   return graph_.tensors[static_cast<size_t>(index)];
 }
 
+int ImportContext::float_input(int i) const {
+  const int index = input(i);
+  const DataType dtype = tensor(index).dtype;
+  if (dtype != DataType::FLOAT32)
+    fail("input '" + node_->input(i) + "' has data type " + dtype_name(dtype) + "; data type " +
+         dtype_name(dtype) + " is not supported");
+  return index;
+}
+
 std::optional<std::vector<float>> ImportContext::constant_floats(int i) const {
   const int index = optional_input(i);
   if (index < 0 || !tensor(index).is_constant()) return std::nullopt;
@@ -163,27 +172,31 @@ std::vector<float> ImportContext::attr_floats(const std::string& name,
   return {a->floats().begin(), a->floats().end()};
 }
 
-void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs) {
+void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs,
+                             int first_output) {
   // Ask the op how many outputs it has before creating tensors for them.
   std::vector<Shape> in_shapes;
   for (int in : inputs) in_shapes.push_back(in >= 0 ? tensor(in).shape : Shape{});
   std::vector<Shape> out_shapes;
   Status status = op->infer_shapes(in_shapes, out_shapes);
   if (!status.ok()) fail("shape inference failed: " + status.message());
-  if (static_cast<int>(out_shapes.size()) > node_->output_size())
+  if (first_output + static_cast<int>(out_shapes.size()) > node_->output_size())
     fail("node has " + std::to_string(node_->output_size()) + " outputs, expected " +
-         std::to_string(out_shapes.size()));
+         std::to_string(first_output + static_cast<int>(out_shapes.size())));
 
   graph::Node node;
   node.name = graph_node_name();
+  // Later nodes of a multi-node import get distinct names.
+  if (first_output > 0) node.name += "_" + std::to_string(first_output);
   node.op = std::move(op);
   node.inputs = std::move(inputs);
   for (size_t o = 0; o < out_shapes.size(); ++o) {
+    const std::string& name = node_->output(first_output + static_cast<int>(o));
     graph::TensorInfo info;
-    info.name = node_->output(static_cast<int>(o));
+    info.name = name;
     const int index = graph_.add_tensor(std::move(info));
     node.outputs.push_back(index);
-    bind(node_->output(static_cast<int>(o)), index);
+    bind(name, index);
   }
   for (int out : node.outputs) producer_[out] = graph_.nodes.size();
   graph_.nodes.push_back(std::move(node));

@@ -60,6 +60,9 @@ class ImportContext {
   // Tensor index of an optional input, -1 when absent.
   int optional_input(int i) const;
   const graph::TensorInfo& tensor(int index) const;
+  // Tensor index of required input `i`, failing with "data type X is not
+  // supported" unless it is FLOAT32 (for ops with fp32-only kernels).
+  int float_input(int i) const;
   // The value of input `i` when it is a constant, converted to float, else nullopt.
   std::optional<std::vector<float>> constant_floats(int i) const;
   // The value of input `i` when it is a constant, converted to int64, else nullopt.
@@ -73,9 +76,11 @@ class ImportContext {
   std::vector<float> attr_floats(const std::string& name, std::vector<float> fallback) const;
 
   // Adds a graph node for the current ONNX node with `op` reading `inputs`
-  // (-1 for absent). Its outputs are the ONNX node's first N outputs, where
-  // N is the op's output count; shapes are inferred immediately.
-  void add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs);
+  // (-1 for absent). Its outputs are the ONNX node's N outputs from
+  // `first_output` on, where N is the op's output count (an ONNX node that
+  // becomes several graph nodes, like Split, passes the output it is making);
+  // shapes are inferred immediately.
+  void add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs, int first_output = 0);
   // Binds ONNX output `i` of the current node to a new graph-owned constant.
   void add_constant_output(int i, const HostTensor& value);
 

@@ -44,6 +44,18 @@ constexpr OpEntry kOps[] = {
     {"Concat", import_concat},
     {"Resize", import_resize},
     {"Upsample", import_upsample},
+    {"Reshape", import_reshape},
+    {"Flatten", import_flatten},
+    {"Squeeze", import_squeeze},
+    {"Unsqueeze", import_unsqueeze},
+    {"Transpose", import_transpose},
+    {"Slice", import_slice},
+    {"Split", import_split},
+    {"Gather", import_gather},
+    {"Pad", import_pad},
+    {"Expand", import_expand},
+    {"Identity", import_identity},
+    {"Dropout", import_dropout},
 };
 
 ImportFn find_importer(const std::string& op_type) {

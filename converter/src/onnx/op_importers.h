@@ -32,5 +32,35 @@ void import_concat(ImportContext& ctx);
 // resize.cpp
 void import_resize(ImportContext& ctx);
 void import_upsample(ImportContext& ctx);
+// reshape.cpp
+void import_reshape(ImportContext& ctx);
+void import_flatten(ImportContext& ctx);
+void import_squeeze(ImportContext& ctx);
+void import_unsqueeze(ImportContext& ctx);
+// transpose.cpp
+void import_transpose(ImportContext& ctx);
+// slice.cpp
+void import_slice(ImportContext& ctx);
+void import_split(ImportContext& ctx);
+// gather.cpp
+void import_gather(ImportContext& ctx);
+// pad.cpp
+void import_pad(ImportContext& ctx);
+// expand.cpp
+void import_expand(ImportContext& ctx);
+// identity.cpp
+void import_identity(ImportContext& ctx);
+void import_dropout(ImportContext& ctx);
+
+// RESHAPE options for an ONNX Reshape target `values` (0 copies the input
+// dim at that index unless `allow_zero`; one -1 is inferred). Fails through
+// `ctx` on invalid targets. reshape.cpp; reusable wherever target values
+// become known.
+struct ReshapeTarget {
+  std::vector<int64_t> shape;
+  std::vector<int32_t> copy_from;
+};
+ReshapeTarget reshape_target(ImportContext& ctx, const std::vector<int64_t>& values,
+                             bool allow_zero, size_t input_rank);
 
 }  // namespace fennec::onnx_import

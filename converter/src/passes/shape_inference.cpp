@@ -1,9 +1,15 @@
 #include "passes/shape_inference.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "ops/concat.h"
+#include "ops/gather.h"
+#include "ops/pad.h"
+#include "ops/reshape.h"
+#include "ops/slice.h"
+#include "ops/transpose.h"
 #include "passes/convert_error.h"
 
 namespace fennec::passes {
@@ -66,6 +72,42 @@ std::string inherited_symbol(const graph::Graph& graph, const graph::Node& node,
       if (!s.empty()) return s;
     }
     return {};
+  }
+  if (const auto* reshape = dynamic_cast<const ops::ReshapeOp*>(node.op.get())) {
+    const graph::TensorInfo* in = input(0);
+    if (!in || axis >= reshape->copy_from().size()) return {};
+    const int32_t from = reshape->copy_from()[axis];
+    if (from < 0 || static_cast<size_t>(from) >= in->shape.size()) return {};
+    return symbol_at(*in, static_cast<size_t>(from));
+  }
+  if (const auto* transpose = dynamic_cast<const ops::TransposeOp*>(node.op.get())) {
+    const graph::TensorInfo* in = input(0);
+    if (!in || axis >= transpose->perm().size()) return {};
+    return symbol_at(*in, static_cast<size_t>(transpose->perm()[axis]));
+  }
+  // A sliced or padded axis changes size; the others pass through.
+  if (const auto* slice = dynamic_cast<const ops::SliceOp*>(node.op.get())) {
+    const auto& axes = slice->params().axes;
+    if (std::find(axes.begin(), axes.end(), static_cast<int32_t>(axis)) != axes.end()) return {};
+    return same_axis(input(0));
+  }
+  if (const auto* pad = dynamic_cast<const ops::PadOp*>(node.op.get())) {
+    const auto& pads = pad->pads();
+    if (2 * out_rank != pads.size() || pads[axis] != 0 || pads[out_rank + axis] != 0) return {};
+    return same_axis(input(0));
+  }
+  if (const auto* gather = dynamic_cast<const ops::GatherOp*>(node.op.get())) {
+    // Axes before the gathered one are the data's own.
+    const graph::TensorInfo* in = input(0);
+    if (!in || axis >= static_cast<size_t>(gather->axis())) return {};
+    return symbol_at(*in, axis);
+  }
+  if (type == OpType::EXPAND) {
+    // An output dim is unknown only where the target shape has 1 (or no dim),
+    // so it is the input's dim on the right-aligned axis.
+    const graph::TensorInfo* in = input(0);
+    if (!in || axis + in->shape.size() < out_rank) return {};
+    return symbol_at(*in, axis + in->shape.size() - out_rank);
   }
   // Conv, ConvTranspose, GlobalAveragePool, Resize keep the batch axis.
   if (axis == 0) return same_axis(input(0));

@@ -4,8 +4,14 @@
 #include "ops/concat.h"
 #include "ops/conv.h"
 #include "ops/conv_transpose.h"
+#include "ops/expand.h"
+#include "ops/gather.h"
 #include "ops/global_average_pool.h"
+#include "ops/pad.h"
+#include "ops/reshape.h"
 #include "ops/resize.h"
+#include "ops/slice.h"
+#include "ops/transpose.h"
 #include "ops/unary.h"
 
 namespace fennec::ops {
@@ -34,6 +40,12 @@ constexpr Entry kOps[] = {
     {OpType::GLOBAL_AVERAGE_POOL, make_global_average_pool},
     {OpType::CONCAT, make_concat},
     {OpType::RESIZE, make_resize},
+    {OpType::RESHAPE, make_reshape},
+    {OpType::TRANSPOSE, make_transpose},
+    {OpType::SLICE, make_slice},
+    {OpType::GATHER, make_gather},
+    {OpType::PAD, make_pad},
+    {OpType::EXPAND, make_expand},
 };
 
 }  // namespace

@@ -18,6 +18,12 @@ FENNEC_DECLARE_KERNEL(record_batch_norm);
 FENNEC_DECLARE_KERNEL(record_global_average_pool);
 FENNEC_DECLARE_KERNEL(record_concat);
 FENNEC_DECLARE_KERNEL(record_resize);
+FENNEC_DECLARE_KERNEL(record_reshape);
+FENNEC_DECLARE_KERNEL(record_transpose);
+FENNEC_DECLARE_KERNEL(record_slice);
+FENNEC_DECLARE_KERNEL(record_gather);
+FENNEC_DECLARE_KERNEL(record_pad);
+FENNEC_DECLARE_KERNEL(record_expand);
 
 #undef FENNEC_DECLARE_KERNEL
 

@@ -25,6 +25,12 @@ constexpr Entry kKernels[] = {
     {ops::OpType::GLOBAL_AVERAGE_POOL, record_global_average_pool},
     {ops::OpType::CONCAT, record_concat},
     {ops::OpType::RESIZE, record_resize},
+    {ops::OpType::RESHAPE, record_reshape},
+    {ops::OpType::TRANSPOSE, record_transpose},
+    {ops::OpType::SLICE, record_slice},
+    {ops::OpType::GATHER, record_gather},
+    {ops::OpType::PAD, record_pad},
+    {ops::OpType::EXPAND, record_expand},
 };
 
 }  // namespace
