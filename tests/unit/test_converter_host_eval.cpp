@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "onnx/importer.h"
+#include "ops/reshape.h"
 #include "passes/convert_error.h"
 #include "unit/test_converter_helpers.h"
 
@@ -92,11 +93,12 @@ TEST_CASE("host eval: If imports the branch its known condition selects") {
       a->set_name(name);
       a->set_type(onnx::AttributeProto::GRAPH);
       onnx::GraphProto* g = a->mutable_g();
+      const std::string branch(name), input("x"), output = branch + "_out";
       auto* n = g->add_node();
-      n->set_op_type(std::string(name) == "then_branch" ? "Relu" : "Sigmoid");
-      n->add_input("x");
-      n->add_output(std::string(name) + "_out");
-      g->add_output()->set_name(std::string(name) + "_out");
+      n->set_op_type(branch == "then_branch" ? "Relu" : "Sigmoid");
+      *n->add_input() = input;
+      *n->add_output() = output;
+      g->add_output()->set_name(output);
     }
     b.output("y", {1, channels, 8, 8});
     auto result = onnx_import::import_model(b.model());
@@ -127,6 +129,38 @@ TEST_CASE("import options: constant inputs, fixed dims and input shapes") {
   constant.constant_inputs["x"] = converter_test::make_tensor({1, 3, 1, 1}, {-1.0f, 0.5f, 2.0f});
   auto folded = onnx_import::import_model(b.model(), {}, constant);
   CHECK(folded.graph.inputs.empty());
+}
+
+}  // namespace fennec
+
+namespace fennec {
+
+TEST_CASE("host eval: a Reshape target computed from symbolic dims copies or infers them") {
+  OnnxBuilder b(13);
+  b.input("x", {-1, 6, -1, -1}, {"N", "", "H", "W"});
+  b.initializer_i64("i0", {1}, {0});
+  b.initializer_i64("i2", {1}, {2});
+  b.initializer_i64("i3", {1}, {3});
+  b.initializer_i64("two_three", {2}, {2, 3});
+  b.node("Shape", {"x"}, {"s"});
+  OnnxBuilder::attr(b.node("Gather", {"s", "i0"}, {"n"}), "axis", int64_t{0});
+  OnnxBuilder::attr(b.node("Gather", {"s", "i2"}, {"h"}), "axis", int64_t{0});
+  OnnxBuilder::attr(b.node("Gather", {"s", "i3"}, {"w"}), "axis", int64_t{0});
+  b.node("Mul", {"h", "w"}, {"hw"});
+  OnnxBuilder::attr(b.node("Concat", {"n", "two_three", "hw"}, {"target"}), "axis", int64_t{0});
+  b.node("Reshape", {"x", "target"}, {"y"});
+  b.output("y", {-1, 2, 3, -1});
+  auto result = onnx_import::import_model(b.model());
+  const graph::Graph& g = result.graph;
+  REQUIRE(g.nodes.size() == 1);
+  const auto& reshape = static_cast<const ops::ReshapeOp&>(*g.nodes[0].op);
+  CHECK(reshape.copy_from() == std::vector<int32_t>{0, -1, -1, -1});
+  CHECK(reshape.shape()[1] == 2);
+  CHECK(reshape.shape()[2] == 3);
+  CHECK(reshape.shape()[3] == -1);
+  const HostTensor x = converter_test::random_tensor({2, 6, 4, 5}, 3);
+  auto out = converter_test::run_graph(g, {{"x", x}});
+  CHECK(out.at("y").shape == Shape{2, 2, 3, 20});
 }
 
 }  // namespace fennec

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "onnx/importer.h"
+#include "passes/dead_node_removal.h"
 #include "passes/shape_inference.h"
 #include "passes/transpose_elimination.h"
 #include "unit/test_converter_helpers.h"
@@ -28,6 +29,7 @@ graph::Graph rewrite_and_check(OnnxBuilder& b, const Shape& shape) {
   graph::Graph before = onnx_import::import_model(b.model()).graph;
   graph::Graph after = onnx_import::import_model(b.model()).graph;
   passes::eliminate_transposes(after);
+  passes::remove_dead_nodes(after);
   passes::infer_shapes(after);
   REQUIRE(after.validate().ok());
   const std::map<std::string, HostTensor> feeds{{"x", converter_test::random_tensor(shape, 11)}};
