@@ -1,4 +1,4 @@
-// Conv and ConvTranspose (2-D only). Padding is resolved to explicit
+// Conv (2-D, and 1-D through a 2-D view) and ConvTranspose (2-D). Padding is resolved to explicit
 // begin/end pads here: auto_pad SAME_UPPER / SAME_LOWER need the spatial
 // input size where it matters (Conv with stride > 1), and ConvTranspose's
 // output_shape needs it always; a symbolic size there is an error.
@@ -6,6 +6,7 @@
 
 #include "ops/conv.h"
 #include "ops/conv_transpose.h"
+#include "ops/reshape.h"
 #include "onnx/op_importers.h"
 
 namespace fennec::onnx_import {
@@ -90,20 +91,17 @@ void fill_window(const Geometry& g, ops::Window2D& p) {
 
 }  // namespace
 
-void import_conv(ImportContext& ctx) {
-  const int x = ctx.input(0);
-  const int w = ctx.input(1);
-  const int b = ctx.optional_input(2);
-  Geometry g = read_geometry(ctx, w);
+namespace {
 
+// auto_pad VALID / SAME_* into explicit pads; `in` is the rank-4 input shape.
+void resolve_conv_auto_pad(ImportContext& ctx, Geometry& g, const Shape& in) {
   if (g.auto_pad == "VALID") {
     g.pads = {0, 0, 0, 0};
   } else if (g.auto_pad == "SAME_UPPER" || g.auto_pad == "SAME_LOWER") {
-    const Shape& in = ctx.tensor(x).shape;
     if (in.size() != 4) ctx.fail("input has shape " + shape_to_string(in) + ", expected rank 4");
     for (int axis = 0; axis < 2; ++axis) {
-      const int64_t k = (g.kernel[axis] - 1) * g.dilations[axis] + 1;
-      const int64_t stride = g.strides[axis];
+      const int64_t k = (g.kernel[static_cast<size_t>(axis)] - 1) * g.dilations[static_cast<size_t>(axis)] + 1;
+      const int64_t stride = g.strides[static_cast<size_t>(axis)];
       const int64_t size = in[static_cast<size_t>(2 + axis)];
       int64_t total;
       if (stride == 1) {
@@ -120,6 +118,66 @@ void import_conv(ImportContext& ctx) {
                     g.pads[static_cast<size_t>(axis + 2)]);
     }
   }
+}
+
+// 1-D Conv ([N, C, L] input, [O, I, k] weights) runs as a 2-D conv over a
+// [N, C, 1, L] view: reshape in, conv with [O, I, 1, k] weights, reshape out.
+void import_conv1d(ImportContext& ctx, int x, int w, int b) {
+  const graph::TensorInfo& weights = ctx.tensor(w);
+  if (!weights.is_constant() || !is_static(weights.shape))
+    ctx.fail("1-D Conv weights '" + weights.name + "' must be a constant");
+  auto one = [&](const char* name, int64_t fallback) {
+    const auto v = ctx.attr_ints(name, {fallback});
+    if (v.size() != 1 || v[0] < 1) ctx.unsupported_attribute(name, ints_to_string(v));
+    return v[0];
+  };
+  Geometry g;
+  g.group = ctx.attr_int("group", 1);
+  if (g.group < 1) ctx.unsupported_attribute("group", std::to_string(g.group));
+  g.kernel = {1, weights.shape[2]};
+  const auto kernel_attr = ctx.attr_ints("kernel_shape", {});
+  if (!kernel_attr.empty() && (kernel_attr.size() != 1 || kernel_attr[0] != g.kernel[1]))
+    ctx.unsupported_attribute("kernel_shape", ints_to_string(kernel_attr));
+  g.strides = {1, one("strides", 1)};
+  g.dilations = {1, one("dilations", 1)};
+  const auto pads = ctx.attr_ints("pads", {0, 0});
+  if (pads.size() != 2 || pads[0] < 0 || pads[1] < 0) ctx.unsupported_attribute("pads", ints_to_string(pads));
+  g.pads = {0, pads[0], 0, pads[1]};
+  g.auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+  if (g.auto_pad != "NOTSET" && g.auto_pad != "VALID" && g.auto_pad != "SAME_UPPER" &&
+      g.auto_pad != "SAME_LOWER")
+    ctx.unsupported_attribute("auto_pad", g.auto_pad);
+  const Shape& in = ctx.tensor(x).shape;
+  if (in.size() != 3) ctx.fail("1-D Conv input has shape " + shape_to_string(in) + ", expected rank 3");
+  resolve_conv_auto_pad(ctx, g, {in[0], in[1], 1, in[2]});
+
+  HostTensor w4 = ctx.graph().constant_value(w);
+  w4.shape = {weights.shape[0], weights.shape[1], 1, weights.shape[2]};
+  const int w2d = ctx.graph().add_constant(weights.name + "/2d", w4);
+  const int x2d = ctx.add_internal_node(
+      std::make_unique<ops::ReshapeOp>(std::vector<int64_t>{-1, -1, 1, -1}, std::vector<int32_t>{0, 1, -1, 2}),
+      {x}, "2d");
+  ops::ConvParams p;
+  fill_window(g, p);
+  std::vector<int> inputs = {x2d, w2d};
+  if (b >= 0) inputs.push_back(b);
+  const int y2d = ctx.add_internal_node(std::make_unique<ops::ConvOp>(p), inputs, "conv2d");
+  ctx.add_node(std::make_unique<ops::ReshapeOp>(std::vector<int64_t>{-1, -1, -1}, std::vector<int32_t>{0, 1, 3}),
+               {y2d});
+}
+
+}  // namespace
+
+void import_conv(ImportContext& ctx) {
+  const int x = ctx.input(0);
+  const int w = ctx.input(1);
+  const int b = ctx.optional_input(2);
+  if (ctx.tensor(w).shape.size() == 3) {
+    import_conv1d(ctx, x, w, b);
+    return;
+  }
+  Geometry g = read_geometry(ctx, w);
+  resolve_conv_auto_pad(ctx, g, ctx.tensor(x).shape);
 
   ops::ConvParams p;
   fill_window(g, p);

@@ -187,7 +187,10 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   graph::Node node;
   node.name = graph_node_name();
   // Later nodes of a multi-node import get distinct names.
-  if (first_output > 0) node.name += "_" + std::to_string(first_output);
+  if (first_output > 0) {
+    node.name += '_';
+    node.name += std::to_string(first_output);
+  }
   node.op = std::move(op);
   node.inputs = std::move(inputs);
   for (size_t o = 0; o < out_shapes.size(); ++o) {
@@ -201,6 +204,22 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   for (int out : node.outputs) producer_[out] = graph_.nodes.size();
   graph_.nodes.push_back(std::move(node));
   passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
+}
+
+int ImportContext::add_internal_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs,
+                                     const std::string& suffix) {
+  graph::Node node;
+  node.name = graph_node_name() + "/" + suffix;
+  node.op = std::move(op);
+  node.inputs = std::move(inputs);
+  graph::TensorInfo info;
+  info.name = (node_->output_size() > 0 ? node_->output(0) : node.name) + "/" + suffix;
+  const int index = graph_.add_tensor(std::move(info));
+  node.outputs.push_back(index);
+  producer_[index] = graph_.nodes.size();
+  graph_.nodes.push_back(std::move(node));
+  passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
+  return index;
 }
 
 void ImportContext::add_constant_output(int i, const HostTensor& value) {

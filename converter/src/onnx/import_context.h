@@ -81,6 +81,11 @@ class ImportContext {
   // becomes several graph nodes, like Split, passes the output it is making);
   // shapes are inferred immediately.
   void add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs, int first_output = 0);
+  // Adds a single-output graph node whose output is an intermediate tensor
+  // named "<first ONNX output>/<suffix>", not bound to an ONNX name (for ONNX
+  // nodes that become a chain of graph nodes). Returns the output tensor.
+  int add_internal_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs,
+                        const std::string& suffix);
   // Binds ONNX output `i` of the current node to a new graph-owned constant.
   void add_constant_output(int i, const HostTensor& value);
 
