@@ -59,6 +59,32 @@ TEST_CASE("host eval: a value that depends on a symbolic dim is reported, not gu
   CHECK(constant_ints(result.graph, result.graph.outputs[0]) == std::vector<int64_t>{7});
 }
 
+TEST_CASE("host eval: a comparison with a symbolic dim is not folded from the sample sizes") {
+  // N == 1 is false for both sample sizes the importer probes with, but
+  // true at N = 1: the If must not be decided at conversion.
+  OnnxBuilder b(13);
+  b.input("x", {-1, 3}, {"N"});
+  b.initializer_i64("zero", {}, {0});
+  b.initializer_i64("one", {}, {1});
+  b.node("Shape", {"x"}, {"s"});
+  OnnxBuilder::attr(b.node("Gather", {"s", "zero"}, {"n"}), "axis", int64_t{0});
+  b.node("Equal", {"n", "one"}, {"cond"});
+  OnnxBuilder::attr(b.node("Cast", {"n"}, {"nonzero"}), "to", int64_t{onnx::TensorProto::BOOL});
+  b.node("And", {"cond", "nonzero"}, {"both"});
+  onnx::NodeProto& node = b.node("If", {"both"}, {"y"});
+  for (const char* name : {"then_branch", "else_branch"}) {
+    auto* a = node.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    *a->mutable_g()->add_output()->mutable_name() = "x";
+  }
+  b.output("y", {-1, 3}, {"N"});
+  CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()), doctest::Contains("--fix-dim"), ConvertError);
+  onnx_import::ImportOptions options;
+  options.fixed_dims["N"] = 1;
+  CHECK_NOTHROW(onnx_import::import_model(b.model(), {}, options));
+}
+
 TEST_CASE("host eval: integer arithmetic, comparisons and Where follow ONNX semantics") {
   OnnxBuilder b(13);
   b.input("x", {2, 3});

@@ -362,6 +362,10 @@ struct Entry {
   EvalFn eval;
   bool shape_only;  // reads only the first input's shape (Shape, Size)
   bool always;      // evaluate even when every input is a float constant
+  // Many inputs map to one output (comparisons, min/max, modulo): equal
+  // results under both probes then do not prove independence of the input
+  // size (N == 1 is false for both sample sizes, yet true at N = 1).
+  bool collapses = false;
 };
 
 constexpr Entry kEvaluators[] = {
@@ -382,21 +386,21 @@ constexpr Entry kEvaluators[] = {
     {"Sub", eval_arith<1>, false, false},
     {"Mul", eval_arith<2>, false, false},
     {"Div", eval_arith<3>, false, false},
-    {"Min", eval_arith<4>, false, false},
-    {"Max", eval_arith<5>, false, false},
-    {"Mod", eval_arith<6>, false, false},
+    {"Min", eval_arith<4>, false, false, true},
+    {"Max", eval_arith<5>, false, false, true},
+    {"Mod", eval_arith<6>, false, false, true},
     {"Neg", eval_unary_int, false, false},
     {"Abs", eval_unary_int, false, false},
-    {"Equal", eval_compare<0>, false, false},
-    {"Greater", eval_compare<1>, false, false},
-    {"Less", eval_compare<2>, false, false},
-    {"GreaterOrEqual", eval_compare<3>, false, false},
-    {"LessOrEqual", eval_compare<4>, false, false},
-    {"And", eval_compare<5>, false, false},
-    {"Or", eval_compare<6>, false, false},
-    {"Xor", eval_compare<7>, false, false},
+    {"Equal", eval_compare<0>, false, false, true},
+    {"Greater", eval_compare<1>, false, false, true},
+    {"Less", eval_compare<2>, false, false, true},
+    {"GreaterOrEqual", eval_compare<3>, false, false, true},
+    {"LessOrEqual", eval_compare<4>, false, false, true},
+    {"And", eval_compare<5>, false, false, true},
+    {"Or", eval_compare<6>, false, false, true},
+    {"Xor", eval_compare<7>, false, false, true},
     {"Not", eval_not, false, false},
-    {"Where", eval_where, false, false},
+    {"Where", eval_where, false, false, true},
 };
 
 }  // namespace
@@ -411,7 +415,7 @@ bool try_host_evaluation(ImportContext& ctx) {
   if ((node.op_type() == "Max" || node.op_type() == "Min") && node.input_size() != 2) return false;
 
   std::array<Inputs, kProbes> inputs;
-  bool host_typed = entry->always;
+  bool host_typed = entry->always, varies = false;
   for (int i = 0; i < node.input_size(); ++i) {
     std::optional<ProbedValue> known = ctx.known_input(i);
     if (!known) {
@@ -422,15 +426,18 @@ bool try_host_evaluation(ImportContext& ctx) {
       return false;
     }
     host_typed |= ctx.is_probed(i) || (*known)[0].dtype != DataType::FLOAT32;
+    varies |= ctx.is_probed(i);
     for (int p = 0; p < kProbes; ++p) inputs[static_cast<size_t>(p)].push_back((*known)[static_cast<size_t>(p)]);
   }
   if (!host_typed) return false;
+  const bool casts_to_bool = node.op_type() == "Cast" && ctx.attr_int("to", 1) == onnx::TensorProto::BOOL;
 
   std::array<std::vector<HostValue>, kProbes> outputs;
   for (int p = 0; p < kProbes; ++p)
     outputs[static_cast<size_t>(p)] = entry->eval(ctx, p, inputs[static_cast<size_t>(p)]);
   for (size_t o = 0; o < outputs[0].size(); ++o)
-    ctx.bind_host_output(static_cast<int>(o), {outputs[0][o], outputs[1][o]});
+    ctx.bind_host_output(static_cast<int>(o), {outputs[0][o], outputs[1][o]},
+                         varies && (entry->collapses || casts_to_bool));
   return true;
 }
 

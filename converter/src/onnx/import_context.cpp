@@ -241,9 +241,9 @@ std::optional<ProbedValue> ImportContext::known_input(int i) const {
   return ProbedValue{value, value};
 }
 
-void ImportContext::bind_host_output(int i, const ProbedValue& value) {
+void ImportContext::bind_host_output(int i, const ProbedValue& value, bool input_dependent) {
   if (i >= node_->output_size() || node_->output(i).empty()) return;
-  if (same_value(value[0], value[1])) {
+  if (!input_dependent && same_value(value[0], value[1])) {
     add_constant_output(i, host_tensor_from(value[0]));
     return;
   }

@@ -98,8 +98,9 @@ class ImportContext {
   // The shape of tensor `index` when the symbolic input dims take their
   // values under `probe`; throws when it cannot be inferred.
   Shape probe_shape(int index, int probe);
-  // Binds output `i`: a constant when both probes agree, else a probed value.
-  void bind_host_output(int i, const ProbedValue& value);
+  // Binds output `i`: a constant when both probes agree (unless
+  // `input_dependent`), else a probed value.
+  void bind_host_output(int i, const ProbedValue& value, bool input_dependent = false);
   // Makes ONNX name `to` refer to what `from` refers to (a tensor or a
   // probed value); throws when `from` is unknown.
   void alias_name(const std::string& to, const std::string& from);

@@ -130,7 +130,7 @@ void import_if(ImportContext& ctx) {
   if (!cond || cond->at(0).v.size() != 1)
     ctx.fail("the If condition is computed at run time; only conditions known at conversion "
              "(from constants or fixed input dimensions) are supported");
-  if (!same_value(cond->at(0), cond->at(1)))
+  if (ctx.is_probed(0))
     ctx.fail("the If condition depends on a symbolic input dimension; fix it with --fix-dim");
   const bool taken = cond->at(0).v[0] != 0;
   const onnx::AttributeProto* branch = ctx.attribute(taken ? "then_branch" : "else_branch");
