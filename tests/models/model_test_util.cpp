@@ -77,11 +77,21 @@ Npy read_npy(const fs::path& path) {
   return npy;
 }
 
-void write_npy(const fs::path& path, const Npy& npy) {
-  std::string shape;
-  for (int64_t d : npy.shape) shape += std::to_string(d) + ",";
-  if (npy.shape.size() > 1) shape.pop_back();
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape + "), }";
+namespace {
+
+void write_npy_bytes(const fs::path& path, const char* descr, const std::vector<int64_t>& shape,
+                     const void* data, size_t bytes) {
+  std::string dims;
+  for (int64_t d : shape) {
+    dims += std::to_string(d);
+    dims += ',';
+  }
+  if (shape.size() > 1) dims.pop_back();
+  std::string header = "{'descr': '";
+  header += descr;
+  header += "', 'fortran_order': False, 'shape': (";
+  header += dims;
+  header += "), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::ofstream out(path, std::ios::binary);
@@ -90,8 +100,19 @@ void write_npy(const fs::path& path, const Npy& npy) {
   out.put(static_cast<char>(len & 0xff));
   out.put(static_cast<char>(len >> 8));
   out << header;
-  out.write(reinterpret_cast<const char*>(npy.data.data()), static_cast<std::streamsize>(npy.data.size() * 4));
+  out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
   REQUIRE_MESSAGE(out.good(), "cannot write " << path);
+}
+
+}  // namespace
+
+void write_npy(const fs::path& path, const Npy& npy) {
+  write_npy_bytes(path, "<f4", npy.shape, npy.data.data(), npy.data.size() * sizeof(float));
+}
+
+void write_npy_int64(const fs::path& path, const std::vector<int64_t>& shape,
+                     const std::vector<int64_t>& values) {
+  write_npy_bytes(path, "<i8", shape, values.data(), values.size() * sizeof(int64_t));
 }
 
 const Tools& tools() {

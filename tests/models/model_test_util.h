@@ -36,6 +36,9 @@ struct Npy {
 // Reads a little-endian float32 C-order .npy; REQUIREs that it is one.
 Npy read_npy(const fs::path& path);
 void write_npy(const fs::path& path, const Npy& npy);
+// An int64 .npy (for integer model inputs such as a sample rate).
+void write_npy_int64(const fs::path& path, const std::vector<int64_t>& shape,
+                     const std::vector<int64_t>& values);
 
 // Paths every model test needs; REQUIREs with a message saying how to set
 // up what is missing. `work` is a per-run scratch folder under the build.

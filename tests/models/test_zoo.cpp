@@ -35,7 +35,11 @@ struct Case {
   std::vector<Input> inputs;           // seeded uniform values
   std::vector<std::string> given;      // or "name=file.npy" made elsewhere
   fs::path torch_reference;            // one-output torch reference (else onnxruntime)
+  std::vector<std::string> reference_only;  // "name=file.npy" fed to onnxruntime only
+                                            // (inputs fixed at conversion)
   bool classifier = false;
+  int calls = 1;                            // consecutive runs of one session
+  std::vector<std::pair<std::string, std::string>> recurrent;  // input <- previous output
 };
 
 Npy random_npy(const Input& in, uint32_t seed) {
@@ -43,9 +47,10 @@ Npy random_npy(const Input& in, uint32_t seed) {
   npy.shape = in.shape;
   size_t count = 1;
   for (int64_t d : in.shape) count *= static_cast<size_t>(d);
+  npy.data.assign(count, in.lo);
+  if (in.hi <= in.lo) return npy;  // a constant input (such as a zero state)
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> dist(in.lo, in.hi);
-  npy.data.resize(count);
   for (float& v : npy.data) v = dist(rng);
   return npy;
 }
@@ -56,39 +61,45 @@ std::string sanitize(const std::string& name) {
   return out;
 }
 
-void run_case(const Case& c) {
+struct Converted {
+  fs::path dir, model;
+  double seconds = 0.0;
+};
+
+Converted convert(const Case& c) {
   const Tools& t = tools();
   REQUIRE_MESSAGE(fs::exists(c.onnx), c.onnx << " is missing: run scripts/fetch-models.sh " << t.models);
-  const fs::path dir = t.work / ("zoo_" + sanitize(c.label));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-
-  const fs::path model = dir / "model.fennec";
+  Converted out;
+  out.dir = t.work / ("zoo_" + sanitize(c.label));
+  fs::remove_all(out.dir);
+  fs::create_directories(out.dir);
+  out.model = out.dir / "model.fennec";
   std::string flags;
   for (const std::string& f : c.convert_flags) {
     flags += ' ';
     flags += quote(f);
   }
   const auto start = std::chrono::steady_clock::now();
-  const Command convert = run_command(quote(t.cli) + " convert " + quote(c.onnx) + " -o " + quote(model) + flags);
-  const double convert_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  INFO("fennec convert output:\n" << convert.output);
-  REQUIRE_MESSAGE(convert.status == 0, "fennec convert failed for " << c.label);
+  const Command cmd = run_command(quote(t.cli) + " convert " + quote(c.onnx) + " -o " + quote(out.model) + flags);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  INFO("fennec convert output:\n" << cmd.output);
+  REQUIRE_MESSAGE(cmd.status == 0, "fennec convert failed for " << c.label);
+  return out;
+}
 
-  std::vector<std::string> feeds = c.given;
-  uint32_t seed = 7;
-  for (const Input& in : c.inputs) {
-    const fs::path path = dir / (sanitize(in.name) + ".npy");
-    write_npy(path, random_npy(in, seed++));
-    feeds.push_back(in.name + "=" + path.string());
-  }
+// Runs the model on `feeds` ("name=file.npy") and compares every output with
+// the reference; returns `fennec run --json`'s report and the worst relative
+// error through `worst`.
+nlohmann::json run_and_compare(const Case& c, const Converted& m, const std::vector<std::string>& feeds,
+                               const fs::path& out_dir, double& worst) {
+  const Tools& t = tools();
   std::string args;
   for (const std::string& f : feeds) {
     args += " --input ";
     args += quote(f);
   }
-  const fs::path out_dir = dir / "outputs";
-  const Command run = run_command(quote(t.cli) + " run " + quote(model) + args + " --json --output-dir " + quote(out_dir));
+  fs::remove_all(out_dir);
+  const Command run = run_command(quote(t.cli) + " run " + quote(m.model) + args + " --json --output-dir " + quote(out_dir));
   INFO("fennec run output:\n" << run.output);
   REQUIRE_MESSAGE(run.status == 0, "fennec run failed for " << c.label);
   const auto report = nlohmann::json::parse(run.output.substr(run.output.find('{')));
@@ -99,13 +110,14 @@ void run_case(const Case& c) {
     expected.emplace_back(fs::path(report["outputs"][0]["file"].get<std::string>()).filename().string(),
                           c.torch_reference);
   } else {
-    const fs::path ref_dir = ort_reference(c.onnx, feeds);
+    std::vector<std::string> ort_feeds = feeds;
+    ort_feeds.insert(ort_feeds.end(), c.reference_only.begin(), c.reference_only.end());
+    const fs::path ref_dir = ort_reference(c.onnx, ort_feeds);
     for (const auto& output : report["outputs"]) {
       const std::string file = fs::path(output["file"].get<std::string>()).filename().string();
       expected.emplace_back(file, ref_dir / file);
     }
   }
-  double worst = 0.0;
   for (const auto& [file, ref] : expected) {
     INFO(c.label << " output " << file);
     REQUIRE_MESSAGE(fs::exists(ref), "no reference " << ref);
@@ -117,9 +129,31 @@ void run_case(const Case& c) {
     CHECK_MESSAGE(relative <= kRelativeBound, "max abs " << cmp.max_abs << " vs max |ref| " << cmp.max_ref);
     if (c.classifier) CHECK(cmp.argmax_actual == cmp.argmax_expected);
   }
+  return report;
+}
+
+void run_case(const Case& c) {
+  const Converted m = convert(c);
+  std::vector<std::string> feeds = c.given;
+  uint32_t seed = 7;
+  for (const Input& in : c.inputs) {
+    const fs::path path = m.dir / (sanitize(in.name) + ".npy");
+    write_npy(path, random_npy(in, seed++));
+    feeds.push_back(in.name + "=" + path.string());
+  }
+  double worst = 0.0;
+  nlohmann::json report;
+  for (int call = 0; call < c.calls; ++call) {
+    const fs::path out_dir = m.dir / ("outputs" + std::to_string(call));
+    report = run_and_compare(c, m, feeds, out_dir, worst);
+    // A stateful model: this call's state outputs are the next call's inputs.
+    for (const auto& [input, output] : c.recurrent)
+      for (std::string& f : feeds)
+        if (f.rfind(input + "=", 0) == 0) f = input + "=" + (out_dir / (sanitize(output) + ".npy")).string();
+  }
   std::printf("[zoo] %-34s convert %.2f s, file %llu B, latency %.1f ms, peak device %llu B, "
               "max err / max |ref| %.2e\n",
-              c.label.c_str(), convert_s, static_cast<unsigned long long>(fs::file_size(model)),
+              c.label.c_str(), m.seconds, static_cast<unsigned long long>(fs::file_size(m.model)),
               report["latency_ms"].get<double>(),
               static_cast<unsigned long long>(report["memory"]["peak_device_bytes"].get<uint64_t>()), worst);
 }
@@ -138,7 +172,49 @@ Case torchvision_case(const std::string& arch, int h, int w) {
 
 }  // namespace
 
+Case ocr_case(const std::string& label, const std::string& file, std::vector<int64_t> shape, bool classifier) {
+  Case c;
+  c.label = label;
+  c.onnx = tools().models / "ocr-models" / "assets" / file;
+  c.inputs = {{"x", std::move(shape), -1.0f, 1.0f}};
+  c.classifier = classifier;
+  return c;
+}
+
 TEST_SUITE("models") {
+  TEST_CASE("zoo: PaddleOCR v4 recognition and the direction classifier match onnxruntime") {
+    SUBCASE("rec 48x320") { run_case(ocr_case("PP-OCRv4 rec 1x3x48x320", "ch_PP-OCRv4_rec_infer.onnx", {1, 3, 48, 320}, false)); }
+    SUBCASE("rec 48x160") { run_case(ocr_case("PP-OCRv4 rec 1x3x48x160", "ch_PP-OCRv4_rec_infer.onnx", {1, 3, 48, 160}, false)); }
+    SUBCASE("cls 1x48x192") { run_case(ocr_case("PP-OCR cls 1x3x48x192", "ch_ppocr_mobile_v2.0_cls_infer.onnx", {1, 3, 48, 192}, true)); }
+    SUBCASE("cls 3x48x160") { run_case(ocr_case("PP-OCR cls 3x3x48x160", "ch_ppocr_mobile_v2.0_cls_infer.onnx", {3, 3, 48, 160}, true)); }
+  }
+
+  TEST_CASE("zoo: BlazeFace (NHWC, tf2onnx) matches onnxruntime") {
+    Case c;
+    c.label = "BlazeFace front 128x128";
+    c.onnx = tools().models / "blazeface" / "ONNX" / "face_detection_front_128x128_barracuda.onnx";
+    c.inputs = {{"input:0", {1, 128, 128, 3}, -1.0f, 1.0f}};
+    run_case(c);
+  }
+
+  TEST_CASE("zoo: Silero VAD, state fed back across calls, matches onnxruntime") {
+    for (int64_t samples : {512, 1024}) {
+      SUBCASE(("silero " + std::to_string(samples)).c_str()) {
+        Case c;
+        c.label = "Silero VAD 16k x" + std::to_string(samples);
+        c.onnx = tools().models / "silero-vad" / "weights" / "silero_vad_16k_op15.onnx";
+        const fs::path sr = tools().work / "silero_sr.npy";
+        write_npy_int64(sr, {}, {16000});
+        c.convert_flags = {"--fix-dim", "batch=1", "--input-value", "sr=" + sr.string()};
+        c.reference_only = {"sr=" + sr.string()};
+        c.inputs = {{"input", {1, samples}, -0.5f, 0.5f}, {"state", {2, 1, 128}, 0.0f, 0.0f}};
+        c.calls = 3;
+        c.recurrent = {{"state", "stateN"}};
+        run_case(c);
+      }
+    }
+  }
+
   TEST_CASE("zoo: torchvision classifiers match torch at two input sizes") {
     for (const char* arch : {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "squeezenet1_1",
                              "shufflenet_v2_x1_0", "efficientnet_b0"})
