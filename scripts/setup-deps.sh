@@ -8,7 +8,7 @@ packages=(
   libvulkan-dev glslang-tools mesa-vulkan-drivers vulkan-tools vulkan-validationlayers
   libflatbuffers-dev flatbuffers-compiler
   doctest-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   libstb-dev fonts-dejavu-core
   nodejs npm
 )
