@@ -257,6 +257,50 @@ TEST_CASE("converter import: Clip bounds from attributes (opset 6) and inputs (o
   }
 }
 
+TEST_CASE("converter import: a graph of only custom-domain ops names the op") {
+  // No default-domain opset is needed when no node uses that domain.
+  OnnxBuilder b(13);
+  b.model().clear_opset_import();
+  auto* opset = b.model().add_opset_import();
+  opset->set_domain("com.example");
+  opset->set_version(2);
+  b.input("x", {4});
+  b.node("Frobnicate", {"x"}, {"y"}, "f").set_domain("com.example");
+  b.output("y");
+  CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()),
+                       "unsupported ONNX op com.example.Frobnicate (opset 2) at node f", ConvertError);
+}
+
+TEST_CASE("converter import: DOUBLE graph outputs are refused") {
+  OnnxBuilder b(13);
+  b.input("x", {4});
+  b.node("Relu", {"x"}, {"y"}, "r");
+  b.output("y", {4});
+  b.model().mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(
+      onnx::TensorProto::DOUBLE);
+  CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()),
+                       "graph output 'y' has data type DOUBLE; Fennec computes in FLOAT32 and gives no "
+                       "DOUBLE outputs (re-export the model with FLOAT outputs)",
+                       ConvertError);
+}
+
+TEST_CASE("converter import: activations reject integer inputs") {
+  // Found by the ONNX conformance suite (test_clip_default_int8_inbounds):
+  // an INT8 Clip used to come out as FLOAT.
+  OnnxBuilder b(13);
+  b.input("x", {4});
+  b.node("Clip", {"x"}, {"y"}, "clip");
+  b.output("y");
+  onnx_import::ImportOptions options;
+  HostTensor x(DataType::INT8, {4});
+  for (size_t i = 0; i < 4; ++i) x.as<int8_t>()[i] = static_cast<int8_t>(i * 3);
+  options.constant_inputs.emplace("x", x);
+  CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model(), {}, options),
+                       "input 'x' has data type INT8; only FLOAT is supported in ONNX op Clip "
+                       "(opset 13) at node clip",
+                       ConvertError);
+}
+
 TEST_CASE("converter import: Resize and Upsample") {
   SUBCASE("opset 11 scales, asymmetric nearest floor (PaddleOCR)") {
     OnnxBuilder b(11);

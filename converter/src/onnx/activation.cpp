@@ -13,6 +13,12 @@ constexpr float kNoMin = -3.402823e38f;
 constexpr float kNoMax = 3.402823e38f;
 
 void add_unary(ImportContext& ctx, OpType type, float alpha = 0.0f, float beta = 0.0f) {
+  // The unary kernels compute in fp32; an integer input (a constant, since
+  // graph inputs are FLOAT) would come out as FLOAT instead of its own type.
+  const DataType dtype = ctx.tensor(ctx.input(0)).dtype;
+  if (dtype != DataType::FLOAT32)
+    ctx.fail("input '" + ctx.node().input(0) + "' has data type " + dtype_name(dtype) +
+             "; only FLOAT is supported");
   ctx.add_node(std::make_unique<ops::UnaryOp>(type, ops::UnaryOp::activation_for(type, alpha, beta)),
                {ctx.input(0)});
 }

@@ -1,5 +1,6 @@
 #include "onnx/importer.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <unordered_set>
@@ -193,7 +194,11 @@ ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::
   info.opset = domain_opset(model, "");
   info.onnx_nodes = onnx_graph.node_size();
   info.initializers = onnx_graph.initializer_size();
-  if (info.opset == 0 && onnx_graph.node_size() > 0)
+  // A graph of only custom-domain nodes needs no default opset; its first
+  // node is then reported as an unsupported op below.
+  const bool default_nodes = std::any_of(onnx_graph.node().begin(), onnx_graph.node().end(),
+                                         [](const onnx::NodeProto& n) { return is_default_domain(n.domain()); });
+  if (info.opset == 0 && default_nodes)
     throw ConvertError("the model declares no opset for the default ONNX domain (opset_import)");
 
   ImportContext ctx(graph, info.opset, base_dir);
@@ -235,6 +240,13 @@ ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::
     const int index = ctx.lookup(output.name());
     if (index < 0)
       throw ConvertError("graph output '" + output.name() + "' is not produced by any node");
+    // DOUBLE is narrowed to FLOAT32 on import; an output declared DOUBLE
+    // would come back as FLOAT32, so it is refused rather than retyped.
+    if (output.type().has_tensor_type() &&
+        output.type().tensor_type().elem_type() == onnx::TensorProto::DOUBLE)
+      throw ConvertError("graph output '" + output.name() +
+                         "' has data type DOUBLE; Fennec computes in FLOAT32 and gives no DOUBLE "
+                         "outputs (re-export the model with FLOAT outputs)");
     graph.outputs.push_back(index);
     // Keep the declared names of dimensions that inference left unknown.
     graph::TensorInfo& tensor = graph.tensors[static_cast<size_t>(index)];
