@@ -54,6 +54,8 @@ constexpr OpEntry kOps[] = {
     {"Gather", import_gather},
     {"Pad", import_pad},
     {"Expand", import_expand},
+    {"MatMul", import_matmul},
+    {"Gemm", import_gemm},
     {"Identity", import_identity},
     {"Dropout", import_dropout},
 };

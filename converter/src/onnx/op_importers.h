@@ -48,6 +48,9 @@ void import_gather(ImportContext& ctx);
 void import_pad(ImportContext& ctx);
 // expand.cpp
 void import_expand(ImportContext& ctx);
+// matmul.cpp
+void import_matmul(ImportContext& ctx);
+void import_gemm(ImportContext& ctx);
 // identity.cpp
 void import_identity(ImportContext& ctx);
 void import_dropout(ImportContext& ctx);
