@@ -41,6 +41,8 @@ constexpr OpEntry kOps[] = {
     {"HardSwish", import_hard_swish},
     {"Clip", import_clip},
     {"GlobalAveragePool", import_global_average_pool},
+    {"MaxPool", import_max_pool},
+    {"AveragePool", import_average_pool},
     {"Concat", import_concat},
     {"Resize", import_resize},
     {"Upsample", import_upsample},

@@ -27,6 +27,8 @@ void import_hard_swish(ImportContext& ctx);
 void import_clip(ImportContext& ctx);
 // pooling.cpp
 void import_global_average_pool(ImportContext& ctx);
+void import_max_pool(ImportContext& ctx);
+void import_average_pool(ImportContext& ctx);
 // tensor.cpp
 void import_concat(ImportContext& ctx);
 // resize.cpp

@@ -9,6 +9,7 @@
 #include "ops/global_average_pool.h"
 #include "ops/matmul.h"
 #include "ops/pad.h"
+#include "ops/pool2d.h"
 #include "ops/reshape.h"
 #include "ops/resize.h"
 #include "ops/slice.h"
@@ -48,6 +49,7 @@ constexpr Entry kOps[] = {
     {OpType::PAD, make_pad},
     {OpType::EXPAND, make_expand},
     {OpType::MATMUL, make_matmul},
+    {OpType::POOL2D, make_pool2d},
 };
 
 }  // namespace

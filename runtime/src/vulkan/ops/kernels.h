@@ -25,6 +25,7 @@ FENNEC_DECLARE_KERNEL(record_gather);
 FENNEC_DECLARE_KERNEL(record_pad);
 FENNEC_DECLARE_KERNEL(record_expand);
 FENNEC_DECLARE_KERNEL(record_matmul);
+FENNEC_DECLARE_KERNEL(record_pool2d);
 
 #undef FENNEC_DECLARE_KERNEL
 

@@ -32,6 +32,7 @@ constexpr Entry kKernels[] = {
     {ops::OpType::PAD, record_pad},
     {ops::OpType::EXPAND, record_expand},
     {ops::OpType::MATMUL, record_matmul},
+    {ops::OpType::POOL2D, record_pool2d},
 };
 
 }  // namespace
