@@ -1,4 +1,5 @@
 // The op table: one line per op type. Explicit, no static initializers.
+#include "ops/attention.h"
 #include "ops/batch_norm.h"
 #include "ops/binary.h"
 #include "ops/concat.h"
@@ -50,6 +51,7 @@ constexpr Entry kOps[] = {
     {OpType::EXPAND, make_expand},
     {OpType::MATMUL, make_matmul},
     {OpType::POOL2D, make_pool2d},
+    {OpType::ATTENTION, make_attention},
 };
 
 }  // namespace

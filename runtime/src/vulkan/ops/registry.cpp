@@ -33,6 +33,7 @@ constexpr Entry kKernels[] = {
     {ops::OpType::EXPAND, record_expand},
     {ops::OpType::MATMUL, record_matmul},
     {ops::OpType::POOL2D, record_pool2d},
+    {ops::OpType::ATTENTION, record_attention},
 };
 
 }  // namespace
