@@ -145,10 +145,10 @@ TEST_CASE("converter import: unsupported ops give the exact error text") {
     // Unnamed nodes are named by position and first output.
     OnnxBuilder b(11);
     b.input("x", {1, 3, 4, 4});
-    b.node("MaxPool", {"x"}, {"y"});
+    b.node("LpPool", {"x"}, {"y"});
     b.output("y");
     CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()),
-                         "unsupported ONNX op MaxPool (opset 11) at node #0 (output y)",
+                         "unsupported ONNX op LpPool (opset 11) at node #0 (output y)",
                          ConvertError);
   }
 }

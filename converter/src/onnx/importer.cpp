@@ -42,6 +42,8 @@ constexpr OpEntry kOps[] = {
     {"HardSwish", import_hard_swish},
     {"Clip", import_clip},
     {"GlobalAveragePool", import_global_average_pool},
+    {"MaxPool", import_max_pool},
+    {"AveragePool", import_average_pool},
     {"Concat", import_concat},
     {"Resize", import_resize},
     {"Upsample", import_upsample},
@@ -55,6 +57,8 @@ constexpr OpEntry kOps[] = {
     {"Gather", import_gather},
     {"Pad", import_pad},
     {"Expand", import_expand},
+    {"MatMul", import_matmul},
+    {"Gemm", import_gemm},
     {"Identity", import_identity},
     {"Dropout", import_dropout},
 };

@@ -27,6 +27,8 @@ void import_hard_swish(ImportContext& ctx);
 void import_clip(ImportContext& ctx);
 // pooling.cpp
 void import_global_average_pool(ImportContext& ctx);
+void import_max_pool(ImportContext& ctx);
+void import_average_pool(ImportContext& ctx);
 // tensor.cpp
 void import_concat(ImportContext& ctx);
 // resize.cpp
@@ -48,6 +50,9 @@ void import_gather(ImportContext& ctx);
 void import_pad(ImportContext& ctx);
 // expand.cpp
 void import_expand(ImportContext& ctx);
+// matmul.cpp
+void import_matmul(ImportContext& ctx);
+void import_gemm(ImportContext& ctx);
 // identity.cpp
 void import_identity(ImportContext& ctx);
 void import_dropout(ImportContext& ctx);

@@ -13,6 +13,7 @@ bool can_host_activation(const graph::Node& node) {
   switch (node.op->type()) {
     case OpType::CONV:
     case OpType::CONV_TRANSPOSE:
+    case OpType::MATMUL:
     case OpType::ADD:
     case OpType::SUB:
     case OpType::MUL:

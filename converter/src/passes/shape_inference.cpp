@@ -6,6 +6,7 @@
 
 #include "ops/concat.h"
 #include "ops/gather.h"
+#include "ops/matmul.h"
 #include "ops/pad.h"
 #include "ops/reshape.h"
 #include "ops/slice.h"
@@ -61,6 +62,32 @@ std::string inherited_symbol(const graph::Graph& graph, const graph::Node& node,
       const size_t in_axis = axis - (out_rank - in->shape.size());
       if (in->shape[in_axis] == kUnknownDim && !symbol_at(*in, in_axis).empty())
         return symbol_at(*in, in_axis);
+    }
+    return {};
+  }
+  if (const auto* matmul = dynamic_cast<const ops::MatMulOp*>(node.op.get())) {
+    // Y = [batch..., M, N] (M or N dropped for rank-1 A or B): M is a row
+    // axis of A, N a column axis of B, batch axes come from either side.
+    const graph::TensorInfo* a = input(0);
+    const graph::TensorInfo* b = input(1);
+    if (!a || !b || a->shape.empty() || b->shape.empty()) return {};
+    const size_t ra = a->shape.size(), rb = b->shape.size();
+    const size_t matrix_axes = (ra > 1 ? 1 : 0) + (rb > 1 ? 1 : 0);
+    const auto& p = matmul->params();
+    auto unknown_symbol = [](const graph::TensorInfo& in, size_t in_axis) -> std::string {
+      return in.shape[in_axis] == kUnknownDim ? symbol_at(in, in_axis) : std::string();
+    };
+    if (axis + matrix_axes >= out_rank) {
+      const bool is_n = rb > 1 && axis == out_rank - 1;
+      if (is_n) return unknown_symbol(*b, p.transpose_b ? rb - 2 : rb - 1);
+      return unknown_symbol(*a, p.transpose_a ? ra - 1 : ra - 2);
+    }
+    const size_t batch_rank = out_rank - matrix_axes;
+    for (const graph::TensorInfo* in : {a, b}) {
+      const size_t in_batch = in->shape.size() > 2 ? in->shape.size() - 2 : 0;
+      if (in_batch + axis < batch_rank) continue;
+      std::string s = unknown_symbol(*in, axis - (batch_rank - in_batch));
+      if (!s.empty()) return s;
     }
     return {};
   }

@@ -1,4 +1,5 @@
 // The op table: one line per op type. Explicit, no static initializers.
+#include "ops/attention.h"
 #include "ops/batch_norm.h"
 #include "ops/binary.h"
 #include "ops/concat.h"
@@ -7,7 +8,9 @@
 #include "ops/expand.h"
 #include "ops/gather.h"
 #include "ops/global_average_pool.h"
+#include "ops/matmul.h"
 #include "ops/pad.h"
+#include "ops/pool2d.h"
 #include "ops/reshape.h"
 #include "ops/resize.h"
 #include "ops/slice.h"
@@ -46,6 +49,9 @@ constexpr Entry kOps[] = {
     {OpType::GATHER, make_gather},
     {OpType::PAD, make_pad},
     {OpType::EXPAND, make_expand},
+    {OpType::MATMUL, make_matmul},
+    {OpType::POOL2D, make_pool2d},
+    {OpType::ATTENTION, make_attention},
 };
 
 }  // namespace

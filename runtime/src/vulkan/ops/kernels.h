@@ -24,6 +24,9 @@ FENNEC_DECLARE_KERNEL(record_slice);
 FENNEC_DECLARE_KERNEL(record_gather);
 FENNEC_DECLARE_KERNEL(record_pad);
 FENNEC_DECLARE_KERNEL(record_expand);
+FENNEC_DECLARE_KERNEL(record_matmul);
+FENNEC_DECLARE_KERNEL(record_pool2d);
+FENNEC_DECLARE_KERNEL(record_attention);
 
 #undef FENNEC_DECLARE_KERNEL
 

@@ -31,6 +31,9 @@ constexpr Entry kKernels[] = {
     {ops::OpType::GATHER, record_gather},
     {ops::OpType::PAD, record_pad},
     {ops::OpType::EXPAND, record_expand},
+    {ops::OpType::MATMUL, record_matmul},
+    {ops::OpType::POOL2D, record_pool2d},
+    {ops::OpType::ATTENTION, record_attention},
 };
 
 }  // namespace

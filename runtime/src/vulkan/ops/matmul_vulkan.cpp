@@ -1,0 +1,118 @@
+#include <cstdint>
+#include <limits>
+
+#include "ops/batch_broadcast.h"
+#include "ops/matmul.h"
+#include "vulkan/ops/kernels.h"
+
+namespace fennec::vulkan {
+namespace {
+
+struct MatMulPush {
+  uint32_t m, n, k;
+  uint32_t tiles_m, tiles_n, batches;
+  uint32_t a_row, a_col;
+  uint32_t b_row, b_col;
+  uint32_t c_row, c_col;
+  uint32_t dim1, dim2;
+  uint32_t a_s[3], b_s[3], c_s[3];
+  float alpha, beta;
+  uint32_t has_c;
+  int32_t kind;
+  float act_alpha, act_beta;
+};
+static_assert(sizeof(MatMulPush) == 116, "must match the push block of matmul.comp");
+
+// The output block of one workgroup of matmul.comp (32x32 by 64 lanes).
+constexpr uint64_t kTile = 32;
+static_assert(kDefaultWorkgroupSize == 64, "matmul.comp maps 64 lanes onto an 8x8 grid");
+// Batch axes the shader addresses after merging (MatMulPush::dim1, dim2).
+constexpr size_t kMaxBatchAxes = 3;
+
+bool fits_u32(int64_t v) { return v >= 0 && v <= std::numeric_limits<uint32_t>::max(); }
+
+}  // namespace
+
+Status record_matmul(const ops::Op& op, Recorder& recorder, std::span<const TensorBinding> inputs,
+                     std::span<const TensorBinding> outputs) {
+  const auto& mm = static_cast<const ops::MatMulOp&>(op);
+  const ops::MatMulParams& p = mm.params();
+  const Shape& as = inputs[0].shape;
+  const Shape& bs = inputs[1].shape;
+  const Shape& ys = outputs[0].shape;
+  const bool has_c = inputs.size() > 2 && inputs[2].slice.valid();
+  FENNEC_ASSIGN_OR_RETURN(ops::MatMulDims d, mm.dims(as, bs));
+  const int64_t m = d.m, k = d.k, n = d.n;
+
+  MatMulPush push{};
+  push.m = static_cast<uint32_t>(m);
+  push.n = static_cast<uint32_t>(n);
+  push.k = static_cast<uint32_t>(k);
+  push.a_row = static_cast<uint32_t>(d.a_vector ? 0 : (p.transpose_a ? 1 : k));
+  push.a_col = static_cast<uint32_t>(d.a_vector ? 1 : (p.transpose_a ? m : 1));
+  push.b_row = static_cast<uint32_t>(d.b_vector ? 1 : (p.transpose_b ? 1 : n));
+  push.b_col = static_cast<uint32_t>(d.b_vector ? 0 : (p.transpose_b ? k : 1));
+
+  // C right-aligned against Y as [batch..., M, N], as in the reference.
+  Shape c_batch;
+  int64_t c_matrix = 1;
+  if (has_c) {
+    Shape full = inputs[2].shape;
+    if (d.b_vector) full.push_back(1);
+    if (d.a_vector && !full.empty()) full.insert(full.end() - 1, 1);
+    while (full.size() < 2) full.insert(full.begin(), 1);
+    const int64_t cm = full[full.size() - 2], cn = full[full.size() - 1];
+    push.c_col = cn == 1 ? 0 : 1;
+    push.c_row = static_cast<uint32_t>(cm == 1 ? 0 : cn);
+    c_matrix = cm * cn;
+    c_batch.assign(full.begin(), full.end() - 2);
+  }
+  const Shape batches[] = {d.a_batch, d.b_batch, c_batch};
+  const int64_t sizes[] = {m * k, k * n, c_matrix};
+  const ops::BatchLayout layout = ops::make_batch_layout(d.batch, batches, sizes);
+  if (layout.dims.size() > kMaxBatchAxes)
+    return make_error(StatusCode::kUnsupported,
+                      "MATMUL kernel: {} and {} broadcast over {} separate batch axes; at most {} "
+                      "are supported (reshape the operands to merge batch axes)",
+                      shape_to_string(as), shape_to_string(bs), layout.dims.size(), kMaxBatchAxes);
+  // Pad the merged axes to three on the left with size-1 axes.
+  const size_t pad = kMaxBatchAxes - layout.dims.size();
+  uint32_t dims[kMaxBatchAxes] = {1, 1, 1};
+  for (size_t i = 0; i < layout.dims.size(); ++i) {
+    dims[pad + i] = static_cast<uint32_t>(layout.dims[i]);
+    push.a_s[pad + i] = static_cast<uint32_t>(layout.strides[0][i]);
+    push.b_s[pad + i] = static_cast<uint32_t>(layout.strides[1][i]);
+    push.c_s[pad + i] = static_cast<uint32_t>(layout.strides[2][i]);
+  }
+  push.dim1 = dims[1];
+  push.dim2 = dims[2];
+
+  const int64_t batch_count = layout.count();
+  const uint64_t tiles_m = (static_cast<uint64_t>(m) + kTile - 1) / kTile;
+  const uint64_t tiles_n = (static_cast<uint64_t>(n) + kTile - 1) / kTile;
+  const uint64_t groups = static_cast<uint64_t>(batch_count) * tiles_m * tiles_n;
+  // The shader indexes with 32-bit integers.
+  if (!fits_u32(element_count(as)) || !fits_u32(element_count(bs)) || !fits_u32(element_count(ys)) ||
+      (has_c && !fits_u32(element_count(inputs[2].shape))) ||
+      groups > std::numeric_limits<uint32_t>::max())
+    return make_error(StatusCode::kUnsupported,
+                      "MATMUL kernel: {} @ {} -> {} exceeds 32-bit indexing; split the batch",
+                      shape_to_string(as), shape_to_string(bs), shape_to_string(ys));
+  if (groups == 0) return ok_status();  // an empty output
+  push.batches = static_cast<uint32_t>(batch_count);
+  push.tiles_m = static_cast<uint32_t>(tiles_m);
+  push.tiles_n = static_cast<uint32_t>(tiles_n);
+  push.alpha = p.alpha;
+  push.beta = p.beta;
+  push.has_c = has_c ? 1 : 0;
+  push.kind = static_cast<int32_t>(p.activation.kind);
+  push.act_alpha = p.activation.alpha;
+  push.act_beta = p.activation.beta;
+
+  const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
+  return recorder.dispatch(ShaderId::matmul,
+                           {inputs[0].slice, inputs[1].slice, c, outputs[0].slice}, push,
+                           groups * kDefaultWorkgroupSize);
+}
+
+}  // namespace fennec::vulkan
