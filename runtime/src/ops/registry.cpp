@@ -6,11 +6,14 @@
 #include "ops/conv_transpose.h"
 #include "ops/expand.h"
 #include "ops/gather.h"
+#include "ops/layer_norm.h"
+#include "ops/reduce.h"
 #include "ops/global_average_pool.h"
 #include "ops/pad.h"
 #include "ops/reshape.h"
 #include "ops/resize.h"
 #include "ops/slice.h"
+#include "ops/softmax.h"
 #include "ops/transpose.h"
 #include "ops/unary.h"
 
@@ -46,6 +49,13 @@ constexpr Entry kOps[] = {
     {OpType::GATHER, make_gather},
     {OpType::PAD, make_pad},
     {OpType::EXPAND, make_expand},
+    {OpType::UNARY, make_unary},
+    {OpType::POW, make_binary},
+    {OpType::MAXIMUM, make_binary},
+    {OpType::MINIMUM, make_binary},
+    {OpType::SOFTMAX, make_softmax},
+    {OpType::REDUCE, make_reduce},
+    {OpType::LAYER_NORM, make_layer_norm},
 };
 
 }  // namespace

@@ -24,6 +24,9 @@ FENNEC_DECLARE_KERNEL(record_slice);
 FENNEC_DECLARE_KERNEL(record_gather);
 FENNEC_DECLARE_KERNEL(record_pad);
 FENNEC_DECLARE_KERNEL(record_expand);
+FENNEC_DECLARE_KERNEL(record_softmax);
+FENNEC_DECLARE_KERNEL(record_reduce);
+FENNEC_DECLARE_KERNEL(record_layer_norm);
 
 #undef FENNEC_DECLARE_KERNEL
 

@@ -31,6 +31,13 @@ constexpr Entry kKernels[] = {
     {ops::OpType::GATHER, record_gather},
     {ops::OpType::PAD, record_pad},
     {ops::OpType::EXPAND, record_expand},
+    {ops::OpType::UNARY, record_unary},
+    {ops::OpType::POW, record_binary},
+    {ops::OpType::MAXIMUM, record_binary},
+    {ops::OpType::MINIMUM, record_binary},
+    {ops::OpType::SOFTMAX, record_softmax},
+    {ops::OpType::REDUCE, record_reduce},
+    {ops::OpType::LAYER_NORM, record_layer_norm},
 };
 
 }  // namespace
