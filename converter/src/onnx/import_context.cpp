@@ -203,6 +203,29 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
 }
 
+int ImportContext::add_intermediate(std::unique_ptr<ops::Op> op, std::vector<int> inputs,
+                                    const std::string& suffix) {
+  std::vector<Shape> in_shapes;
+  for (int in : inputs) in_shapes.push_back(in >= 0 ? tensor(in).shape : Shape{});
+  std::vector<Shape> out_shapes;
+  Status status = op->infer_shapes(in_shapes, out_shapes);
+  if (!status.ok()) fail("shape inference failed: " + status.message());
+  if (out_shapes.size() != 1) fail("internal: an intermediate node must have one output");
+
+  graph::Node node;
+  node.name = graph_node_name() + "/" + suffix;
+  node.op = std::move(op);
+  node.inputs = std::move(inputs);
+  graph::TensorInfo info;
+  info.name = node_->output(0) + "/" + suffix;
+  const int index = graph_.add_tensor(std::move(info));
+  node.outputs.push_back(index);
+  producer_[index] = graph_.nodes.size();
+  graph_.nodes.push_back(std::move(node));
+  passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
+  return index;
+}
+
 void ImportContext::add_constant_output(int i, const HostTensor& value) {
   if (i >= node_->output_size() || node_->output(i).empty()) fail("missing output");
   bind(node_->output(i), graph_.add_constant(node_->output(i), value));

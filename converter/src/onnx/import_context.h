@@ -81,6 +81,11 @@ class ImportContext {
   // becomes several graph nodes, like Split, passes the output it is making);
   // shapes are inferred immediately.
   void add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs, int first_output = 0);
+  // Adds a graph node for the current ONNX node whose one output is a new
+  // tensor named "<first ONNX output>/<suffix>", bound to no ONNX name (a
+  // step of an import that becomes a chain of nodes); returns its index.
+  int add_intermediate(std::unique_ptr<ops::Op> op, std::vector<int> inputs,
+                       const std::string& suffix);
   // Binds ONNX output `i` of the current node to a new graph-owned constant.
   void add_constant_output(int i, const HostTensor& value);
 
