@@ -1,9 +1,10 @@
-// BinaryOp (ADD, SUB, MUL, DIV): broadcasting shape inference, the reference
+// BinaryOp (ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM): broadcasting shape inference, the reference
 // against hand-computed values, the Vulkan kernel against the reference on
 // odd sizes, every broadcast pattern and every fused activation.
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "common/harness.h"
@@ -242,6 +243,52 @@ TEST_CASE("binary: vulkan - every fused activation") {
       check_vulkan(type, act, a, s);
     }
   }
+}
+
+}  // namespace fennec
+
+namespace fennec {
+
+TEST_CASE("binary: POW, MAXIMUM, MINIMUM reference values") {
+  const ops::Activation none;
+  // ONNX Pow examples, plus negative bases with integer exponents.
+  check_values(reference(OpType::POW, none, tensor({3}, {1, 2, 3}), tensor({3}, {4, 5, 6})), {3},
+               {1, 32, 729});
+  check_values(reference(OpType::POW, none, tensor({2, 3}, {1, 2, 3, 4, 5, 6}), tensor({3}, {1, 2, 3})),
+               {2, 3}, {1, 4, 27, 4, 25, 216});
+  check_values(reference(OpType::POW, none, tensor({4}, {-2, -2, -3, 4}), tensor({4}, {2, 3, -1, 0.5f})),
+               {4}, {4, -8, -1.0f / 3.0f, 2});
+  // ONNX Max / Min examples (two inputs each).
+  check_values(reference(OpType::MAXIMUM, none, tensor({3}, {3, 2, 1}), tensor({3}, {1, 4, 4})), {3},
+               {3, 4, 4});
+  check_values(reference(OpType::MINIMUM, none, tensor({3}, {3, 2, 1}), tensor({3}, {1, 4, 4})), {3},
+               {1, 2, 1});
+  check_values(reference(OpType::MAXIMUM, none, tensor({2, 1}, {0, 5}), tensor({3}, {-1, 2, 7})), {2, 3},
+               {0, 2, 7, 5, 5, 7});
+}
+
+TEST_CASE("binary: vulkan POW, MAXIMUM, MINIMUM match the reference") {
+  for (OpType type : {OpType::MAXIMUM, OpType::MINIMUM}) {
+    for (int64_t n : {1, 13, 127, 4099}) {
+      check_vulkan(type, {}, testing::random_tensor({n}, 1, -2, 2), testing::random_tensor({n}, 2, -2, 2));
+      check_vulkan(type, {}, testing::random_tensor({3, n}, 3, -2, 2), testing::random_tensor({n}, 4, -2, 2));
+    }
+  }
+  for (int64_t n : {1, 13, 127, 4099}) {
+    // Positive bases with real exponents; negative bases with integer ones
+    // (GLSL pow is undefined for negative bases, the kernel handles them).
+    check_vulkan(OpType::POW, {}, testing::random_tensor({n}, 5, 0.1f, 3.0f),
+                 testing::random_tensor({n}, 6, -2.0f, 2.0f));
+    HostTensor exps = testing::random_tensor({n}, 7, -3.0f, 4.0f);
+    for (float& e : exps.as<float>()) e = std::round(e);
+    // Bases of magnitude 0.5 .. 2 so that negative exponents stay moderate.
+    HostTensor bases = testing::random_tensor({n}, 8, 0.5f, 2.0f);
+    for (size_t i = 0; i < bases.as<float>().size(); i += 2) bases.as<float>()[i] *= -1.0f;
+    check_vulkan(OpType::POW, {}, bases, exps);
+  }
+  check_vulkan(OpType::POW, {}, testing::random_tensor({2, 127}, 9, -3.0f, 3.0f), tensor({1}, {3}), true);
+  check_vulkan(OpType::POW, {}, testing::random_tensor({2, 127}, 9, 0.0f, 3.0f), tensor({1}, {0.5f}), true);
+  check_vulkan(OpType::POW, {}, testing::random_tensor({2, 127}, 9, -1.2f, 1.2f), tensor({1}, {10}), true);
 }
 
 }  // namespace fennec

@@ -1,5 +1,7 @@
 // Relu, Sigmoid, HardSigmoid, HardSwish and Clip as standalone unary ops
-// (the fusion pass later moves them into the producing conv where it can).
+// (the fusion pass later moves them into the producing conv where it can),
+// and the parameterized activations LeakyRelu, Elu, Selu, Celu,
+// ThresholdedRelu, Shrink and Gelu as UNARY ops with the ONNX defaults.
 #include <string>
 
 #include "ops/unary.h"
@@ -37,7 +39,52 @@ float clip_bound(ImportContext& ctx, int i, const char* what, float fallback) {
   return (*values)[0];
 }
 
+// A UNARY op of `kind` on the FLOAT input 0.
+void add_activation(ImportContext& ctx, schema::Activation kind, float alpha = 0.0f,
+                    float beta = 0.0f) {
+  ops::Activation a;
+  a.kind = kind;
+  a.alpha = alpha;
+  a.beta = beta;
+  ctx.add_node(std::make_unique<ops::UnaryOp>(OpType::UNARY, a), {ctx.float_input(0)});
+}
+
 }  // namespace
+
+void import_leaky_relu(ImportContext& ctx) {
+  add_activation(ctx, schema::Activation::LEAKY_RELU, ctx.attr_float("alpha", 0.01f));
+}
+
+void import_elu(ImportContext& ctx) {
+  add_activation(ctx, schema::Activation::ELU, ctx.attr_float("alpha", 1.0f));
+}
+
+void import_selu(ImportContext& ctx) {
+  add_activation(ctx, schema::Activation::SELU, ctx.attr_float("alpha", 1.67326319217681884765625f),
+                 ctx.attr_float("gamma", 1.05070102214813232421875f));
+}
+
+void import_celu(ImportContext& ctx) {
+  const float alpha = ctx.attr_float("alpha", 1.0f);
+  if (alpha == 0.0f) ctx.unsupported_attribute("alpha", "0");
+  add_activation(ctx, schema::Activation::CELU, alpha);
+}
+
+void import_thresholded_relu(ImportContext& ctx) {
+  add_activation(ctx, schema::Activation::THRESHOLDED_RELU, ctx.attr_float("alpha", 1.0f));
+}
+
+void import_shrink(ImportContext& ctx) {
+  add_activation(ctx, schema::Activation::SHRINK, ctx.attr_float("lambd", 0.5f),
+                 ctx.attr_float("bias", 0.0f));
+}
+
+void import_gelu(ImportContext& ctx) {
+  const std::string approximate = ctx.attr_string("approximate", "none");
+  if (approximate == "none") add_activation(ctx, schema::Activation::GELU);
+  else if (approximate == "tanh") add_activation(ctx, schema::Activation::GELU_TANH);
+  else ctx.unsupported_attribute("approximate", approximate);
+}
 
 void import_relu(ImportContext& ctx) { add_unary(ctx, OpType::RELU); }
 void import_sigmoid(ImportContext& ctx) { add_unary(ctx, OpType::SIGMOID); }

@@ -14,17 +14,41 @@ void import_conv(ImportContext& ctx);
 void import_conv_transpose(ImportContext& ctx);
 // normalization.cpp
 void import_batch_normalization(ImportContext& ctx);
+void import_layer_normalization(ImportContext& ctx);
 // elementwise.cpp
 void import_add(ImportContext& ctx);
 void import_sub(ImportContext& ctx);
 void import_mul(ImportContext& ctx);
 void import_div(ImportContext& ctx);
+void import_pow(ImportContext& ctx);
+void import_max(ImportContext& ctx);
+void import_min(ImportContext& ctx);
+void import_sum(ImportContext& ctx);
+void import_mean(ImportContext& ctx);
 // activation.cpp
 void import_relu(ImportContext& ctx);
 void import_sigmoid(ImportContext& ctx);
 void import_hard_sigmoid(ImportContext& ctx);
 void import_hard_swish(ImportContext& ctx);
 void import_clip(ImportContext& ctx);
+void import_leaky_relu(ImportContext& ctx);
+void import_elu(ImportContext& ctx);
+void import_selu(ImportContext& ctx);
+void import_celu(ImportContext& ctx);
+void import_thresholded_relu(ImportContext& ctx);
+void import_shrink(ImportContext& ctx);
+void import_gelu(ImportContext& ctx);
+// unary.cpp: one UNARY op of `kind` (instantiated there for the math
+// functions, Softsign, Softplus and Mish)
+template <schema::Activation kind>
+void import_math(ImportContext& ctx);
+// softmax.cpp
+void import_softmax(ImportContext& ctx);
+void import_log_softmax(ImportContext& ctx);
+// reduce.cpp (instantiated there for every ReduceKind)
+template <schema::ReduceKind kind>
+void import_reduce(ImportContext& ctx);
+void import_global_max_pool(ImportContext& ctx);
 // pooling.cpp
 void import_global_average_pool(ImportContext& ctx);
 void import_max_pool(ImportContext& ctx);

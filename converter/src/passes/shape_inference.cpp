@@ -8,6 +8,7 @@
 #include "ops/gather.h"
 #include "ops/matmul.h"
 #include "ops/pad.h"
+#include "ops/reduce.h"
 #include "ops/reshape.h"
 #include "ops/slice.h"
 #include "ops/transpose.h"
@@ -28,6 +29,9 @@ bool is_elementwise_unary(OpType type) {
     case OpType::SIGMOID:
     case OpType::HARD_SIGMOID:
     case OpType::HARD_SWISH:
+    case OpType::UNARY:
+    case OpType::SOFTMAX:
+    case OpType::LAYER_NORM:
     case OpType::BATCH_NORM: return true;
     default: return false;
   }
@@ -35,7 +39,8 @@ bool is_elementwise_unary(OpType type) {
 
 bool is_binary(OpType type) {
   return type == OpType::ADD || type == OpType::SUB || type == OpType::MUL ||
-         type == OpType::DIV;
+         type == OpType::DIV || type == OpType::POW || type == OpType::MAXIMUM ||
+         type == OpType::MINIMUM;
 }
 
 // The symbol an unknown output dimension inherits from the inputs, or "".
@@ -135,6 +140,18 @@ std::string inherited_symbol(const graph::Graph& graph, const graph::Node& node,
     const graph::TensorInfo* in = input(0);
     if (!in || axis + in->shape.size() < out_rank) return {};
     return symbol_at(*in, axis + in->shape.size() - out_rank);
+  }
+  if (const auto* reduce = dynamic_cast<const ops::ReduceOp*>(node.op.get())) {
+    // Kept axes pass through (in order); reduced ones are 1 or gone.
+    const graph::TensorInfo* in = input(0);
+    if (!in) return {};
+    const std::vector<bool> mask = reduce->reduced_mask(in->shape.size());
+    size_t out_axis = 0;
+    for (size_t d = 0; d < in->shape.size(); ++d) {
+      if (mask[d] && !reduce->keep_dims()) continue;
+      if (out_axis++ == axis) return mask[d] ? std::string() : symbol_at(*in, d);
+    }
+    return {};
   }
   // Conv, ConvTranspose, GlobalAveragePool, Resize keep the batch axis.
   if (axis == 0) return same_axis(input(0));

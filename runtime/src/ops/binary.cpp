@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -14,7 +15,8 @@ constexpr size_t kMaxRank = 6;
 
 bool is_binary_type(OpType type) {
   return type == OpType::ADD || type == OpType::SUB || type == OpType::MUL ||
-         type == OpType::DIV;
+         type == OpType::DIV || type == OpType::POW || type == OpType::MAXIMUM ||
+         type == OpType::MINIMUM;
 }
 
 // Row-major strides of `shape` aligned right against rank kMaxRank, with 0 on
@@ -63,6 +65,9 @@ int BinaryOp::function_code() const {
     case OpType::SUB: return 1;
     case OpType::MUL: return 2;
     case OpType::DIV: return 3;
+    case OpType::POW: return 4;
+    case OpType::MAXIMUM: return 5;
+    case OpType::MINIMUM: return 6;
     default: return 0;
   }
 }
@@ -114,7 +119,10 @@ Status BinaryOp::reference(std::span<const HostTensor* const> inputs,
       case 0: v = va + vb; break;
       case 1: v = va - vb; break;
       case 2: v = va * vb; break;
-      default: v = va / vb; break;
+      case 3: v = va / vb; break;
+      case 4: v = std::pow(va, vb); break;
+      case 5: v = std::max(va, vb); break;
+      default: v = std::min(va, vb); break;
     }
     dst[i] = activation_.apply(v);
     // Odometer increment over the padded output shape.
@@ -149,11 +157,7 @@ Result<std::unique_ptr<Op>> make_binary(const schema::Operator& op) {
                         schema::EnumNameOpType(op.type()),
                         schema::EnumNameOpOptions(op.options_type()));
     activation = Activation::from_schema(options->activation());
-    if (activation.kind > schema::Activation::MAX)
-      return make_error(StatusCode::kInvalidModel,
-                        "{}: fused activation code {} is unknown; the model is newer than this "
-                        "runtime or corrupt",
-                        schema::EnumNameOpType(op.type()), static_cast<int>(activation.kind));
+    FENNEC_RETURN_IF_ERROR(check_activation(activation, schema::EnumNameOpType(op.type())));
   }
   return std::unique_ptr<Op>(std::make_unique<BinaryOp>(op.type(), activation));
 }

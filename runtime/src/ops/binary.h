@@ -1,4 +1,4 @@
-// ADD, SUB, MUL, DIV with numpy (multidirectional) broadcasting, up to rank 6,
+// ADD, SUB, MUL, DIV, POW, MAXIMUM, MINIMUM with numpy (multidirectional) broadcasting, up to rank 6,
 // optional fused activation.
 #pragma once
 
@@ -23,7 +23,8 @@ class BinaryOp final : public Op {
   std::string describe() const override;
 
   const Activation& activation() const { return activation_; }
-  // The scalar function (without activation): 0 add, 1 sub, 2 mul, 3 div.
+  // The scalar function (without activation): 0 add, 1 sub, 2 mul, 3 div,
+  // 4 pow, 5 maximum, 6 minimum.
   int function_code() const;
 
  private:

@@ -6,6 +6,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,11 @@ struct Activation {
   static Activation from_schema(const schema::FusedActivation* fused);
   flatbuffers::Offset<schema::FusedActivation> write(flatbuffers::FlatBufferBuilder& fbb) const;
 };
+
+// kInvalidModel naming `op` when the activation code is not one this runtime
+// knows (a newer or corrupt model); every reader of an activation from a
+// model checks it.
+Status check_activation(const Activation& activation, std::string_view op);
 
 using OptionsOffset = std::pair<schema::OpOptions, flatbuffers::Offset<void>>;
 

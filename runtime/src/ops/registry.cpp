@@ -7,6 +7,8 @@
 #include "ops/conv_transpose.h"
 #include "ops/expand.h"
 #include "ops/gather.h"
+#include "ops/layer_norm.h"
+#include "ops/reduce.h"
 #include "ops/global_average_pool.h"
 #include "ops/matmul.h"
 #include "ops/pad.h"
@@ -14,6 +16,7 @@
 #include "ops/reshape.h"
 #include "ops/resize.h"
 #include "ops/slice.h"
+#include "ops/softmax.h"
 #include "ops/transpose.h"
 #include "ops/unary.h"
 
@@ -52,6 +55,13 @@ constexpr Entry kOps[] = {
     {OpType::MATMUL, make_matmul},
     {OpType::POOL2D, make_pool2d},
     {OpType::ATTENTION, make_attention},
+    {OpType::UNARY, make_unary},
+    {OpType::POW, make_binary},
+    {OpType::MAXIMUM, make_binary},
+    {OpType::MINIMUM, make_binary},
+    {OpType::SOFTMAX, make_softmax},
+    {OpType::REDUCE, make_reduce},
+    {OpType::LAYER_NORM, make_layer_norm},
 };
 
 }  // namespace

@@ -37,6 +37,10 @@ OptionsOffset UnaryOp::write_options(flatbuffers::FlatBufferBuilder& fbb) const 
   if (type_ == OpType::CLIP)
     return {schema::OpOptions::ClipOptions,
             schema::CreateClipOptions(fbb, activation_.alpha, activation_.beta).Union()};
+  if (type_ == OpType::UNARY)
+    return {schema::OpOptions::UnaryOptions,
+            schema::CreateUnaryOptions(fbb, activation_.kind, activation_.alpha, activation_.beta)
+                .Union()};
   if (type_ == OpType::HARD_SIGMOID)
     return {schema::OpOptions::HardSigmoidOptions,
             schema::CreateHardSigmoidOptions(fbb, activation_.alpha, activation_.beta).Union()};
@@ -44,6 +48,16 @@ OptionsOffset UnaryOp::write_options(flatbuffers::FlatBufferBuilder& fbb) const 
 }
 
 Result<std::unique_ptr<Op>> make_unary(const schema::Operator& op) {
+  if (op.type() == OpType::UNARY) {
+    const auto* options = op.options_as_UnaryOptions();
+    if (!options) return make_error(StatusCode::kInvalidModel, "UNARY without UnaryOptions");
+    Activation a;
+    a.kind = options->kind();
+    a.alpha = options->alpha();
+    a.beta = options->beta();
+    FENNEC_RETURN_IF_ERROR(check_activation(a, "UNARY"));
+    return std::unique_ptr<Op>(std::make_unique<UnaryOp>(OpType::UNARY, a));
+  }
   float alpha = 0.0f, beta = 0.0f;
   if (op.type() == OpType::CLIP) {
     const auto* options = op.options_as_ClipOptions();

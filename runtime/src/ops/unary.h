@@ -1,5 +1,6 @@
 // Elementwise activations as standalone ops: RELU, CLIP, SIGMOID,
-// HARD_SIGMOID, HARD_SWISH. One input, one output of the same shape.
+// HARD_SIGMOID, HARD_SWISH, and UNARY (any Activation kind, UnaryOptions).
+// One input, one output of the same shape.
 // They share the Activation formula used for fusion, so a fused and an
 // unfused activation compute the same value.
 #pragma once

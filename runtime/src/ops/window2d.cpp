@@ -23,10 +23,7 @@ Status validate_window(const Window2D& p, const char* op) {
   if (p.pad_top < 0 || p.pad_left < 0 || p.pad_bottom < 0 || p.pad_right < 0)
     return make_error(StatusCode::kInvalidModel, "{}: negative pads ({}, {}, {}, {}) are not supported", op,
                       p.pad_top, p.pad_left, p.pad_bottom, p.pad_right);
-  if (p.activation.kind > schema::Activation::MAX)
-    return make_error(StatusCode::kInvalidModel, "{}: unknown fused activation code {}", op,
-                      static_cast<int>(p.activation.kind));
-  return ok_status();
+  return check_activation(p.activation, op);
 }
 
 std::string describe_window(const Window2D& p, int output_pad_h, int output_pad_w) {

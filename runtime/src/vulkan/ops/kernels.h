@@ -27,6 +27,9 @@ FENNEC_DECLARE_KERNEL(record_expand);
 FENNEC_DECLARE_KERNEL(record_matmul);
 FENNEC_DECLARE_KERNEL(record_pool2d);
 FENNEC_DECLARE_KERNEL(record_attention);
+FENNEC_DECLARE_KERNEL(record_softmax);
+FENNEC_DECLARE_KERNEL(record_reduce);
+FENNEC_DECLARE_KERNEL(record_layer_norm);
 
 #undef FENNEC_DECLARE_KERNEL
 

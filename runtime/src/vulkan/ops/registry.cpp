@@ -34,6 +34,13 @@ constexpr Entry kKernels[] = {
     {ops::OpType::MATMUL, record_matmul},
     {ops::OpType::POOL2D, record_pool2d},
     {ops::OpType::ATTENTION, record_attention},
+    {ops::OpType::UNARY, record_unary},
+    {ops::OpType::POW, record_binary},
+    {ops::OpType::MAXIMUM, record_binary},
+    {ops::OpType::MINIMUM, record_binary},
+    {ops::OpType::SOFTMAX, record_softmax},
+    {ops::OpType::REDUCE, record_reduce},
+    {ops::OpType::LAYER_NORM, record_layer_norm},
 };
 
 }  // namespace
