@@ -189,15 +189,15 @@ TEST_CASE("converter import: unsupported attribute values give the exact error t
         ConvertError);
   }
   {
-    // 1-D convolution.
+    // 1-D convolution with a kernel_shape that disagrees with its rank.
     OnnxBuilder b(11);
     b.input("x", {1, 3, 8});
     b.initializer("w", {2, 3, 3}, random_values(18, 1));
     auto& c = b.node("Conv", {"x", "w"}, {"y"}, "c1d");
-    OnnxBuilder::attr(c, "kernel_shape", std::vector<int64_t>{3});
+    OnnxBuilder::attr(c, "kernel_shape", std::vector<int64_t>{3, 3});
     b.output("y");
     CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()),
-                         "unsupported attribute kernel_shape=[3] of ONNX op Conv (opset 11) at node c1d",
+                         "unsupported attribute kernel_shape=[3,3] of ONNX op Conv (opset 11) at node c1d",
                          ConvertError);
   }
 }
