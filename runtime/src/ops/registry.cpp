@@ -7,6 +7,7 @@
 #include "ops/expand.h"
 #include "ops/gather.h"
 #include "ops/global_average_pool.h"
+#include "ops/lstm.h"
 #include "ops/pad.h"
 #include "ops/reshape.h"
 #include "ops/resize.h"
@@ -46,6 +47,7 @@ constexpr Entry kOps[] = {
     {OpType::GATHER, make_gather},
     {OpType::PAD, make_pad},
     {OpType::EXPAND, make_expand},
+    {OpType::LSTM, make_lstm},
 };
 
 }  // namespace
