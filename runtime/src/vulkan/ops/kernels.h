@@ -24,6 +24,7 @@ FENNEC_DECLARE_KERNEL(record_slice);
 FENNEC_DECLARE_KERNEL(record_gather);
 FENNEC_DECLARE_KERNEL(record_pad);
 FENNEC_DECLARE_KERNEL(record_expand);
+FENNEC_DECLARE_KERNEL(record_lstm);
 
 #undef FENNEC_DECLARE_KERNEL
 

@@ -31,6 +31,7 @@ constexpr Entry kKernels[] = {
     {ops::OpType::GATHER, record_gather},
     {ops::OpType::PAD, record_pad},
     {ops::OpType::EXPAND, record_expand},
+    {ops::OpType::LSTM, record_lstm},
 };
 
 }  // namespace
