@@ -56,6 +56,7 @@ constexpr OpEntry kOps[] = {
     {"Expand", import_expand},
     {"Identity", import_identity},
     {"Dropout", import_dropout},
+    {"LSTM", import_lstm},
 };
 
 ImportFn find_importer(const std::string& op_type) {

@@ -48,6 +48,8 @@ void import_gather(ImportContext& ctx);
 void import_pad(ImportContext& ctx);
 // expand.cpp
 void import_expand(ImportContext& ctx);
+// lstm.cpp
+void import_lstm(ImportContext& ctx);
 // identity.cpp
 void import_identity(ImportContext& ctx);
 void import_dropout(ImportContext& ctx);
