@@ -276,7 +276,7 @@ TEST_CASE("lstm: import with omitted outputs, sequence_lens and activations") {
     CHECK(g.tensors[static_cast<size_t>(node.outputs[1])].name == "y_h");
     CHECK(g.tensors[static_cast<size_t>(node.outputs[1])].shape == Shape{2, 2, hidden});
     CHECK(g.tensors[static_cast<size_t>(node.outputs[2])].shape == Shape{2, 2, hidden});
-    // The computed state matches the reference run of the same op.
+    // The graph runs with a symbolic sequence length bound to 5.
     const HostTensor x = converter_test::random_tensor({5, 2, input}, 4);
     const HostTensor h0 = converter_test::random_tensor({2, 2, hidden}, 5);
     const HostTensor c0 = converter_test::random_tensor({2, 2, hidden}, 6);
