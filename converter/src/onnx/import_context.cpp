@@ -180,9 +180,9 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   std::vector<Shape> out_shapes;
   Status status = op->infer_shapes(in_shapes, out_shapes);
   if (!status.ok()) fail("shape inference failed: " + status.message());
-  if (first_output + static_cast<int>(out_shapes.size()) > node_->output_size())
-    fail("node has " + std::to_string(node_->output_size()) + " outputs, expected " +
-         std::to_string(first_output + static_cast<int>(out_shapes.size())));
+  if (first_output >= node_->output_size())
+    fail("node has " + std::to_string(node_->output_size()) + " outputs, expected at least " +
+         std::to_string(first_output + 1));
 
   graph::Node node;
   node.name = graph_node_name();
@@ -194,12 +194,16 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   node.op = std::move(op);
   node.inputs = std::move(inputs);
   for (size_t o = 0; o < out_shapes.size(); ++o) {
-    const std::string& name = node_->output(first_output + static_cast<int>(o));
+    const int slot = first_output + static_cast<int>(o);
+    // An optional output the ONNX node omits (trailing or named "") still
+    // gets a tensor, since graph ops have a fixed output count; nothing
+    // can refer to it by name.
+    const bool absent = slot >= node_->output_size() || node_->output(slot).empty();
     graph::TensorInfo info;
-    info.name = name;
+    info.name = absent ? node.name + "/unused_output" + std::to_string(slot) : node_->output(slot);
     const int index = graph_.add_tensor(std::move(info));
     node.outputs.push_back(index);
-    bind(name, index);
+    if (!absent) bind(node_->output(slot), index);
   }
   for (int out : node.outputs) producer_[out] = graph_.nodes.size();
   graph_.nodes.push_back(std::move(node));

@@ -79,7 +79,8 @@ class ImportContext {
   // (-1 for absent). Its outputs are the ONNX node's N outputs from
   // `first_output` on, where N is the op's output count (an ONNX node that
   // becomes several graph nodes, like Split, passes the output it is making);
-  // shapes are inferred immediately.
+  // outputs the ONNX node omits become unnamed-in-ONNX tensors. Shapes are
+  // inferred immediately.
   void add_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs, int first_output = 0);
   // Adds a single-output graph node whose output is an intermediate tensor
   // named "<first ONNX output>/<suffix>", not bound to an ONNX name (for ONNX

@@ -113,6 +113,7 @@ constexpr OpEntry kOps[] = {
     {"ReduceLogSumExp", import_reduce<schema::ReduceKind::LOG_SUM_EXP>},
     {"LayerNormalization", import_layer_normalization},
     {"GlobalMaxPool", import_global_max_pool},
+    {"LSTM", import_lstm},
 };
 
 ImportFn find_importer(const std::string& op_type) {

@@ -77,6 +77,8 @@ void import_expand(ImportContext& ctx);
 // matmul.cpp
 void import_matmul(ImportContext& ctx);
 void import_gemm(ImportContext& ctx);
+// lstm.cpp
+void import_lstm(ImportContext& ctx);
 // identity.cpp
 void import_identity(ImportContext& ctx);
 void import_dropout(ImportContext& ctx);

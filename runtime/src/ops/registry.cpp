@@ -11,6 +11,7 @@
 #include "ops/reduce.h"
 #include "ops/global_average_pool.h"
 #include "ops/matmul.h"
+#include "ops/lstm.h"
 #include "ops/pad.h"
 #include "ops/pool2d.h"
 #include "ops/reshape.h"
@@ -62,6 +63,7 @@ constexpr Entry kOps[] = {
     {OpType::SOFTMAX, make_softmax},
     {OpType::REDUCE, make_reduce},
     {OpType::LAYER_NORM, make_layer_norm},
+    {OpType::LSTM, make_lstm},
 };
 
 }  // namespace

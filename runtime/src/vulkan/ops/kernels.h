@@ -30,6 +30,7 @@ FENNEC_DECLARE_KERNEL(record_attention);
 FENNEC_DECLARE_KERNEL(record_softmax);
 FENNEC_DECLARE_KERNEL(record_reduce);
 FENNEC_DECLARE_KERNEL(record_layer_norm);
+FENNEC_DECLARE_KERNEL(record_lstm);
 
 #undef FENNEC_DECLARE_KERNEL
 

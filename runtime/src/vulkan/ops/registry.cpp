@@ -41,6 +41,7 @@ constexpr Entry kKernels[] = {
     {ops::OpType::SOFTMAX, record_softmax},
     {ops::OpType::REDUCE, record_reduce},
     {ops::OpType::LAYER_NORM, record_layer_norm},
+    {ops::OpType::LSTM, record_lstm},
 };
 
 }  // namespace
