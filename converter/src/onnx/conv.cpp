@@ -32,7 +32,7 @@ std::vector<int64_t> two_ints(ImportContext& ctx, const char* name) {
 // Attributes common to Conv and ConvTranspose; `weight` is W's index.
 Geometry read_geometry(ImportContext& ctx, int weight) {
   Geometry g;
-  const Shape& w = ctx.tensor(weight).shape;
+  const Shape w = ctx.tensor(weight).shape;
   const auto kernel_attr = ctx.attr_ints("kernel_shape", {});
   if (!kernel_attr.empty() && kernel_attr.size() != 2)
     ctx.unsupported_attribute("kernel_shape", ints_to_string(kernel_attr));
@@ -147,7 +147,7 @@ void import_conv1d(ImportContext& ctx, int x, int w, int b) {
   if (g.auto_pad != "NOTSET" && g.auto_pad != "VALID" && g.auto_pad != "SAME_UPPER" &&
       g.auto_pad != "SAME_LOWER")
     ctx.unsupported_attribute("auto_pad", g.auto_pad);
-  const Shape& in = ctx.tensor(x).shape;
+  const Shape in = ctx.tensor(x).shape;
   if (in.size() != 3) ctx.fail("1-D Conv input has shape " + shape_to_string(in) + ", expected rank 3");
   resolve_conv_auto_pad(ctx, g, {in[0], in[1], 1, in[2]});
 
@@ -207,7 +207,7 @@ void import_conv_transpose(ImportContext& ctx) {
     // input size. ONNX allows [H, W] or the full [N, C, H, W].
     if (output_shape.size() != 2 && output_shape.size() != 4)
       ctx.unsupported_attribute("output_shape", ints_to_string(output_shape));
-    const Shape& in = ctx.tensor(x).shape;
+    const Shape in = ctx.tensor(x).shape;
     if (in.size() != 4 || in[2] < 0 || in[3] < 0)
       ctx.unsupported_attribute("output_shape",
                                 ints_to_string(output_shape) + " (input size " +

@@ -9,7 +9,7 @@ namespace fennec::onnx_import {
 
 void import_gather(ImportContext& ctx) {
   const int data = ctx.float_input(0);
-  const Shape& shape = ctx.tensor(data).shape;
+  const Shape shape = ctx.tensor(data).shape;
   const auto rank = static_cast<int64_t>(shape.size());
   int64_t axis = ctx.attr_int("axis", 0);
   if (axis < -rank || axis >= rank)

@@ -24,7 +24,7 @@ void import_dropout(ImportContext& ctx) {
   ctx.bind(ctx.node().output(0), data);
   if (ctx.node().output_size() < 2 || ctx.node().output(1).empty()) return;
   // In inference the mask keeps every element.
-  const Shape& shape = ctx.tensor(data).shape;
+  const Shape shape = ctx.tensor(data).shape;
   if (!is_static(shape))
     ctx.fail("Dropout mask output of input " + shape_to_string(shape) +
              " with unknown dims is not supported");

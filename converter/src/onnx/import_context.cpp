@@ -208,6 +208,12 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   for (int out : node.outputs) producer_[out] = graph_.nodes.size();
   graph_.nodes.push_back(std::move(node));
   passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
+  for (int out : graph_.nodes.back().outputs)
+    for (int64_t d : graph_.tensors[static_cast<size_t>(out)].shape)
+      if (d == 0)
+        fail("output '" + graph_.tensors[static_cast<size_t>(out)].name + "' has shape " +
+             shape_to_string(graph_.tensors[static_cast<size_t>(out)].shape) +
+             "; zero-size tensors are not supported");
 }
 
 int ImportContext::add_internal_node(std::unique_ptr<ops::Op> op, std::vector<int> inputs,

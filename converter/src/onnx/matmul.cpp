@@ -18,7 +18,7 @@ void import_gemm(ImportContext& ctx) {
   const int b = ctx.float_input(1);
   const int c = ctx.has_input(2) ? ctx.float_input(2) : -1;
   for (int operand : {a, b}) {
-    const Shape& s = ctx.tensor(operand).shape;
+    const Shape s = ctx.tensor(operand).shape;
     // Gemm is defined on matrices only; rank-1 operands would take numpy's
     // vector rules here, which Gemm does not have.
     if (s.size() != 2)
@@ -36,9 +36,9 @@ void import_gemm(ImportContext& ctx) {
   p.beta = ctx.attr_float("beta", 1.0f);
   if (ctx.opset() < 7 && c >= 0 && ctx.attr_int("broadcast", 0) == 0) {
     // Without `broadcast`, old Gemm wants C of Y's exact shape [M, N].
-    const Shape& sc = ctx.tensor(c).shape;
-    const Shape& sa = ctx.tensor(a).shape;
-    const Shape& sb = ctx.tensor(b).shape;
+    const Shape sc = ctx.tensor(c).shape;
+    const Shape sa = ctx.tensor(a).shape;
+    const Shape sb = ctx.tensor(b).shape;
     const Shape y{p.transpose_a ? sa[1] : sa[0], p.transpose_b ? sb[0] : sb[1]};
     if (sc.size() != 2 || (sc[0] >= 0 && y[0] >= 0 && sc[0] != y[0]) ||
         (sc[1] >= 0 && y[1] >= 0 && sc[1] != y[1]))

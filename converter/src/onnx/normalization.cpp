@@ -30,7 +30,7 @@ void import_layer_normalization(ImportContext& ctx) {
       ctx.fail("output " + std::to_string(i) + " ('" + ctx.node().output(i) +
                "', the saved Mean / InvStdDev) is used; only output Y is supported");
   const int x = ctx.float_input(0);
-  const Shape& shape = ctx.tensor(x).shape;
+  const Shape shape = ctx.tensor(x).shape;
   const auto rank = static_cast<int64_t>(shape.size());
   int64_t axis = ctx.attr_int("axis", -1);
   if (axis < -rank || axis >= rank)

@@ -39,7 +39,7 @@ ops::Pool2DParams read_pool(ImportContext& ctx, int x, ops::PoolKind kind) {
   if (auto_pad == "VALID") {
     pads = {0, 0, 0, 0};
   } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    const Shape& in = ctx.tensor(x).shape;
+    const Shape in = ctx.tensor(x).shape;
     for (size_t axis = 0; axis < 2; ++axis) {
       const int64_t span = (kernel[axis] - 1) * dilations[axis] + 1;
       const int64_t size = in[2 + axis];
@@ -85,7 +85,7 @@ ops::Pool2DParams read_pool(ImportContext& ctx, int x, ops::PoolKind kind) {
 // The input, checked to be a rank-4 float tensor.
 int pool_input(ImportContext& ctx) {
   const int x = ctx.float_input(0);
-  const Shape& s = ctx.tensor(x).shape;
+  const Shape s = ctx.tensor(x).shape;
   if (s.size() != 4)
     ctx.fail("input '" + ctx.tensor(x).name + "' has shape " + shape_to_string(s) +
              "; only 2-D pooling of rank-4 NCHW tensors is supported");

@@ -39,7 +39,7 @@ void import_noop(ImportContext& ctx, ReduceKind kind, int x) {
 template <ReduceKind kind>
 void import_reduce(ImportContext& ctx) {
   const int x = ctx.float_input(0);
-  const Shape& shape = ctx.tensor(x).shape;
+  const Shape shape = ctx.tensor(x).shape;
   const auto rank = static_cast<int64_t>(shape.size());
   // ReduceSum took axes as an input from opset 13, the others from 18.
   const bool axes_input = ctx.opset() >= 18 || (kind == ReduceKind::SUM && ctx.opset() >= 13);

@@ -137,7 +137,7 @@ void import_reshape(ImportContext& ctx) {
 
 void import_flatten(ImportContext& ctx) {
   const int data = ctx.float_input(0);
-  const Shape& in = ctx.tensor(data).shape;
+  const Shape in = ctx.tensor(data).shape;
   const auto rank = static_cast<int64_t>(in.size());
   int64_t axis = ctx.attr_int("axis", 1);
   if (axis < -rank || axis > rank)
@@ -162,7 +162,7 @@ void import_flatten(ImportContext& ctx) {
 
 void import_squeeze(ImportContext& ctx) {
   const int data = ctx.float_input(0);
-  const Shape& in = ctx.tensor(data).shape;
+  const Shape in = ctx.tensor(data).shape;
   const auto rank = static_cast<int64_t>(in.size());
   std::vector<int64_t> axes;
   if (auto given = axes_parameter(ctx, "Squeeze")) {

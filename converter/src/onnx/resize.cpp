@@ -57,7 +57,7 @@ std::vector<T> expand_axes(ImportContext& ctx, std::vector<T> values, T fill) {
 }
 
 void check_input_rank(ImportContext& ctx, int x) {
-  const Shape& shape = ctx.tensor(x).shape;
+  const Shape shape = ctx.tensor(x).shape;
   if (shape.size() != 4)
     ctx.fail("input has shape " + shape_to_string(shape) + "; only rank-4 (NCHW) resize is supported");
 }
@@ -138,7 +138,7 @@ void import_resize(ImportContext& ctx) {
   if (scales) {
     set_scales(ctx, p, expand_axes(ctx, *scales, 1.0f));
   } else if (sizes) {
-    const Shape& in = ctx.tensor(x).shape;
+    const Shape in = ctx.tensor(x).shape;
     std::vector<int64_t> full = expand_axes<int64_t>(ctx, *sizes, kUnknownDim);
     if (full.size() != 4) ctx.fail("sizes " + ints_to_string(full) + " must have 4 values");
     for (size_t axis = 0; axis < 2; ++axis) {

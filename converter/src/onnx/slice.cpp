@@ -66,7 +66,7 @@ void import_slice(ImportContext& ctx) {
 
 void import_split(ImportContext& ctx) {
   const int data = ctx.float_input(0);
-  const Shape& in = ctx.tensor(data).shape;
+  const Shape in = ctx.tensor(data).shape;  // a copy: add_slice grows the tensor list
   const int32_t axis =
       normalized_axis(ctx, ctx.attr_int("axis", 0), static_cast<int64_t>(in.size()));
   const int outputs = ctx.node().output_size();
