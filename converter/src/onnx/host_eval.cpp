@@ -357,6 +357,31 @@ std::vector<HostValue> eval_range(ImportContext& ctx, int, const Inputs& in) {
   return {out};
 }
 
+std::vector<HostValue> eval_transpose(ImportContext& ctx, int, const Inputs& in) {
+  const HostValue& x = need(ctx, in, 0);
+  const size_t rank = x.shape.size();
+  std::vector<int64_t> perm = ctx.attr_ints("perm", {});
+  if (perm.empty())
+    for (size_t d = rank; d-- > 0;) perm.push_back(static_cast<int64_t>(d));
+  if (perm.size() != rank) ctx.fail("perm has " + std::to_string(perm.size()) + " entries for rank " + std::to_string(rank));
+  HostValue out;
+  out.dtype = x.dtype;
+  for (int64_t p : perm) out.shape.push_back(x.shape[static_cast<size_t>(normalize_axis(ctx, p, static_cast<int64_t>(rank)))]);
+  const std::vector<int64_t> in_strides = strides_of(x.shape);
+  out.v.resize(static_cast<size_t>(out.count()));
+  std::vector<int64_t> index(rank, 0);
+  for (size_t i = 0; i < out.v.size(); ++i) {
+    int64_t src = 0;
+    for (size_t d = 0; d < rank; ++d) src += index[d] * in_strides[static_cast<size_t>(perm[d] < 0 ? perm[d] + static_cast<int64_t>(rank) : perm[d])];
+    out.v[i] = x.v[static_cast<size_t>(src)];
+    for (size_t d = rank; d-- > 0;) {
+      if (++index[d] < out.shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return {out};
+}
+
 struct Entry {
   const char* op_type;
   EvalFn eval;
@@ -378,6 +403,7 @@ constexpr Entry kEvaluators[] = {
     {"Concat", eval_concat, false, false},
     {"Gather", eval_gather, false, false},
     {"Slice", eval_slice, false, false},
+    {"Transpose", eval_transpose, false, false},
     {"Reshape", eval_reshape_like, false, false},
     {"Flatten", eval_reshape_like, false, false},
     {"Squeeze", eval_reshape_like, false, false},

@@ -1,4 +1,4 @@
-// Identity and inference-mode Dropout: the output is the input tensor itself,
+// Identity, Cast to FLOAT and inference-mode Dropout: the output is the input tensor itself,
 // so no node is added; the ONNX output name is bound to the input.
 #include <algorithm>
 #include <string>
@@ -8,6 +8,14 @@
 namespace fennec::onnx_import {
 
 void import_identity(ImportContext& ctx) { ctx.bind(ctx.node().output(0), ctx.input(0)); }
+
+// Cast of a computed (fp32) tensor: only to FLOAT, where it is the identity.
+// Casts of integer and constant values are evaluated on the host earlier.
+void import_cast(ImportContext& ctx) {
+  const int64_t to = ctx.attr_int("to", 0);
+  if (to != 1) ctx.unsupported_attribute("to", std::to_string(to) + " (computed tensors are FLOAT)");
+  ctx.bind(ctx.node().output(0), ctx.float_input(0));
+}
 
 void import_dropout(ImportContext& ctx) {
   const int data = ctx.float_input(0);

@@ -60,6 +60,7 @@ constexpr OpEntry kOps[] = {
     {"MatMul", import_matmul},
     {"Gemm", import_gemm},
     {"Identity", import_identity},
+    {"Cast", import_cast},
     {"Dropout", import_dropout},
     {"Tanh", import_math<schema::Activation::TANH>},
     {"Exp", import_math<schema::Activation::EXP>},

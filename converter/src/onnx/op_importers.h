@@ -80,6 +80,7 @@ void import_gemm(ImportContext& ctx);
 // lstm.cpp
 void import_lstm(ImportContext& ctx);
 // identity.cpp
+void import_cast(ImportContext& ctx);
 void import_identity(ImportContext& ctx);
 void import_dropout(ImportContext& ctx);
 
