@@ -193,6 +193,7 @@ void run_convert(const ConvertArgs& args) {
   if (args.no_optimize) {
     pass_options.fold_constants = false;
     pass_options.eliminate_transposes = false;
+    pass_options.fuse_patterns = false;
     pass_options.fold_batch_norms = false;
     pass_options.fold_affine = false;
     pass_options.fuse_activations = false;
@@ -240,6 +241,10 @@ void run_convert(const ConvertArgs& args) {
               report.folded_batch_norms.size(), report.folded_affine.size(),
               report.folded_constants.size());
   std::printf("  fused       %s\n", fusion_summary(report).c_str());
+  const passes::PatternFusionReport& pf = report.patterns;
+  if (!pf.layer_norms.empty() || !pf.gelus.empty() || !pf.silus.empty() || !pf.attentions.empty())
+    std::printf("  patterns    %zu LayerNorm, %zu GELU, %zu SiLU, %zu attention\n",
+                pf.layer_norms.size(), pf.gelus.size(), pf.silus.size(), pf.attentions.size());
   if (!report.transposes.empty())
     std::printf("  layout      %zu transpose rewrites (merged, moved below elementwise ops, removed)\n",
                 report.transposes.size());

@@ -51,6 +51,12 @@ PassReport run_passes(graph::Graph& graph, const PassOptions& options) {
     }
   }
 
+  if (options.fuse_patterns) {
+    report.patterns = fuse_patterns(graph);
+    check_graph(graph, "pattern fusion");
+    infer_shapes(graph);
+  }
+
   if (options.eliminate_transposes) {
     report.transposes = eliminate_transposes(graph);
     check_graph(graph, "transpose elimination");
