@@ -49,7 +49,8 @@ float source_coordinate(uint out_i, float scale, uint in_size, uint out_size) {
   } else if (p.transform == 1u) {
     r = x / scale;
   } else if (p.transform == 2u) {
-    r = out_size == 1u ? 0.0 : x * (float(in_size) - 1.0) / (float(out_size) - 1.0);
+    // The resized length is in * scale (fractional when scales are given).
+    r = out_size == 1u ? 0.0 : x * (float(in_size) - 1.0) / (float(in_size) * scale - 1.0);
   } else if (p.transform == 3u) {
     r = out_size > 1u ? (x + 0.5) / scale - 0.5 : 0.0;
   } else {

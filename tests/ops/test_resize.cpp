@@ -326,13 +326,13 @@ TEST_CASE("resize: linear reference matches the ONNX documentation examples") {
   check_values(
       reference(sized(ResizeMode::LINEAR, CoordinateTransform::PYTORCH_HALF_PIXEL, 3, 1), x44),
       {1, 1, 3, 1}, {1.6666666f, 7.0f, 12.333333f});
-  // resize_downsample_scales_linear_align_corners (scales 0.6): the ONNX
-  // numpy reference divides by the unfloored output length 4 * 0.6 - 1 = 1.4
-  // and lists [1, 3.142857]; onnxruntime, and this runtime, use the actual
-  // output length 2, so x = 1 * (4 - 1) / (2 - 1) = 3 samples the last column.
+  // resize_downsample_scales_linear_align_corners (scales 0.6): ONNX divides
+  // by the unfloored resized length 4 * 0.6 - 1 = 1.4, so x = 3 / 1.4 and the
+  // result is [1, 3.142857] (onnxruntime divides by the floored length 2 - 1
+  // and gives [1, 4]; the two agree whenever sizes or integral scales are given).
   check_values(
       reference(scaled(ResizeMode::LINEAR, CoordinateTransform::ALIGN_CORNERS, 0.6f, 0.6f), x24),
-      {1, 1, 1, 2}, {1, 4});
+      {1, 1, 1, 2}, {1, 3.142857f});
 }
 
 TEST_CASE("resize: hand-computed tf_half_pixel_for_nearest and rounding ties") {

@@ -73,12 +73,13 @@ float ResizeOp::source_coordinate(schema::CoordinateTransform transform, int64_t
   const float x = static_cast<float>(out);
   if (scale == 1.0f) return x;
   const float length_in = static_cast<float>(in_size);
-  const float length_out = static_cast<float>(out_size);
   switch (transform) {
     case schema::CoordinateTransform::HALF_PIXEL: return (x + 0.5f) / scale - 0.5f;
     case schema::CoordinateTransform::ASYMMETRIC: return x / scale;
     case schema::CoordinateTransform::ALIGN_CORNERS:
-      return out_size == 1 ? 0.0f : x * (length_in - 1.0f) / (length_out - 1.0f);
+      // ONNX takes the resized length as in * scale, which is fractional
+      // when scales (not sizes) are given.
+      return out_size == 1 ? 0.0f : x * (length_in - 1.0f) / (length_in * scale - 1.0f);
     case schema::CoordinateTransform::PYTORCH_HALF_PIXEL:
       return out_size > 1 ? (x + 0.5f) / scale - 0.5f : 0.0f;
     case schema::CoordinateTransform::TF_HALF_PIXEL_FOR_NEAREST: return (x + 0.5f) / scale;
