@@ -185,6 +185,8 @@ std::vector<HostValue> eval_cast(ImportContext& ctx, int, const Inputs& in) {
     for (double& x : out.v) x = x != 0 ? 1 : 0;
   else if (is_integer(out.dtype))
     for (double& x : out.v) x = std::trunc(x);
+  else if (out.dtype == DataType::FLOAT16)
+    for (double& x : out.v) x = round_to_half(x);
   else if (out.dtype == DataType::FLOAT32)
     for (double& x : out.v) x = static_cast<float>(x);
   return {out};

@@ -35,6 +35,8 @@ struct HostValue {
 HostValue host_value_from(const HostTensor& t);
 HostTensor host_tensor_from(const HostValue& v);
 bool same_value(const HostValue& a, const HostValue& b);
+// The nearest binary16 value (round to nearest even; overflow to infinity).
+double round_to_half(double x);
 
 using ProbedValue = std::array<HostValue, kProbes>;
 
