@@ -146,6 +146,96 @@ TEST_CASE("converter import: MaxPool and AveragePool") {
   CHECK(values(out.at("a"))[0] == doctest::Approx(2.52f));
 }
 
+namespace {
+
+// A direct N-D box pool (max, or average with or without the padding in the
+// count) over a [1, 1, spatial...] tensor, for checking the 2-D decomposition.
+std::vector<float> naive_pool(const std::vector<float>& x, const std::vector<int64_t>& in,
+                              const std::vector<int64_t>& k, const std::vector<int64_t>& s,
+                              const std::vector<int64_t>& pads, bool max, bool include_pad,
+                              std::vector<int64_t>& out) {
+  const size_t n = in.size();
+  out.resize(n);
+  for (size_t a = 0; a < n; ++a) out[a] = (in[a] + pads[a] + pads[a + n] - k[a]) / s[a] + 1;
+  std::vector<float> y;
+  std::vector<int64_t> o(n, 0);
+  for (bool done = false; !done;) {
+    double acc = max ? -1e30 : 0.0;
+    int64_t count = 0, padded = 1;
+    std::vector<int64_t> w(n, 0);
+    for (size_t a = 0; a < n; ++a) padded *= k[a];
+    for (bool wd = false; !wd;) {
+      bool inside = true;
+      int64_t idx = 0;
+      for (size_t a = 0; a < n; ++a) {
+        const int64_t c = o[a] * s[a] - pads[a] + w[a];
+        inside &= c >= 0 && c < in[a];
+        idx = idx * in[a] + c;
+      }
+      if (inside) {
+        const double v = x[static_cast<size_t>(idx)];
+        acc = max ? std::max(acc, v) : acc + v;
+        ++count;
+      }
+      wd = true;
+      for (size_t a = n; a-- > 0;) {
+        if (++w[a] < k[a]) { wd = false; break; }
+        w[a] = 0;
+      }
+    }
+    y.push_back(static_cast<float>(max ? acc : acc / static_cast<double>(include_pad ? padded : count)));
+    done = true;
+    for (size_t a = n; a-- > 0;) {
+      if (++o[a] < out[a]) { done = false; break; }
+      o[a] = 0;
+    }
+  }
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("converter import: 1-D and 3-D pooling run as 2-D pools") {
+  struct Case {
+    std::vector<int64_t> in, kernel, strides, pads;
+    bool max, include_pad;
+  };
+  const Case cases[] = {
+      {{9}, {3}, {2}, {1, 1}, true, false},
+      {{10}, {4}, {3}, {2, 0}, false, false},
+      {{4, 5, 6}, {2, 3, 2}, {1, 2, 2}, {0, 0, 0, 0, 0, 0}, true, false},
+      {{5, 4, 7}, {3, 2, 3}, {2, 1, 2}, {1, 0, 1, 1, 1, 0}, true, false},
+      {{5, 4, 7}, {3, 2, 3}, {2, 1, 2}, {1, 0, 1, 1, 1, 0}, false, false},
+      {{5, 4, 7}, {3, 2, 3}, {2, 1, 2}, {1, 0, 1, 1, 1, 0}, false, true},
+  };
+  uint32_t seed = 40;
+  for (const Case& c : cases) {
+    Shape shape = {1, 1};
+    shape.insert(shape.end(), c.in.begin(), c.in.end());
+    INFO("input " << shape_to_string(shape) << (c.max ? " max" : " average"));
+    OnnxBuilder b(12);
+    b.input("x", shape);
+    auto& n = b.node(c.max ? "MaxPool" : "AveragePool", {"x"}, {"y"}, "pool");
+    OnnxBuilder::attr(n, "kernel_shape", c.kernel);
+    OnnxBuilder::attr(n, "strides", c.strides);
+    OnnxBuilder::attr(n, "pads", c.pads);
+    if (!c.max) OnnxBuilder::attr(n, "count_include_pad", int64_t{c.include_pad ? 1 : 0});
+    b.output("y");
+    const graph::Graph g = onnx_import::import_model(b.model()).graph;
+    CHECK(converter_test::count_ops(g, OpType::POOL2D) == (c.in.size() == 3 ? 2 : 1));
+    const HostTensor x = converter_test::random_tensor(shape, ++seed);
+    std::vector<int64_t> out_dims;
+    const std::vector<float> want = naive_pool(values(x), c.in, c.kernel, c.strides, c.pads, c.max,
+                                               c.include_pad, out_dims);
+    Shape out_shape = {1, 1};
+    out_shape.insert(out_shape.end(), out_dims.begin(), out_dims.end());
+    CHECK(tensor_named(g, "y").shape == out_shape);
+    const std::vector<float> got = values(converter_test::run_graph(g, {{"x", x}}).at("y"));
+    REQUIRE(got.size() == want.size());
+    for (size_t i = 0; i < got.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("converter import: unsupported pooling and matmul forms") {
   auto expect_error = [](OnnxBuilder& b, const std::string& text) {
     CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()), text.c_str(), ConvertError);
@@ -164,11 +254,11 @@ TEST_CASE("converter import: unsupported pooling and matmul forms") {
     OnnxBuilder b(12);
     b.input("x", {1, 1, 4});
     auto& n = b.node("AveragePool", {"x"}, {"y"}, "avg");
-    OnnxBuilder::attr(n, "kernel_shape", std::vector<int64_t>{2});
+    OnnxBuilder::attr(n, "kernel_shape", std::vector<int64_t>{2, 2});
     b.output("y");
     expect_error(b,
-                 "input 'x' has shape [1,1,4]; only 2-D pooling of rank-4 NCHW tensors is "
-                 "supported in ONNX op AveragePool (opset 12) at node avg");
+                 "kernel_shape [2,2] does not fit input 'x' of shape [1,1,4]; 1-D, 2-D and 3-D "
+                 "pooling of N,C,... tensors are supported in ONNX op AveragePool (opset 12) at node avg");
   }
   {
     OnnxBuilder b(12);
