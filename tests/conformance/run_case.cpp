@@ -24,13 +24,14 @@ namespace fennec::conformance {
 namespace {
 
 // True when every node that reads `name` reads it in a parameter slot (Clip
-// bounds, Resize roi/scales/sizes, Pad pads and fill value). Real models hold
+// bounds, Resize roi/scales/sizes, Pad pads and fill value, Dropout ratio). Real models hold
 // constants there; the node tests declare them as graph inputs, so they are
 // bound as constants (as `fennec convert --input-value` does) instead of
 // being fed at run time.
 bool only_parameter_uses(const onnx::GraphProto& graph, const std::string& name) {
   static const std::map<std::string, std::set<int>> kParameterSlots = {
-      {"Clip", {1, 2}}, {"Resize", {1, 2, 3}}, {"Upsample", {1}}, {"Pad", {1, 2, 3}}};
+      {"Clip", {1, 2}}, {"Resize", {1, 2, 3}}, {"Upsample", {1}}, {"Pad", {1, 2, 3}},
+      {"Dropout", {1, 2}}};
   bool used = false;
   for (const auto& node : graph.node())
     for (int slot = 0; slot < node.input_size(); ++slot) {

@@ -108,6 +108,7 @@ std::vector<HostValue> eval_arith(ImportContext& ctx, int, const Inputs& in) {
         return integer_result(t, x[0] / x[1]);
       case 4: return std::min(x[0], x[1]);
       case 5: return std::max(x[0], x[1]);
+      case 7: return integer_result(t, std::pow(x[0], x[1]));
       default: {
         // Mod: fmod=0 takes the divisor's sign (integers only in ONNX).
         if (x[1] == 0) ctx.fail("integer modulo by zero");
@@ -417,6 +418,7 @@ constexpr Entry kEvaluators[] = {
     {"Min", eval_arith<4>, false, false, true},
     {"Max", eval_arith<5>, false, false, true},
     {"Mod", eval_arith<6>, false, false, true},
+    {"Pow", eval_arith<7>, false, false},
     {"Neg", eval_unary_int, false, false},
     {"Abs", eval_unary_int, false, false},
     {"Equal", eval_compare<0>, false, false, true},

@@ -1,7 +1,9 @@
 // Identity, Cast to FLOAT and inference-mode Dropout: the output is the input tensor itself,
 // so no node is added; the ONNX output name is bound to the input.
 #include <algorithm>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "onnx/op_importers.h"
 
@@ -27,7 +29,13 @@ void import_dropout(ImportContext& ctx) {
                "' is not a constant; only inference (training_mode = false) is supported");
     const HostTensor value = ctx.graph().constant_value(training);
     if (std::any_of(value.bytes.begin(), value.bytes.end(), [](std::byte b) { return b != std::byte{0}; }))
-      ctx.unsupported_attribute("training_mode", "true");
+    {
+      // Training with ratio 0 drops nothing; any other ratio is random.
+      std::optional<std::vector<float>> ratio;
+      if (ctx.has_input(1)) ratio = ctx.constant_floats(1);
+      if (!ratio || ratio->size() != 1 || (*ratio)[0] != 0.0f)
+        ctx.unsupported_attribute("training_mode", "true (random dropout; only ratio 0 is supported)");
+    }
   }
   ctx.bind(ctx.node().output(0), data);
   if (ctx.node().output_size() < 2 || ctx.node().output(1).empty()) return;
