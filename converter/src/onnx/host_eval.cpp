@@ -385,6 +385,93 @@ std::vector<HostValue> eval_transpose(ImportContext& ctx, int, const Inputs& in)
   return {out};
 }
 
+// Clip of integer values; bounds from inputs (opset 11+) or attributes.
+std::vector<HostValue> eval_clip(ImportContext& ctx, int, const Inputs& in) {
+  HostValue out = need(ctx, in, 0);
+  double lo = -INFINITY, hi = INFINITY;
+  if (ctx.opset() < 11) {
+    lo = ctx.attr_float("min", -INFINITY);
+    hi = ctx.attr_float("max", INFINITY);
+  } else {
+    auto bound = [&](size_t i, double fallback) {
+      if (i >= in.size() || !in[i]) return fallback;
+      if (in[i]->v.size() != 1) ctx.fail("Clip bound input " + std::to_string(i) + " is not a scalar");
+      return in[i]->v[0];
+    };
+    lo = bound(1, lo);
+    hi = bound(2, hi);
+  }
+  for (double& x : out.v) x = std::min(std::max(x, lo), hi);
+  return {out};
+}
+
+// Pad of integer values: constant, edge, reflect and wrap modes.
+std::vector<HostValue> eval_pad(ImportContext& ctx, int, const Inputs& in) {
+  const HostValue& x = need(ctx, in, 0);
+  const auto rank = static_cast<int64_t>(x.shape.size());
+  std::vector<int64_t> pads;
+  double fill = 0;
+  std::vector<int64_t> axes;
+  if (ctx.opset() < 11) {
+    pads = ctx.attr_ints("pads", {});
+    fill = ctx.attr_float("value", 0.0f);
+  } else {
+    pads = ints_of(need(ctx, in, 1));
+    if (in.size() > 2 && in[2] && !in[2]->v.empty()) fill = in[2]->v[0];
+    if (in.size() > 3 && in[3]) axes = ints_of(*in[3]);
+  }
+  if (axes.empty())
+    for (int64_t a = 0; a < rank; ++a) axes.push_back(a);
+  if (pads.size() != 2 * axes.size())
+    ctx.fail("pads " + ints_to_string(pads) + " do not match " + std::to_string(axes.size()) + " axes");
+  std::vector<int64_t> begin(static_cast<size_t>(rank), 0), end(static_cast<size_t>(rank), 0);
+  for (size_t i = 0; i < axes.size(); ++i) {
+    const auto a = static_cast<size_t>(normalize_axis(ctx, axes[i], rank));
+    begin[a] = pads[i];
+    end[a] = pads[i + axes.size()];
+  }
+  const std::string mode = ctx.attr_string("mode", "constant");
+  if (mode != "constant" && mode != "edge" && mode != "reflect" && mode != "wrap")
+    ctx.unsupported_attribute("mode", mode);
+  HostValue out;
+  out.dtype = x.dtype;
+  for (size_t d = 0; d < x.shape.size(); ++d) {
+    out.shape.push_back(x.shape[d] + begin[d] + end[d]);
+    if (out.shape.back() < 0) ctx.fail("pads " + ints_to_string(pads) + " remove more than the input");
+  }
+  const std::vector<int64_t> strides = strides_of(x.shape);
+  out.v.resize(static_cast<size_t>(out.count()));
+  std::vector<int64_t> index(x.shape.size(), 0);
+  for (double& value : out.v) {
+    int64_t src = 0;
+    bool inside = true;
+    for (size_t d = 0; d < index.size(); ++d) {
+      int64_t c = index[d] - begin[d];
+      const int64_t n = x.shape[d];
+      if (c < 0 || c >= n) {
+        if (mode == "constant") inside = false;
+        else if (mode == "edge") c = std::clamp<int64_t>(c, 0, n - 1);
+        else if (mode == "wrap") c = ((c % n) + n) % n;
+        else {
+          if (n == 1) c = 0;
+          const int64_t period = 2 * (n - 1);
+          if (n > 1) {
+            c = ((c % period) + period) % period;
+            if (c >= n) c = period - c;
+          }
+        }
+      }
+      src += c * strides[d];
+    }
+    value = inside ? x.v[static_cast<size_t>(src)] : fill;
+    for (size_t d = index.size(); d-- > 0;) {
+      if (++index[d] < out.shape[d]) break;
+      index[d] = 0;
+    }
+  }
+  return {out};
+}
+
 struct Entry {
   const char* op_type;
   EvalFn eval;
@@ -407,6 +494,8 @@ constexpr Entry kEvaluators[] = {
     {"Gather", eval_gather, false, false},
     {"Slice", eval_slice, false, false},
     {"Transpose", eval_transpose, false, false},
+    {"Clip", eval_clip, false, false},
+    {"Pad", eval_pad, false, false},
     {"Reshape", eval_reshape_like, false, false},
     {"Flatten", eval_reshape_like, false, false},
     {"Squeeze", eval_reshape_like, false, false},
