@@ -181,11 +181,11 @@ TEST_CASE("converter import: unsupported attribute values give the exact error t
     b.input("x", {1, 2, 4, 4});
     for (const char* name : {"s", "bb", "m", "v"}) b.initializer(name, {2}, {1, 1});
     auto& bn = b.node("BatchNormalization", {"x", "s", "bb", "m", "v"}, {"y"}, "bn");
-    OnnxBuilder::attr(bn, "training_mode", int64_t{1});
+    OnnxBuilder::attr(bn, "training_mode", int64_t{2});
     b.output("y");
     CHECK_THROWS_WITH_AS(
         onnx_import::import_model(b.model()),
-        "unsupported attribute training_mode=1 of ONNX op BatchNormalization (opset 15) at node bn",
+        "unsupported attribute training_mode=2 of ONNX op BatchNormalization (opset 15) at node bn",
         ConvertError);
   }
   {
@@ -284,21 +284,40 @@ TEST_CASE("converter import: DOUBLE graph outputs are refused") {
                        ConvertError);
 }
 
-TEST_CASE("converter import: activations reject integer inputs") {
+TEST_CASE("converter import: activations reject integer inputs; integer Clip is evaluated") {
   // Found by the ONNX conformance suite (test_clip_default_int8_inbounds):
-  // an INT8 Clip used to come out as FLOAT.
-  OnnxBuilder b(13);
-  b.input("x", {4});
-  b.node("Clip", {"x"}, {"y"}, "clip");
-  b.output("y");
+  // an INT8 Clip used to come out as FLOAT. Integer Clip of constants is
+  // now evaluated at conversion and keeps its type; activations that run on
+  // the device still reject integers.
   onnx_import::ImportOptions options;
   HostTensor x(DataType::INT8, {4});
   for (size_t i = 0; i < 4; ++i) x.as<int8_t>()[i] = static_cast<int8_t>(i * 3);
   options.constant_inputs.emplace("x", x);
-  CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model(), {}, options),
-                       "input 'x' has data type INT8; only FLOAT is supported in ONNX op Clip "
-                       "(opset 13) at node clip",
-                       ConvertError);
+  {
+    OnnxBuilder b(13);
+    b.input("x", {4});
+    b.node("Relu", {"x"}, {"y"}, "relu");
+    b.output("y");
+    CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model(), {}, options),
+                         "input 'x' has data type INT8; only FLOAT is supported in ONNX op Relu "
+                         "(opset 13) at node relu",
+                         ConvertError);
+  }
+  {
+    OnnxBuilder b(13);
+    b.input("x", {4});
+    b.initializer_i64("lo", {}, {2});
+    b.initializer_i64("hi", {}, {7});
+    b.node("Clip", {"x", "lo", "hi"}, {"y"}, "clip");
+    b.output("y");
+    const graph::Graph g = onnx_import::import_model(b.model(), {}, options).graph;
+    const int y = g.find_tensor("y");
+    REQUIRE(y >= 0);
+    REQUIRE(g.tensors[static_cast<size_t>(y)].is_constant());
+    const HostTensor v = g.constant_value(y);
+    REQUIRE(v.dtype == DataType::INT8);
+    CHECK(std::vector<int8_t>(v.as<int8_t>().begin(), v.as<int8_t>().end()) == std::vector<int8_t>{2, 3, 6, 7});
+  }
 }
 
 TEST_CASE("converter import: Resize and Upsample") {
