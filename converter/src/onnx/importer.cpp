@@ -302,13 +302,20 @@ ImportResult import_model(const onnx::ModelProto& model, const std::filesystem::
     const int index = ctx.lookup(output.name());
     if (index < 0)
       throw ConvertError("graph output '" + output.name() + "' is not produced by any node");
-    // DOUBLE is narrowed to FLOAT32 on import; an output declared DOUBLE
-    // would come back as FLOAT32, so it is refused rather than retyped.
-    if (output.type().has_tensor_type() &&
-        output.type().tensor_type().elem_type() == onnx::TensorProto::DOUBLE)
-      throw ConvertError("graph output '" + output.name() +
-                         "' has data type DOUBLE; Fennec computes in FLOAT32 and gives no DOUBLE "
-                         "outputs (re-export the model with FLOAT outputs)");
+    // DOUBLE is narrowed to FLOAT32 and UINT32/UINT64 widened to INT64 on
+    // import; an output declared with such a type would come back retyped,
+    // so it is refused.
+    if (output.type().has_tensor_type()) {
+      const int type = output.type().tensor_type().elem_type();
+      if (type == onnx::TensorProto::DOUBLE)
+        throw ConvertError("graph output '" + output.name() +
+                           "' has data type DOUBLE; Fennec computes in FLOAT32 and gives no DOUBLE "
+                           "outputs (re-export the model with FLOAT outputs)");
+      if (type == onnx::TensorProto::UINT32 || type == onnx::TensorProto::UINT64)
+        throw ConvertError("graph output '" + output.name() + "' has data type " + onnx_dtype_name(type) +
+                           "; Fennec holds unsigned 32/64-bit values as INT64 and gives no " +
+                           onnx_dtype_name(type) + " outputs");
+    }
     graph.outputs.push_back(index);
     // Keep the declared names of dimensions that inference left unknown.
     graph::TensorInfo& tensor = graph.tensors[static_cast<size_t>(index)];

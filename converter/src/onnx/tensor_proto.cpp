@@ -1,5 +1,6 @@
 #include "onnx/tensor_proto.h"
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 
@@ -24,6 +25,8 @@ DataType dtype_from_onnx(int onnx_type, const std::string& what) {
     case onnx::TensorProto::UINT8: return DataType::UINT8;
     case onnx::TensorProto::INT32: return DataType::INT32;
     case onnx::TensorProto::INT64: return DataType::INT64;
+    case onnx::TensorProto::UINT32: return DataType::INT64;  // widened on import
+    case onnx::TensorProto::UINT64: return DataType::INT64;  // values above INT64_MAX are rejected
     case onnx::TensorProto::BOOL: return DataType::BOOL;
     default:
       throw ConvertError(what + ": unsupported tensor data type " + onnx_dtype_name(onnx_type));
@@ -67,6 +70,12 @@ void copy_field(HostTensor& t, const Field& field, size_t count, const std::stri
   for (size_t i = 0; i < count; ++i) dst[i] = static_cast<Dst>(field.Get(static_cast<int>(i)));
 }
 
+int64_t widen_unsigned(uint64_t v, const std::string& what) {
+  if (v > static_cast<uint64_t>(INT64_MAX))
+    throw ConvertError(what + ": unsigned value " + std::to_string(v) + " does not fit INT64");
+  return static_cast<int64_t>(v);
+}
+
 }  // namespace
 
 HostTensor tensor_from_proto(const onnx::TensorProto& proto, const std::filesystem::path& base_dir,
@@ -96,6 +105,25 @@ HostTensor tensor_from_proto(const onnx::TensorProto& proto, const std::filesyst
       }
       return t;
     }
+    if (type == onnx::TensorProto::UINT32 || type == onnx::TensorProto::UINT64) {
+      const size_t width = type == onnx::TensorProto::UINT32 ? 4 : 8;
+      if (raw.size() != count * width)
+        throw ConvertError(what + ": raw data has " + std::to_string(raw.size()) +
+                           " bytes, shape needs " + std::to_string(count * width));
+      auto dst = t.as<int64_t>();
+      for (size_t i = 0; i < count; ++i) {
+        uint64_t v = 0;
+        if (width == 4) {
+          uint32_t u;
+          std::memcpy(&u, raw.data() + i * 4, 4);
+          v = u;
+        } else {
+          std::memcpy(&v, raw.data() + i * 8, 8);
+        }
+        dst[i] = widen_unsigned(v, what);
+      }
+      return t;
+    }
     if (raw.size() != t.bytes.size())
       throw ConvertError(what + ": raw data has " + std::to_string(raw.size()) +
                          " bytes, shape " + shape_to_string(shape) + " of " +
@@ -109,6 +137,13 @@ HostTensor tensor_from_proto(const onnx::TensorProto& proto, const std::filesyst
     case onnx::TensorProto::DOUBLE: copy_field<float>(t, proto.double_data(), count, what); break;
     case onnx::TensorProto::INT64: copy_field<int64_t>(t, proto.int64_data(), count, what); break;
     case onnx::TensorProto::INT32: copy_field<int32_t>(t, proto.int32_data(), count, what); break;
+    case onnx::TensorProto::UINT32:
+    case onnx::TensorProto::UINT64: {
+      copy_field<int64_t>(t, proto.uint64_data(), count, what);
+      for (size_t i = 0; i < count; ++i)
+        widen_unsigned(static_cast<uint64_t>(proto.uint64_data(static_cast<int>(i))), what);
+      break;
+    }
     // FLOAT16 stores its bit patterns in int32_data.
     case onnx::TensorProto::FLOAT16: copy_field<uint16_t>(t, proto.int32_data(), count, what); break;
     case onnx::TensorProto::INT8: copy_field<int8_t>(t, proto.int32_data(), count, what); break;
