@@ -264,7 +264,7 @@ void add_convert_command(CLI::App& app) {
   cmd->add_flag("--dump-graph", args->dump_graph,
                 "Print the graph after the passes, one line per node");
   cmd->add_flag("--no-optimize", args->no_optimize,
-                "Skip constant folding, BatchNorm/affine folding and activation fusion");
+                "Skip constant folding, BatchNorm/affine folding, pattern fusion, transpose elimination and activation fusion");
   cmd->add_option("--fix-dim", args->fix_dims,
                   "Fix a symbolic input dimension, by its name in the model (e.g. batch=1); "
                   "repeatable");
