@@ -220,6 +220,21 @@ TEST_CASE("converter import: Identity and Dropout bind the input, no node") {
   CHECK(mask.shape == Shape{2, 3});
 }
 
+TEST_CASE("converter import: a statically empty output becomes an empty constant") {
+  OnnxBuilder b(13);
+  b.input("x", {4, 6, 3});
+  b.initializer_i64("starts", {1}, {100});
+  b.initializer_i64("ends", {1}, {200});
+  b.initializer_i64("axes", {1}, {1});
+  b.node("Slice", {"x", "starts", "ends", "axes"}, {"y"}, "slice");
+  b.output("y");
+  const graph::Graph g = onnx_import::import_model(b.model()).graph;
+  CHECK(g.nodes.empty());
+  const graph::TensorInfo& y = tensor_named(g, "y");
+  CHECK(y.is_constant());
+  CHECK(y.shape == Shape{4, 0, 3});
+}
+
 TEST_CASE("converter import: layout op parameters must be constants") {
   auto expect_error = [](OnnxBuilder& b, const std::string& text) {
     CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()), text.c_str(), ConvertError);

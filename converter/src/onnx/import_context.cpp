@@ -208,6 +208,20 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   for (int out : node.outputs) producer_[out] = graph_.nodes.size();
   graph_.nodes.push_back(std::move(node));
   passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
+  // A single-output node whose output is statically empty computes nothing:
+  // its output is an empty constant.
+  if (graph_.nodes.back().outputs.size() == 1) {
+    const graph::TensorInfo& out = graph_.tensors[static_cast<size_t>(graph_.nodes.back().outputs[0])];
+    if (is_static(out.shape) && element_count(out.shape) == 0 && !node_->output(first_output).empty()) {
+      const int orphan = graph_.nodes.back().outputs[0];
+      HostTensor empty(out.dtype, out.shape);
+      graph_.nodes.pop_back();
+      producer_.erase(orphan);
+      graph_.tensors[static_cast<size_t>(orphan)].name += "/unused";
+      bind(node_->output(first_output), graph_.add_constant(node_->output(first_output), empty));
+      return;
+    }
+  }
   for (int out : graph_.nodes.back().outputs)
     for (int64_t d : graph_.tensors[static_cast<size_t>(out)].shape)
       if (d == 0)
