@@ -1,20 +1,24 @@
 #version 450
-// resize: NEAREST or LINEAR (bilinear) resize of the last two axes of an
-// NCHW tensor, one invocation per output element. The coordinate transform
-// and the nearest rounding mirror ResizeOp::source_coordinate and the
-// reference in runtime/src/ops/resize.cpp operation for operation (same
-// float expressions, no contraction), so the picked source pixels agree.
+// resize: NEAREST, LINEAR (bilinear) or CUBIC (bicubic) resize of the last
+// two axes of an NCHW tensor, one invocation per output element. The
+// coordinate transform, the nearest rounding and the cubic taps mirror
+// ResizeOp::source_coordinate, ResizeOp::cubic_taps and the reference in
+// runtime/src/ops/resize.cpp operation for operation (same float
+// expressions, no contraction), so the picked source pixels agree.
 // Bindings (set 0): 0 = X (float[], [N,C,in_h,in_w]), 1 = Y (float[], [N,C,out_h,out_w])
 // Push constants (48 bytes):
 //   ResizePush { uint count; uint in_h; uint in_w; uint out_h; uint out_w;
 //                uint mode; uint transform; uint rounding;
-//                float scale_h; float scale_w; uint pad0; uint pad1; }
-//   mode: schema::ResizeMode (0 nearest, 1 linear)
+//                float scale_h; float scale_w; float cubic_a; uint exclude_outside; }
+//   mode: schema::ResizeMode (0 nearest, 1 linear, 2 cubic)
 //   transform: schema::CoordinateTransform (0 half_pixel, 1 asymmetric,
 //     2 align_corners, 3 pytorch_half_pixel, 4 tf_half_pixel_for_nearest)
 //   rounding: schema::NearestRounding (0 round_prefer_floor,
 //     1 round_prefer_ceil, 2 floor, 3 ceil)
 //   scale_h/scale_w: the scales the transform divides by (given, or out/in)
+//   cubic_a: the Keys kernel coefficient A (cubic only)
+//   exclude_outside: 1 = taps outside the input get weight 0 and the rest are
+//     renormalized; 0 = they read the edge pixel (cubic only)
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
@@ -36,8 +40,8 @@ layout(push_constant) uniform Push {
   uint rounding;
   float scale_h;
   float scale_w;
-  uint pad0;
-  uint pad1;
+  float cubic_a;
+  uint exclude_outside;
 } p;
 
 float source_coordinate(uint out_i, float scale, uint in_size, uint out_size) {
@@ -84,6 +88,43 @@ void linear_tap(float coord, uint in_size, out uint i0, out uint i1, out float w
   }
 }
 
+// Bicubic taps along one axis: clamped indices idx[0..3] for floor(coord)-1
+// .. floor(coord)+2 and their Keys weights w[0..3].
+void cubic_taps(float coord, uint in_size, out int idx[4], out float w[4]) {
+  precise float f = floor(coord);
+  precise float t = coord - f;
+  float a = p.cubic_a;
+  if (t == 0.0) {
+    w[0] = 0.0;
+    w[1] = 1.0;
+    w[2] = 0.0;
+    w[3] = 0.0;
+  } else {
+    precise float d0 = 1.0 + t;
+    precise float d2 = 1.0 - t;
+    precise float d3 = 2.0 - t;
+    precise float w0 = ((a * d0 - 5.0 * a) * d0 + 8.0 * a) * d0 - 4.0 * a;
+    precise float w1 = ((a + 2.0) * t - (a + 3.0)) * t * t + 1.0;
+    precise float w2 = ((a + 2.0) * d2 - (a + 3.0)) * d2 * d2 + 1.0;
+    precise float w3 = ((a * d3 - 5.0 * a) * d3 + 8.0 * a) * d3 - 4.0 * a;
+    w[0] = w0;
+    w[1] = w1;
+    w[2] = w2;
+    w[3] = w3;
+  }
+  int first = int(f) - 1;
+  int last = int(in_size) - 1;
+  precise float sum = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    int i = first + k;
+    if (p.exclude_outside != 0u && (i < 0 || i > last)) w[k] = 0.0;
+    sum += w[k];
+    idx[k] = clamp(i, 0, last);
+  }
+  if (p.exclude_outside != 0u && sum != 0.0)
+    for (int k = 0; k < 4; ++k) w[k] = w[k] / sum;
+}
+
 void main() {
   uint i = fennec_linear_index();
   if (i >= p.count) return;
@@ -99,6 +140,20 @@ void main() {
     uint iy = nearest_index(cy, p.in_h);
     uint ix = nearest_index(cx, p.in_w);
     y[i] = x[base + iy * p.in_w + ix];
+  } else if (p.mode == 2u) {
+    int ry[4], rx[4];
+    float wy[4], wx[4];
+    cubic_taps(cy, p.in_h, ry, wy);
+    cubic_taps(cx, p.in_w, rx, wx);
+    // Along W within each of the four rows, then along H, as the reference.
+    precise float v = 0.0;
+    for (int r = 0; r < 4; ++r) {
+      uint row = base + uint(ry[r]) * p.in_w;
+      precise float h = 0.0;
+      for (int c = 0; c < 4; ++c) h += wx[c] * x[row + uint(rx[c])];
+      v += wy[r] * h;
+    }
+    y[i] = v;
   } else {
     uint y0, y1, x0, x1;
     float wy0, wy1, wx0, wx1;

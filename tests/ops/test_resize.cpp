@@ -1,7 +1,7 @@
 // RESIZE: coordinate transforms, shape inference and options, the reference
 // against the ONNX documentation examples (expected values written inline),
 // and the Vulkan kernel against the reference for every transform, rounding
-// mode and interpolation on odd sizes.
+// mode and interpolation on odd sizes. Cubic: tests/ops/test_resize_cubic.cpp.
 #include <doctest/doctest.h>
 
 #include <vector>
@@ -163,9 +163,12 @@ TEST_CASE("resize: options round-trip and validation") {
     return ops::make_op(*flatbuffers::GetRoot<schema::Operator>(fbb.GetBufferPointer()));
   };
 
+  ops::ResizeParams cubic = scaled(ResizeMode::CUBIC, CoordinateTransform::HALF_PIXEL, 2, 0.5f);
+  cubic.cubic_coeff_a = -0.5f;
+  cubic.exclude_outside = true;
   for (const ops::ResizeParams& p :
        {scaled(ResizeMode::NEAREST, CoordinateTransform::ASYMMETRIC, 2, 4, NearestRounding::FLOOR),
-        sized(ResizeMode::LINEAR, CoordinateTransform::PYTORCH_HALF_PIXEL, 7, 9)}) {
+        sized(ResizeMode::LINEAR, CoordinateTransform::PYTORCH_HALF_PIXEL, 7, 9), cubic}) {
     ops::ResizeOp op(p);
     flatbuffers::FlatBufferBuilder fbb;
     auto [options_type, options] = op.write_options(fbb);
@@ -188,13 +191,19 @@ TEST_CASE("resize: options round-trip and validation") {
     CHECK(back.scale_w == p.scale_w);
     CHECK(back.size_h == p.size_h);
     CHECK(back.size_w == p.size_w);
+    CHECK(back.cubic_coeff_a == p.cubic_coeff_a);
+    CHECK(back.exclude_outside == p.exclude_outside);
   }
 
   {
     flatbuffers::FlatBufferBuilder fbb;
     auto made = build(fbb, {1, 1, 2, 3}, {});
     REQUIRE(made.ok());
-    CHECK(static_cast<ops::ResizeOp&>(*made.value()).params().scale_w == 3.0f);
+    const ops::ResizeParams& p = static_cast<ops::ResizeOp&>(*made.value()).params();
+    CHECK(p.scale_w == 3.0f);
+    // Options written without the cubic fields read back the ONNX defaults.
+    CHECK(p.cubic_coeff_a == -0.75f);
+    CHECK(!p.exclude_outside);
   }
   {
     flatbuffers::FlatBufferBuilder fbb;

@@ -155,14 +155,15 @@ TEST_CASE("converter import: unsupported ops give the exact error text") {
 
 TEST_CASE("converter import: unsupported attribute values give the exact error text") {
   {
-    OnnxBuilder b(13);
+    // Cubic exists from Resize-11 on.
+    OnnxBuilder b(10);
     b.input("x", {1, 3, 4, 4});
     b.initializer("scales", {4}, {1, 1, 2, 2});
-    auto& r = b.node("Resize", {"x", "", "scales"}, {"y"}, "r");
+    auto& r = b.node("Resize", {"x", "scales"}, {"y"}, "r");
     OnnxBuilder::attr(r, "mode", std::string("cubic"));
     b.output("y");
     CHECK_THROWS_WITH_AS(onnx_import::import_model(b.model()),
-                         "unsupported attribute mode=cubic of ONNX op Resize (opset 13) at node r",
+                         "unsupported attribute mode=cubic of ONNX op Resize (opset 10) at node r",
                          ConvertError);
   }
   {
@@ -368,6 +369,36 @@ TEST_CASE("converter import: Resize and Upsample") {
     const auto& p = op_as<ops::ResizeOp>(res.graph, 0).params();
     CHECK(p.transform == schema::CoordinateTransform::HALF_PIXEL);
     CHECK(p.rounding == schema::NearestRounding::ROUND_PREFER_FLOOR);
+  }
+  SUBCASE("opset 13 cubic reads cubic_coeff_a and exclude_outside") {
+    OnnxBuilder b(13);
+    b.input("x", {1, 2, 4, 5});
+    b.initializer("scales", {4}, {1, 1, 2, 0.6f});
+    auto& r = b.node("Resize", {"x", "", "scales"}, {"y"}, "r");
+    OnnxBuilder::attr(r, "mode", std::string("cubic"));
+    OnnxBuilder::attr(r, "cubic_coeff_a", -0.5f);
+    OnnxBuilder::attr(r, "exclude_outside", int64_t{1});
+    b.output("y");
+    auto res = onnx_import::import_model(b.model());
+    const auto& p = op_as<ops::ResizeOp>(res.graph, 0).params();
+    CHECK(p.mode == schema::ResizeMode::CUBIC);
+    CHECK(p.transform == schema::CoordinateTransform::HALF_PIXEL);
+    CHECK(p.cubic_coeff_a == -0.5f);
+    CHECK(p.exclude_outside);
+    CHECK(tensor_named(res.graph, "y").shape == Shape{1, 2, 8, 3});
+  }
+  SUBCASE("cubic defaults: A = -0.75, edge clamp") {
+    OnnxBuilder b(11);
+    b.input("x", {1, 2, 4, 4});
+    b.initializer_i64("sizes", {4}, {1, 2, 9, 10});
+    auto& r = b.node("Resize", {"x", "", "", "sizes"}, {"y"}, "r");
+    OnnxBuilder::attr(r, "mode", std::string("cubic"));
+    b.output("y");
+    auto res = onnx_import::import_model(b.model());
+    const auto& p = op_as<ops::ResizeOp>(res.graph, 0).params();
+    CHECK(p.mode == schema::ResizeMode::CUBIC);
+    CHECK(p.cubic_coeff_a == -0.75f);
+    CHECK(!p.exclude_outside);
   }
   SUBCASE("scales must be constant") {
     OnnxBuilder b(13);

@@ -1,6 +1,7 @@
 // Resize (opsets 10, 11-12, 13+) and Upsample (opsets 7-9) of the last two
 // axes of a rank-4 tensor. Scales and sizes must be constants; they are
 // stored in the op, and the node reads only X.
+#include <cmath>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -22,11 +23,28 @@ std::string floats_to_string(const std::vector<float>& values) {
   return s + "]";
 }
 
-schema::ResizeMode read_mode(ImportContext& ctx) {
+// "cubic" exists from Resize-11 on; Upsample and Resize-10 know only
+// nearest and linear.
+schema::ResizeMode read_mode(ImportContext& ctx, bool allow_cubic) {
   const std::string mode = ctx.attr_string("mode", "nearest");
   if (mode == "nearest") return schema::ResizeMode::NEAREST;
   if (mode == "linear" || mode == "bilinear") return schema::ResizeMode::LINEAR;
+  if (mode == "cubic" && allow_cubic) return schema::ResizeMode::CUBIC;
   ctx.unsupported_attribute("mode", mode);
+}
+
+// cubic_coeff_a and exclude_outside (Resize-11+). ONNX applies
+// exclude_outside to linear too, where it gives the same values as the edge
+// clamp; only cubic stores it.
+void read_cubic_attributes(ImportContext& ctx, ops::ResizeParams& p) {
+  const float a = ctx.attr_float("cubic_coeff_a", -0.75f);
+  const int64_t exclude = ctx.attr_int("exclude_outside", 0);
+  if (exclude != 0 && exclude != 1)
+    ctx.unsupported_attribute("exclude_outside", std::to_string(exclude));
+  if (p.mode != schema::ResizeMode::CUBIC) return;
+  if (!std::isfinite(a)) ctx.unsupported_attribute("cubic_coeff_a", std::to_string(a));
+  p.cubic_coeff_a = a;
+  p.exclude_outside = exclude == 1;
 }
 
 // Upsample and Resize-10 address pixels as out / scale ("asymmetric") and
@@ -84,7 +102,7 @@ void import_resize(ImportContext& ctx) {
   const int x = ctx.input(0);
   check_input_rank(ctx, x);
   ops::ResizeParams p;
-  p.mode = read_mode(ctx);
+  p.mode = read_mode(ctx, ctx.opset() >= 11);
 
   if (ctx.opset() < 11) {
     // Resize-10: X, scales.
@@ -112,6 +130,7 @@ void import_resize(ImportContext& ctx) {
   else if (rounding == "floor") p.rounding = schema::NearestRounding::FLOOR;
   else if (rounding == "ceil") p.rounding = schema::NearestRounding::CEIL;
   else ctx.unsupported_attribute("nearest_mode", rounding);
+  read_cubic_attributes(ctx, p);
 
   if (const int64_t antialias = ctx.attr_int("antialias", 0);
       antialias != 0 && p.mode != schema::ResizeMode::NEAREST)
@@ -161,7 +180,7 @@ void import_upsample(ImportContext& ctx) {
   const int x = ctx.input(0);
   check_input_rank(ctx, x);
   ops::ResizeParams p;
-  p.mode = read_mode(ctx);
+  p.mode = read_mode(ctx, false);
   std::vector<float> scales;
   if (ctx.opset() < 9) {
     scales = ctx.attr_floats("scales", {});

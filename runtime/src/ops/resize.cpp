@@ -62,6 +62,11 @@ LinearTap linear_tap(float coord, int64_t in_size) {
   return t;
 }
 
+// Keys cubic kernel for coefficient a, split by distance: |d| <= 1 ("near")
+// and 1 < |d| < 2 ("far"). The shader uses the same expressions.
+float keys_near(float d, float a) { return ((a + 2.0f) * d - (a + 3.0f)) * d * d + 1.0f; }
+float keys_far(float d, float a) { return ((a * d - 5.0f * a) * d + 8.0f * a) * d - 4.0f * a; }
+
 const char* mode_name(schema::ResizeMode m) { return schema::EnumNameResizeMode(m); }
 
 }  // namespace
@@ -85,6 +90,35 @@ float ResizeOp::source_coordinate(schema::CoordinateTransform transform, int64_t
     case schema::CoordinateTransform::TF_HALF_PIXEL_FOR_NEAREST: return (x + 0.5f) / scale;
   }
   return x;
+}
+
+CubicTaps ResizeOp::cubic_taps(float coord, int64_t in_size, float a, bool exclude_outside) {
+  const float f = std::floor(coord);
+  const float t = coord - f;  // exact for floats, in [0, 1)
+  const int64_t first = static_cast<int64_t>(f) - 1;
+  CubicTaps taps;
+  if (t == 0.0f) {
+    // On a sample: it alone contributes (the kernel is 0 at distances 1, 2).
+    taps.weight[0] = 0.0f;
+    taps.weight[1] = 1.0f;
+    taps.weight[2] = 0.0f;
+    taps.weight[3] = 0.0f;
+  } else {
+    taps.weight[0] = keys_far(1.0f + t, a);
+    taps.weight[1] = keys_near(t, a);
+    taps.weight[2] = keys_near(1.0f - t, a);
+    taps.weight[3] = keys_far(2.0f - t, a);
+  }
+  float sum = 0.0f;
+  for (int k = 0; k < 4; ++k) {
+    const int64_t i = first + k;
+    if (exclude_outside && (i < 0 || i >= in_size)) taps.weight[k] = 0.0f;
+    sum += taps.weight[k];
+    taps.index[k] = std::clamp(i, int64_t{0}, in_size - 1);
+  }
+  if (exclude_outside && sum != 0.0f)
+    for (float& w : taps.weight) w = w / sum;
+  return taps;
 }
 
 Status ResizeOp::infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& outputs) const {
@@ -123,6 +157,33 @@ Status ResizeOp::infer_shapes(std::span<const Shape> inputs, std::vector<Shape>&
   return ok_status();
 }
 
+void ResizeOp::reference_cubic(const float* src, float* dst, int64_t planes, int64_t ih,
+                               int64_t iw, int64_t oh, int64_t ow, const std::vector<float>& cy,
+                               const std::vector<float>& cx) const {
+  const float a = params_.cubic_coeff_a;
+  const bool exclude = params_.exclude_outside;
+  std::vector<CubicTaps> ty(static_cast<size_t>(oh)), tx(static_cast<size_t>(ow));
+  for (int64_t i = 0; i < oh; ++i) ty[i] = cubic_taps(cy[i], ih, a, exclude);
+  for (int64_t i = 0; i < ow; ++i) tx[i] = cubic_taps(cx[i], iw, a, exclude);
+  for (int64_t p = 0; p < planes; ++p) {
+    const float* in = src + p * ih * iw;
+    float* out = dst + p * oh * ow;
+    for (int64_t oy = 0; oy < oh; ++oy) {
+      for (int64_t ox = 0; ox < ow; ++ox) {
+        // Along W within each of the four rows, then along H.
+        float v = 0.0f;
+        for (int r = 0; r < 4; ++r) {
+          const float* row = in + ty[oy].index[r] * iw;
+          float h = 0.0f;
+          for (int c = 0; c < 4; ++c) h += tx[ox].weight[c] * row[tx[ox].index[c]];
+          v += ty[oy].weight[r] * h;
+        }
+        out[oy * ow + ox] = v;
+      }
+    }
+  }
+}
+
 Status ResizeOp::reference(std::span<const HostTensor* const> inputs,
                            std::span<HostTensor> outputs) const {
   const HostTensor& x = *inputs[0];
@@ -140,6 +201,11 @@ Status ResizeOp::reference(std::span<const HostTensor* const> inputs,
     cy[i] = source_coordinate(params_.transform, i, sh, ih, oh);
   for (int64_t i = 0; i < ow; ++i)
     cx[i] = source_coordinate(params_.transform, i, sw, iw, ow);
+
+  if (params_.mode == schema::ResizeMode::CUBIC) {
+    reference_cubic(src.data(), dst.data(), planes, ih, iw, oh, ow, cy, cx);
+    return ok_status();
+  }
 
   for (int64_t p = 0; p < planes; ++p) {
     const float* in = src.data() + p * ih * iw;
@@ -173,7 +239,8 @@ OptionsOffset ResizeOp::write_options(flatbuffers::FlatBufferBuilder& fbb) const
   else
     sizes = fbb.CreateVector(std::vector<int64_t>{p.size_h, p.size_w});
   return {schema::OpOptions::ResizeOptions,
-          schema::CreateResizeOptions(fbb, p.mode, p.transform, p.rounding, scales, sizes)
+          schema::CreateResizeOptions(fbb, p.mode, p.transform, p.rounding, scales, sizes,
+                                      p.cubic_coeff_a, p.exclude_outside)
               .Union()};
 }
 
@@ -183,6 +250,8 @@ std::string ResizeOp::describe() const {
                               schema::EnumNameCoordinateTransform(p.transform));
   if (p.mode == schema::ResizeMode::NEAREST)
     s += fmt::format(" rounding={}", schema::EnumNameNearestRounding(p.rounding));
+  if (p.mode == schema::ResizeMode::CUBIC)
+    s += fmt::format(" a={} exclude_outside={}", p.cubic_coeff_a, p.exclude_outside ? 1 : 0);
   if (uses_scales(p))
     s += fmt::format(" scales={}x{}", p.scale_h, p.scale_w);
   else
@@ -197,6 +266,8 @@ Result<std::unique_ptr<Op>> make_resize(const schema::Operator& op) {
   p.mode = options->mode();
   p.transform = options->coordinate_transform();
   p.rounding = options->nearest_rounding();
+  p.cubic_coeff_a = options->cubic_coeff_a();
+  p.exclude_outside = options->exclude_outside();
   if (p.mode > schema::ResizeMode::MAX)
     return make_error(StatusCode::kInvalidModel, "RESIZE: unknown mode {}",
                       static_cast<int>(p.mode));
@@ -206,6 +277,10 @@ Result<std::unique_ptr<Op>> make_resize(const schema::Operator& op) {
   if (p.rounding > schema::NearestRounding::MAX)
     return make_error(StatusCode::kInvalidModel, "RESIZE: unknown nearest rounding {}",
                       static_cast<int>(p.rounding));
+
+  if (!std::isfinite(p.cubic_coeff_a))
+    return make_error(StatusCode::kInvalidModel, "RESIZE: cubic_coeff_a {} is not finite",
+                      p.cubic_coeff_a);
 
   const auto* scales = options->scales();
   const auto* sizes = options->sizes();

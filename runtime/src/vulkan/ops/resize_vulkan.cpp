@@ -17,8 +17,8 @@ struct ResizePush {
   uint32_t rounding;
   float scale_h;
   float scale_w;
-  uint32_t pad0;
-  uint32_t pad1;
+  float cubic_a;
+  uint32_t exclude_outside;
 };
 static_assert(sizeof(ResizePush) == 48, "must match the push block of resize.comp");
 
@@ -56,6 +56,8 @@ Status record_resize(const ops::Op& op, Recorder& recorder, std::span<const Tens
   push.rounding = static_cast<uint32_t>(params.rounding);
   push.scale_h = axis_scale(params.scale_h, x[2], y[2]);
   push.scale_w = axis_scale(params.scale_w, x[3], y[3]);
+  push.cubic_a = params.cubic_coeff_a;
+  push.exclude_outside = params.exclude_outside ? 1u : 0u;
   return recorder.dispatch(ShaderId::resize, {inputs[0].slice, outputs[0].slice}, push,
                            static_cast<uint64_t>(count));
 }
