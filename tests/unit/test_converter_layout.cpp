@@ -233,6 +233,20 @@ TEST_CASE("converter import: a statically empty output becomes an empty constant
   const graph::TensorInfo& y = tensor_named(g, "y");
   CHECK(y.is_constant());
   CHECK(y.shape == Shape{4, 0, 3});
+
+  // An empty tensor feeding a node with a non-empty result is refused.
+  OnnxBuilder c(13);
+  c.input("x", {4, 6, 3});
+  c.initializer_i64("starts", {1}, {100});
+  c.initializer_i64("ends", {1}, {200});
+  c.initializer_i64("axes", {1}, {1});
+  c.node("Slice", {"x", "starts", "ends", "axes"}, {"e"}, "slice");
+  OnnxBuilder::attr(c.node("Concat", {"x", "e"}, {"y"}, "concat"), "axis", int64_t{1});
+  c.output("y");
+  CHECK_THROWS_WITH_AS(onnx_import::import_model(c.model()),
+                       "input 'e' has shape [4,0,3]; an empty tensor is only supported where the node's "
+                       "results are empty too in ONNX op Concat (opset 13) at node concat",
+                       ConvertError);
 }
 
 TEST_CASE("converter import: layout op parameters must be constants") {

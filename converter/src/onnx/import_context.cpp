@@ -1,5 +1,7 @@
 #include "onnx/import_context.h"
 
+#include <algorithm>
+
 #include "passes/convert_error.h"
 #include "passes/shape_inference.h"
 
@@ -209,7 +211,20 @@ void ImportContext::add_node(std::unique_ptr<ops::Op> op, std::vector<int> input
   graph_.nodes.push_back(std::move(node));
   passes::infer_node_shapes(graph_, graph_.nodes.size() - 1);
   // A single-output node whose output is statically empty computes nothing:
-  // its output is an empty constant.
+  // its output is an empty constant. An empty input to a node that computes
+  // something would reach the device as a zero-size buffer: refused.
+  const graph::Node& added = graph_.nodes.back();
+  auto empty = [&](int t) {
+    const Shape& shape = graph_.tensors[static_cast<size_t>(t)].shape;
+    return is_static(shape) && element_count(shape) == 0;
+  };
+  const bool all_out_empty = std::all_of(added.outputs.begin(), added.outputs.end(), empty);
+  if (!all_out_empty)
+    for (int in : added.inputs)
+      if (in >= 0 && empty(in))
+        fail("input '" + graph_.tensors[static_cast<size_t>(in)].name + "' has shape " +
+             shape_to_string(graph_.tensors[static_cast<size_t>(in)].shape) +
+             "; an empty tensor is only supported where the node's results are empty too");
   if (graph_.nodes.back().outputs.size() == 1) {
     const graph::TensorInfo& out = graph_.tensors[static_cast<size_t>(graph_.nodes.back().outputs[0])];
     if (is_static(out.shape) && element_count(out.shape) == 0 && !node_->output(first_output).empty()) {

@@ -180,10 +180,6 @@ void read_value_info(const onnx::ValueInfoProto& value, const ImportOptions& opt
       info.dim_symbols[d].clear();
     }
   }
-  for (int64_t d : info.shape)
-    if (d == 0)
-      throw ConvertError(what + " has shape " + shape_to_string(info.shape) +
-                         "; zero-size tensors are not supported");
 }
 
 // If: the condition must be known at conversion time; the chosen branch is

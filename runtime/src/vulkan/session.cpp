@@ -237,7 +237,7 @@ Status Session::check_inputs(std::span<const InputView> inputs) const {
                         info.name, dtype_name(in.dtype), dtype_name(info.dtype));
     bool match = in.shape.size() == info.shape.size();
     for (size_t d = 0; match && d < in.shape.size(); ++d)
-      match = in.shape[d] > 0 && (info.shape[d] < 0 || info.shape[d] == in.shape[d]);
+      match = (in.shape[d] > 0 && info.shape[d] < 0) || info.shape[d] == in.shape[d];
     if (!match)
       return make_error(StatusCode::kInvalidArgument,
                         "input '{}' has shape {}, the model expects {} (? = any positive size)",
