@@ -8,18 +8,17 @@
 
 #include "common/harness.h"
 #include "ops/resize.h"
+#include "ops/resize_test_util.h"
 
 namespace fennec {
 namespace {
+
+using namespace resize_test;
 
 using schema::CoordinateTransform;
 using schema::NearestRounding;
 using schema::ResizeMode;
 
-constexpr CoordinateTransform kTransforms[] = {
-    CoordinateTransform::HALF_PIXEL, CoordinateTransform::ASYMMETRIC,
-    CoordinateTransform::ALIGN_CORNERS, CoordinateTransform::PYTORCH_HALF_PIXEL,
-    CoordinateTransform::TF_HALF_PIXEL_FOR_NEAREST};
 constexpr NearestRounding kRoundings[] = {
     NearestRounding::ROUND_PREFER_FLOOR, NearestRounding::ROUND_PREFER_CEIL,
     NearestRounding::FLOOR, NearestRounding::CEIL};
@@ -48,31 +47,6 @@ ops::ResizeParams sized(ResizeMode mode, CoordinateTransform transform, int64_t 
 
 using testing::tensor;
 
-HostTensor iota(const Shape& shape) {
-  HostTensor t(DataType::FLOAT32, shape);
-  float v = 1.0f;
-  for (float& x : t.as<float>()) x = v++;
-  return t;
-}
-
-HostTensor reference(const ops::ResizeParams& p, const HostTensor& x) {
-  ops::ResizeOp op(p);
-  const HostTensor* inputs[] = {&x};
-  auto out = ops::run_reference(op, inputs);
-  REQUIRE_MESSAGE(out.ok(), out.status().to_string());
-  return std::move(out.value()[0]);
-}
-
-void check_values(const HostTensor& got, const Shape& shape, const std::vector<float>& want) {
-  REQUIRE(got.shape == shape);
-  auto v = got.as<float>();
-  REQUIRE(v.size() == want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    INFO("element ", i);
-    CHECK(v[i] == doctest::Approx(want[i]).epsilon(1e-5));
-  }
-}
-
 Shape output_shape(const ops::ResizeParams& p, const Shape& in) {
   ops::ResizeOp op(p);
   std::vector<Shape> out;
@@ -80,19 +54,6 @@ Shape output_shape(const ops::ResizeParams& p, const Shape& in) {
   const Status s = op.infer_shapes(ins, out);
   REQUIRE_MESSAGE(s.ok(), s.to_string());
   return out[0];
-}
-
-void check_vulkan(const ops::ResizeParams& p, const Shape& in, uint32_t seed = 7) {
-  const HostTensor x = testing::random_tensor(in, seed, -3.0f, 3.0f);
-  const HostTensor expected = reference(p, x);
-  auto actual = testing::run_on_vulkan(std::make_unique<ops::ResizeOp>(p), {&x});
-  REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
-  const auto stats = testing::compare(expected, actual.value()[0]);
-  INFO("RESIZE ", ops::ResizeOp(p).describe(), " ", shape_to_string(in), " -> ",
-       shape_to_string(expected.shape));
-  CHECK(stats.shape_match);
-  CHECK(stats.max_abs <= testing::kFp32MaxAbs);
-  CHECK(stats.nmse <= testing::kFp32Nmse);
 }
 
 }  // namespace

@@ -10,17 +10,16 @@
 
 #include "common/harness.h"
 #include "ops/resize.h"
+#include "ops/resize_test_util.h"
 
 namespace fennec {
 namespace {
 
+using namespace resize_test;
+
 using schema::CoordinateTransform;
 using schema::ResizeMode;
 
-constexpr CoordinateTransform kTransforms[] = {
-    CoordinateTransform::HALF_PIXEL, CoordinateTransform::ASYMMETRIC,
-    CoordinateTransform::ALIGN_CORNERS, CoordinateTransform::PYTORCH_HALF_PIXEL,
-    CoordinateTransform::TF_HALF_PIXEL_FOR_NEAREST};
 
 ops::ResizeParams cubic_scaled(CoordinateTransform transform, float sh, float sw,
                                float a = -0.75f, bool exclude_outside = false) {
@@ -40,44 +39,6 @@ ops::ResizeParams cubic_sized(CoordinateTransform transform, int64_t h, int64_t 
   p.size_h = h;
   p.size_w = w;
   return p;
-}
-
-HostTensor iota(const Shape& shape, float first = 1.0f) {
-  HostTensor t(DataType::FLOAT32, shape);
-  float v = first;
-  for (float& x : t.as<float>()) x = v++;
-  return t;
-}
-
-HostTensor reference(const ops::ResizeParams& p, const HostTensor& x) {
-  ops::ResizeOp op(p);
-  const HostTensor* inputs[] = {&x};
-  auto out = ops::run_reference(op, inputs);
-  REQUIRE_MESSAGE(out.ok(), out.status().to_string());
-  return std::move(out.value()[0]);
-}
-
-void check_values(const HostTensor& got, const Shape& shape, const std::vector<float>& want) {
-  REQUIRE(got.shape == shape);
-  auto v = got.as<float>();
-  REQUIRE(v.size() == want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    INFO("element ", i);
-    CHECK(v[i] == doctest::Approx(want[i]).epsilon(1e-5));
-  }
-}
-
-void check_vulkan(const ops::ResizeParams& p, const Shape& in, uint32_t seed) {
-  const HostTensor x = testing::random_tensor(in, seed, -3.0f, 3.0f);
-  const HostTensor expected = reference(p, x);
-  auto actual = testing::run_on_vulkan(std::make_unique<ops::ResizeOp>(p), {&x});
-  REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
-  const auto stats = testing::compare(expected, actual.value()[0]);
-  INFO("RESIZE ", ops::ResizeOp(p).describe(), " ", shape_to_string(in), " -> ",
-       shape_to_string(expected.shape));
-  CHECK(stats.shape_match);
-  CHECK(stats.max_abs <= testing::kFp32MaxAbs);
-  CHECK(stats.nmse <= testing::kFp32Nmse);
 }
 
 }  // namespace
