@@ -133,9 +133,15 @@ if [[ -n "$model" ]]; then
     "$fennec" run "$model" --input "x=$tmp/missing.npy"
   expect_error "run with a file that is not .npy" "npy" \
     "$fennec" run "$model" --input "x=$tmp/not_npy.npy"
+  expect_error "run with a budget below the weights" "budget" \
+    "$fennec" run "$model" --input "x=$tmp/input.npy" --memory-budget 1M
+  expect_error "run with a budget below weights + arena" "smallest budget that works is [0-9]+ bytes" \
+    "$fennec" run "$model" --input "x=$tmp/input.npy" --memory-budget 4.6M
+  expect_error "run with a malformed budget" "not a size" \
+    "$fennec" run "$model" --input "x=$tmp/input.npy" --memory-budget 12Q
 else
   skipped=5
-  echo "SKIP  5 input checks (no converted model)"
+  echo "SKIP  8 input checks (no converted model)"
 fi
 
 if ((skipped)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi

@@ -1,5 +1,6 @@
 // `fennec run`: run a converted model on .npy inputs, write .npy outputs.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -24,7 +25,32 @@ struct RunArgs {
   int repeat = 1;
   bool validation = false;
   bool profile = false;
+  std::string memory_budget;  // empty: the device default
 };
+
+// "256M", "1.5G", "512K", "4096" or "4096B": binary multiples (K = 1024).
+uint64_t parse_byte_size(const std::string& text) {
+  size_t used = 0;
+  double value = 0.0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string unit = text.substr(used);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (unit.size() == 2 && unit[1] == 'B') unit.pop_back();
+  const double scale = unit.empty() || unit == "B" ? 1.0
+                       : unit == "K"              ? 1024.0
+                       : unit == "M"              ? 1048576.0
+                       : unit == "G"              ? 1073741824.0
+                       : unit == "T"              ? 1099511627776.0
+                                                  : 0.0;
+  if (used == 0 || scale == 0.0 || !(value > 0.0) || value * scale >= 1.8e19)
+    throw std::runtime_error("--memory-budget '" + text +
+                             "' is not a size; write bytes or a number with K, M, G or T (e.g. 256M)");
+  return static_cast<uint64_t>(value * scale);
+}
 
 std::string shape_string(const fennec_tensor_t& t) {
   std::string s = "[";
@@ -100,7 +126,13 @@ void run(const RunArgs& args) {
   options.device_index = args.device;
   options.enable_validation = args.validation;
   options.enable_profiling = args.profile;
+  if (!args.memory_budget.empty()) options.memory_budget_bytes = parse_byte_size(args.memory_budget);
   fennec::Session session(model, &options);
+  if (!args.json) {
+    const auto start = session.stats();
+    std::printf("memory budget %.1f MiB (%s)\n", static_cast<double>(start.memory_budget_bytes) / (1 << 20),
+                start.memory_budget_source);
+  }
 
   std::vector<double> latencies;
   std::vector<double> gpu;
@@ -146,7 +178,9 @@ void run(const RunArgs& args) {
                           {"weight_bytes", stats.weight_bytes},
                           {"arena_bytes", stats.arena_bytes},
                           {"naive_arena_bytes", stats.naive_arena_bytes},
-                          {"staging_bytes", stats.staging_bytes}}},
+                          {"staging_bytes", stats.staging_bytes},
+                          {"budget_bytes", stats.memory_budget_bytes},
+                          {"budget_source", stats.memory_budget_source}}},
                         {"validation_errors", stats.validation_errors},
                         {"outputs", outputs}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -179,6 +213,8 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::Range(1, 100000));
   cmd->add_flag("--validation", args->validation, "Enable the Vulkan validation layer");
   cmd->add_flag("--profile", args->profile, "Time every node and print the slowest (to stderr)");
+  cmd->add_option("--memory-budget", args->memory_budget,
+                  "Device memory cap, e.g. 256M or 1.5G (default: the device's budget less a margin)");
   cmd->callback([args] { run(*args); });
 }
 

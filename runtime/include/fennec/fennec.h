@@ -160,7 +160,9 @@ const char* fennec_model_metadata(fennec_model_t model, const char* key);
 
 typedef struct fennec_session_options_s {
   int32_t device_index;          /* -1 (default): discrete GPU first, CPU driver last */
-  uint64_t memory_budget_bytes;  /* 0 (default): no limit beyond the device's */
+  uint64_t memory_budget_bytes;  /* 0 (default): the device's budget (VK_EXT_memory_budget, else
+                                    3/4 of the largest device-local heap) less a 5% margin of at
+                                    least 64 MiB; see fennec_session_stats_t.memory_budget_bytes */
   int32_t enable_validation;     /* 1: Khronos validation layer (debugging) */
   int32_t enable_profiling;      /* 1: time every node with device timestamps */
 } fennec_session_options_t;
@@ -198,6 +200,8 @@ typedef struct fennec_session_stats_s {
   double last_gpu_ms;           /* device time of the last run (timestamps), or -1 */
   uint64_t validation_errors;   /* validation-layer errors so far in this process
                                    (0 unless enable_validation or FENNEC_VALIDATION=1) */
+  uint64_t memory_budget_bytes; /* the budget in force: given, or the device default */
+  char memory_budget_source[96]; /* "given", or how the default was derived */
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

@@ -312,6 +312,8 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.last_run_ms = s.last_run_ms;
   stats.last_gpu_ms = s.last_gpu_ms;
   stats.validation_errors = fennec::vulkan::validation_error_count();
+  stats.memory_budget_bytes = s.budget_bytes;
+  copy_string(stats.memory_budget_source, sizeof(stats.memory_budget_source), s.budget_source);
   *out_stats = stats;
   return nullptr;
 }

@@ -110,11 +110,17 @@ DeviceCaps probe(VkPhysicalDevice device) {
   caps.integer_dot_product = has_device_extension(device, "VK_KHR_shader_integer_dot_product");
   caps.memory_budget_ext = has_device_extension(device, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 
-  VkPhysicalDeviceMemoryProperties memory;
-  vkGetPhysicalDeviceMemoryProperties(device, &memory);
+  VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
+  VkPhysicalDeviceMemoryProperties2 memory2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
+  if (caps.memory_budget_ext) memory2.pNext = &budget;
+  vkGetPhysicalDeviceMemoryProperties2(device, &memory2);
+  const VkPhysicalDeviceMemoryProperties& memory = memory2.memoryProperties;
   for (uint32_t i = 0; i < memory.memoryHeapCount; ++i)
-    if (memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT)
-      caps.device_local_bytes = std::max<uint64_t>(caps.device_local_bytes, memory.memoryHeaps[i].size);
+    if ((memory.memoryHeaps[i].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) &&
+        memory.memoryHeaps[i].size > caps.device_local_bytes) {
+      caps.device_local_bytes = memory.memoryHeaps[i].size;
+      caps.device_budget_bytes = caps.memory_budget_ext ? budget.heapBudget[i] : 0;
+    }
 
   uint32_t family_count = 0;
   vkGetPhysicalDeviceQueueFamilyProperties(device, &family_count, nullptr);

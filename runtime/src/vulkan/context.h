@@ -38,6 +38,9 @@ struct DeviceCaps {
   bool storage_8bit = false;
   bool integer_dot_product = false;
   bool memory_budget_ext = false;
+  // What VK_EXT_memory_budget says this process may use of the largest
+  // device-local heap (0 when the extension is missing).
+  uint64_t device_budget_bytes = 0;
 };
 
 struct ContextOptions {

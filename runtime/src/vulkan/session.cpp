@@ -138,6 +138,16 @@ class PlanRecorder final : public Recorder {
 Session::Session(Context& context, const graph::Graph& graph, const SessionOptions& options)
     : context_(context), graph_(graph), options_(options) {}
 
+uint64_t default_memory_budget(const DeviceCaps& caps, std::string* source) {
+  const bool reported = caps.device_budget_bytes > 0;
+  const uint64_t available = reported ? caps.device_budget_bytes : caps.device_local_bytes / 4 * 3;
+  const uint64_t margin = std::max<uint64_t>(64ull << 20, available / 20);
+  if (source)
+    *source = reported ? "VK_EXT_memory_budget less a 5% (at least 64 MiB) margin"
+                       : "3/4 of the largest device-local heap less a 5% (at least 64 MiB) margin";
+  return available > margin ? available - margin : available / 2;
+}
+
 Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::Graph& graph,
                                                  const SessionOptions& options) {
   FENNEC_RETURN_IF_ERROR(graph.validate());
@@ -146,7 +156,11 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
       return make_error(StatusCode::kUnsupported, "op {} (node '{}') has no Vulkan kernel",
                         node.op->type_name(), node.name);
   std::unique_ptr<Session> session(new Session(context, graph, options));
-  session->allocator_ = std::make_unique<Allocator>(context, options.memory_budget_bytes);
+  uint64_t budget = options.memory_budget_bytes;
+  session->stats_.budget_source = "given";
+  if (budget == 0) budget = default_memory_budget(context.caps(), &session->stats_.budget_source);
+  session->stats_.budget_bytes = budget;
+  session->allocator_ = std::make_unique<Allocator>(context, budget);
   session->pipelines_ = std::make_unique<Pipelines>(context);
   FENNEC_ASSIGN_OR_RETURN(session->dummy_, session->allocator_->create_buffer(
                                                16, MemoryUsage::kDeviceLocal, MemoryCategory::kOther));
@@ -223,6 +237,38 @@ Status Session::upload_weights() {
     }));
   }
   return ok_status();
+}
+
+// Before growing the arena or staging buffers: the device bytes in use after
+// the growth must fit the budget. If not, the error names the smallest
+// budget that works for these input shapes and what dominates it. Buffers
+// are counted rounded up to 64 KiB, above any driver's alignment.
+Status Session::check_plan_fits(const Plan& plan, bool grow_arena, bool grow_in, bool grow_out) const {
+  const uint64_t budget = allocator_->budget_bytes();
+  auto rounded = [](uint64_t bytes) { return align_up(bytes, VkDeviceSize{64} << 10); };
+  const uint64_t arena = rounded(grow_arena ? plan.memory.arena_bytes : arena_.size());
+  const uint64_t staging = rounded(grow_in ? plan.staging_in_bytes : staging_in_.size()) +
+                           rounded(grow_out ? plan.staging_out_bytes : staging_out_.size());
+  // Weights and the rest: what is in use besides the arena and staging.
+  const uint64_t in_use = allocator_->stats().current_bytes;
+  const uint64_t movable = arena_.size() + staging_in_.size() + staging_out_.size();
+  const uint64_t fixed = rounded(in_use > movable ? in_use - movable : 0);
+  const uint64_t need = fixed + arena + staging;
+  if (budget == 0 || need <= budget) return ok_status();
+  std::string shapes;
+  for (int input : graph_.inputs) {
+    if (!shapes.empty()) shapes += ", ";
+    shapes += graph_.tensors[static_cast<size_t>(input)].name + " " +
+              shape_to_string(plan.shapes[static_cast<size_t>(input)]);
+  }
+  const char* dominant = arena >= fixed && arena >= staging ? "the activation arena dominates"
+                         : fixed >= staging                 ? "the weights dominate"
+                                                            : "the staging buffers dominate";
+  return make_error(StatusCode::kOutOfMemory,
+                    "the memory budget of {} bytes is too small for input {}: the smallest budget that "
+                    "works is {} bytes (weights and other {} + activation arena {} + staging {}; {}). "
+                    "Raise the budget (--memory-budget) or use smaller inputs",
+                    budget, shapes, need, fixed, arena, staging, dominant);
 }
 
 Status Session::check_inputs(std::span<const InputView> inputs) const {
@@ -401,6 +447,7 @@ Result<Session::Plan*> Session::get_plan(std::span<const InputView> inputs) {
   const bool grow_in = plan->staging_in_bytes > staging_in_.size();
   const bool grow_out = plan->staging_out_bytes > staging_out_.size();
   if (grow_arena || grow_in || grow_out) {
+    FENNEC_RETURN_IF_ERROR(check_plan_fits(*plan, grow_arena, grow_in, grow_out));
     // Every submission has completed (run() waits), so nothing uses them.
     drop_plans();
     if (grow_arena) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -38,6 +39,8 @@ struct SessionOptions {
 
 struct SessionStats {
   MemoryStats memory;
+  uint64_t budget_bytes = 0;       // the budget in force (given, or the device default)
+  std::string budget_source;       // where it came from, for users
   uint64_t weight_bytes = 0;
   uint64_t arena_bytes = 0;        // planned arena for the last shapes
   uint64_t naive_arena_bytes = 0;  // sum of intermediates for the last shapes
@@ -47,6 +50,11 @@ struct SessionStats {
   size_t dispatches = 0;           // in the last plan
   std::vector<double> node_ms;     // per node, last run; empty unless profiling
 };
+
+// The budget a session gets when none is given: what VK_EXT_memory_budget
+// says this process may use of the largest device-local heap, else 3/4 of
+// that heap, less a margin of 5% (at least 64 MiB). `source` says which.
+uint64_t default_memory_budget(const DeviceCaps& caps, std::string* source);
 
 class Session {
  public:
@@ -74,6 +82,7 @@ class Session {
   Session(Context& context, const graph::Graph& graph, const SessionOptions& options);
   Status upload_weights();
   Status check_inputs(std::span<const InputView> inputs) const;
+  Status check_plan_fits(const Plan& plan, bool grow_arena, bool grow_in, bool grow_out) const;
   Result<Plan*> get_plan(std::span<const InputView> inputs);
   Status build_plan(Plan& plan, const std::vector<Shape>& input_shapes);
   Status record_plan(Plan& plan);
