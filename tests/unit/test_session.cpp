@@ -110,3 +110,26 @@ TEST_CASE("session: allocations over the memory budget fail cleanly") {
   CHECK(status.message().find("memory budget") != std::string::npos);
   CHECK(session.value()->stats().memory.peak_bytes <= options.memory_budget_bytes);
 }
+
+namespace fennec {
+
+TEST_CASE("session: the default memory budget") {
+  vulkan::DeviceCaps caps;
+  std::string source;
+  // VK_EXT_memory_budget reports 8 GiB: less 5%.
+  caps.device_local_bytes = 16ull << 30;
+  caps.device_budget_bytes = 8ull << 30;
+  CHECK(vulkan::default_memory_budget(caps, &source) == (8ull << 30) - (8ull << 30) / 20);
+  CHECK(source.find("VK_EXT_memory_budget") != std::string::npos);
+  // No extension: 3/4 of the heap, less 5%.
+  caps.device_budget_bytes = 0;
+  caps.device_local_bytes = 4ull << 30;
+  const uint64_t three_quarters = (4ull << 30) / 4 * 3;
+  CHECK(vulkan::default_memory_budget(caps, &source) == three_quarters - three_quarters / 20);
+  CHECK(source.find("3/4") != std::string::npos);
+  // A small heap: the margin is at least 64 MiB.
+  caps.device_local_bytes = 512ull << 20;
+  CHECK(vulkan::default_memory_budget(caps, nullptr) == (384ull << 20) - (64ull << 20));
+}
+
+}  // namespace fennec
