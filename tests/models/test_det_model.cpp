@@ -174,6 +174,10 @@ void check_under_validation() {
   INFO("fennec run output:\n" << run.output);
   CHECK_MESSAGE(run.status == 0, "fennec run under the validation layer failed");
   CHECK(run.output.find("\"validation_errors\": 0") != std::string::npos);
+  // The accountant's figures: peak bytes per category and the budget in force.
+  CHECK(run.output.find("\"peak_by_category\"") != std::string::npos);
+  CHECK(run.output.find("\"weights\": 4688064") != std::string::npos);
+  CHECK(run.output.find("\"budget_bytes\"") != std::string::npos);
 }
 
 }  // namespace

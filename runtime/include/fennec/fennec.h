@@ -202,6 +202,11 @@ typedef struct fennec_session_stats_s {
                                    (0 unless enable_validation or FENNEC_VALIDATION=1) */
   uint64_t memory_budget_bytes; /* the budget in force: given, or the device default */
   char memory_budget_source[96]; /* "given", or how the default was derived */
+  /* Peak device bytes per category, as the allocation accountant measured. */
+  uint64_t peak_weight_bytes;
+  uint64_t peak_arena_bytes;
+  uint64_t peak_staging_bytes;
+  uint64_t peak_other_bytes;
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

@@ -314,6 +314,12 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.validation_errors = fennec::vulkan::validation_error_count();
   stats.memory_budget_bytes = s.budget_bytes;
   copy_string(stats.memory_budget_source, sizeof(stats.memory_budget_source), s.budget_source);
+  using fennec::vulkan::MemoryCategory;
+  auto peak = [&](MemoryCategory c) { return s.memory.peak_by_category[static_cast<size_t>(c)]; };
+  stats.peak_weight_bytes = peak(MemoryCategory::kWeights);
+  stats.peak_arena_bytes = peak(MemoryCategory::kArena);
+  stats.peak_staging_bytes = peak(MemoryCategory::kStaging);
+  stats.peak_other_bytes = peak(MemoryCategory::kOther);
   *out_stats = stats;
   return nullptr;
 }
