@@ -1,54 +1,13 @@
 #include "onnx/host_value.h"
 
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "passes/convert_error.h"
+#include "quant/formats.h"
 
 namespace fennec::onnx_import {
-namespace {
-
-// IEEE binary16 <-> binary32, round to nearest even, with subnormals,
-// infinities and NaN.
-float half_to_float(uint16_t h) {
-  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
-  const uint32_t exponent = (h >> 10) & 0x1fu;
-  const uint32_t mantissa = h & 0x3ffu;
-  float magnitude;
-  if (exponent == 0) magnitude = std::ldexp(static_cast<float>(mantissa), -24);
-  else if (exponent == 31) magnitude = mantissa ? std::numeric_limits<float>::quiet_NaN()
-                                                : std::numeric_limits<float>::infinity();
-  else magnitude = std::ldexp(static_cast<float>(mantissa | 0x400u), static_cast<int>(exponent) - 25);
-  uint32_t bits;
-  std::memcpy(&bits, &magnitude, 4);
-  bits |= sign;
-  float out;
-  std::memcpy(&out, &bits, 4);
-  return out;
-}
-
-uint16_t float_to_half(float f) {
-  const uint16_t sign = std::signbit(f) ? 0x8000u : 0u;
-  const float a = std::fabs(f);
-  if (std::isnan(a)) return static_cast<uint16_t>(sign | 0x7e00u);
-  if (a >= 65520.0f) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds past the largest half
-  if (a < std::ldexp(1.0f, -14)) {
-    // Subnormal: units of 2^-24, nearest even.
-    const float units = std::nearbyint(a * 16777216.0f);
-    return static_cast<uint16_t>(sign | static_cast<uint16_t>(units));
-  }
-  int e;
-  const float m = std::frexp(a, &e);                        // a = m * 2^e, m in [0.5, 1)
-  float significand = std::nearbyint(std::ldexp(m, 11));    // 11 bits incl. the leading one
-  if (significand >= 2048.0f) significand /= 2.0f, ++e;
-  const auto exponent = static_cast<uint16_t>(e - 1 + 15);
-  return static_cast<uint16_t>(sign | (exponent << 10) | (static_cast<uint16_t>(significand) & 0x3ffu));
-}
-
-}  // namespace
-
-double round_to_half(double x) { return half_to_float(float_to_half(static_cast<float>(x))); }
+double round_to_half(double x) { return quant::fp16_to_float(quant::float_to_fp16(static_cast<float>(x))); }
 
 int64_t HostValue::as_int(size_t i) const {
   const double x = v[i];
@@ -70,7 +29,7 @@ HostValue host_value_from(const HostTensor& t) {
       for (size_t i = 0; i < n; ++i) out.v[i] = t.as<float>()[i];
       break;
     case DataType::FLOAT16:
-      for (size_t i = 0; i < n; ++i) out.v[i] = half_to_float(t.as<uint16_t>()[i]);
+      for (size_t i = 0; i < n; ++i) out.v[i] = quant::fp16_to_float(t.as<uint16_t>()[i]);
       break;
     case DataType::INT64:
       for (size_t i = 0; i < n; ++i) out.v[i] = static_cast<double>(t.as<int64_t>()[i]);
@@ -100,7 +59,7 @@ HostTensor host_tensor_from(const HostValue& v) {
       for (size_t i = 0; i < n; ++i) t.as<float>()[i] = static_cast<float>(v.v[i]);
       break;
     case DataType::FLOAT16:
-      for (size_t i = 0; i < n; ++i) t.as<uint16_t>()[i] = float_to_half(static_cast<float>(v.v[i]));
+      for (size_t i = 0; i < n; ++i) t.as<uint16_t>()[i] = quant::float_to_fp16(static_cast<float>(v.v[i]));
       break;
     case DataType::INT64:
       for (size_t i = 0; i < n; ++i) t.as<int64_t>()[i] = v.as_int(i);

@@ -1,0 +1,205 @@
+#include "quant/blocks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "quant/formats.h"
+
+namespace fennec::quant {
+namespace {
+
+size_t round_up(size_t value, size_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+void check_shape(std::span<const float> weights, size_t rows, size_t cols) {
+  if (weights.size() != rows * cols) throw std::invalid_argument("quant: weight count does not match rows * cols");
+}
+
+// Largest finite magnitude; 0 when there is none.
+float finite_abs_max(std::span<const float> values) {
+  float amax = 0.0f;
+  for (const float v : values)
+    if (std::isfinite(v)) amax = std::max(amax, std::fabs(v));
+  return amax;
+}
+
+}  // namespace
+
+// ---- MX FP8 ----
+
+int mx_fp8_shared_exponent(std::span<const float> block) {
+  const float amax = finite_abs_max(block);
+  if (amax == 0.0f) return 0;
+  int e;
+  std::frexp(amax, &e);  // amax = m * 2^e, m in [0.5, 1), so floor(log2(amax)) = e - 1
+  return std::clamp(e - 1 - kE4M3MaxExponent, kUE8M0MinExponent, kUE8M0MaxExponent);
+}
+
+uint8_t encode_mx_fp8_block(std::span<const float> block, std::span<uint8_t> elements) {
+  if (block.size() > kMxBlockSize || elements.size() != block.size())
+    throw std::invalid_argument("quant: an MX block holds at most 32 values, one byte each");
+  const int shared = mx_fp8_shared_exponent(block);
+  // Scaling by a power of two is exact unless the result drops below the
+  // binary32 normal range, and such values are far below half the E4M3
+  // minimum subnormal, so they encode as zero either way.
+  for (size_t i = 0; i < block.size(); ++i) elements[i] = float_to_e4m3(std::ldexp(block[i], -shared));
+  return ue8m0_from_exponent(shared);
+}
+
+void decode_mx_fp8_block(std::span<const uint8_t> elements, uint8_t scale, std::span<float> out) {
+  if (out.size() != elements.size()) throw std::invalid_argument("quant: MX block output size mismatch");
+  if (scale == kUE8M0NaN) {
+    std::fill(out.begin(), out.end(), ue8m0_to_float(scale));
+    return;
+  }
+  const int exponent = ue8m0_exponent(scale);
+  for (size_t i = 0; i < elements.size(); ++i) out[i] = std::ldexp(e4m3_to_float(elements[i]), exponent);
+}
+
+size_t MxFp8Matrix::padded_cols() const { return round_up(cols, kMxBlockSize); }
+size_t MxFp8Matrix::blocks_per_row() const { return padded_cols() / kMxBlockSize; }
+
+MxFp8Matrix encode_mx_fp8(std::span<const float> weights, size_t rows, size_t cols) {
+  check_shape(weights, rows, cols);
+  MxFp8Matrix m;
+  m.rows = rows;
+  m.cols = cols;
+  const size_t padded = m.padded_cols(), blocks = m.blocks_per_row();
+  m.elements.assign(rows * padded, 0x00);
+  m.scales.assign(rows * blocks, 0x00);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t begin = b * kMxBlockSize, count = std::min(kMxBlockSize, cols - begin);
+      m.scales[r * blocks + b] = encode_mx_fp8_block(weights.subspan(r * cols + begin, count),
+                                                     std::span(m.elements).subspan(r * padded + begin, count));
+    }
+  return m;
+}
+
+std::vector<float> decode_mx_fp8(const MxFp8Matrix& m) {
+  std::vector<float> out(m.rows * m.cols);
+  const size_t padded = m.padded_cols(), blocks = m.blocks_per_row();
+  for (size_t r = 0; r < m.rows; ++r)
+    for (size_t b = 0; b < blocks; ++b) {
+      const size_t begin = b * kMxBlockSize, count = std::min(kMxBlockSize, m.cols - begin);
+      decode_mx_fp8_block(std::span(m.elements).subspan(r * padded + begin, count), m.scales[r * blocks + b],
+                          std::span(out).subspan(r * m.cols + begin, count));
+    }
+  return out;
+}
+
+// ---- int8 per channel ----
+
+Int8Matrix encode_int8_per_channel(std::span<const float> weights, size_t rows, size_t cols) {
+  check_shape(weights, rows, cols);
+  Int8Matrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.q.resize(rows * cols);
+  m.scales.resize(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    const auto row = weights.subspan(r * cols, cols);
+    const float amax = finite_abs_max(row);
+    const float scale = amax > 0.0f ? amax / 127.0f : 1.0f;
+    m.scales[r] = scale;
+    for (size_t c = 0; c < cols; ++c)
+      m.q[r * cols + c] = static_cast<int8_t>(std::clamp(std::round(row[c] / scale), -127.0f, 127.0f));
+  }
+  return m;
+}
+
+std::vector<float> decode_int8_per_channel(const Int8Matrix& m) {
+  std::vector<float> out(m.rows * m.cols);
+  for (size_t r = 0; r < m.rows; ++r)
+    for (size_t c = 0; c < m.cols; ++c) out[r * m.cols + c] = static_cast<float>(m.q[r * m.cols + c]) * m.scales[r];
+  return out;
+}
+
+// ---- int4 grouped ----
+
+size_t Int4Matrix::padded_cols() const { return round_up(cols, group_size); }
+size_t Int4Matrix::groups_per_row() const { return padded_cols() / group_size; }
+
+uint8_t Int4Matrix::nibble(size_t row, size_t col) const {
+  const uint8_t byte = packed[row * (padded_cols() / 2) + col / 2];
+  return (col % 2 == 0) ? (byte & 0x0Fu) : static_cast<uint8_t>(byte >> 4);
+}
+
+namespace {
+
+struct Int4GroupParams {
+  float scale = 1.0f;
+  int zero_point = 0;  // asymmetric only
+};
+
+Int4GroupParams int4_group_params(std::span<const float> group, bool symmetric) {
+  Int4GroupParams p;
+  if (symmetric) {
+    const float amax = finite_abs_max(group);
+    if (amax > 0.0f) p.scale = amax / 7.0f;
+    return p;
+  }
+  float lo = 0.0f, hi = 0.0f;
+  for (const float v : group)
+    if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+  if (hi > lo) {
+    p.scale = (hi - lo) / 15.0f;
+    p.zero_point = static_cast<int>(std::clamp(std::round(-lo / p.scale), 0.0f, 15.0f));
+  }
+  return p;
+}
+
+uint8_t int4_nibble(float v, const Int4GroupParams& p, bool symmetric) {
+  const float q = std::round(v / p.scale);
+  if (symmetric) return static_cast<uint8_t>(static_cast<int>(std::clamp(q, -7.0f, 7.0f)) & 0xF);
+  return static_cast<uint8_t>(std::clamp(q + static_cast<float>(p.zero_point), 0.0f, 15.0f));
+}
+
+}  // namespace
+
+Int4Matrix encode_int4_grouped(std::span<const float> weights, size_t rows, size_t cols, size_t group_size,
+                               bool symmetric) {
+  check_shape(weights, rows, cols);
+  if (group_size == 0 || group_size % 2 != 0)
+    throw std::invalid_argument("quant: int4 group size must be even and positive");
+  Int4Matrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.group_size = group_size;
+  m.symmetric = symmetric;
+  const size_t padded = m.padded_cols(), groups = m.groups_per_row(), row_bytes = padded / 2;
+  m.packed.assign(rows * row_bytes, 0x00);
+  m.scales.assign(rows * groups, 1.0f);
+  if (!symmetric) m.zero_points.assign(rows * groups, 0);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t g = 0; g < groups; ++g) {
+      const size_t begin = g * group_size, count = std::min(group_size, cols - begin);
+      const auto group = weights.subspan(r * cols + begin, count);
+      const Int4GroupParams p = int4_group_params(group, symmetric);
+      m.scales[r * groups + g] = p.scale;
+      if (!symmetric) m.zero_points[r * groups + g] = static_cast<uint8_t>(p.zero_point);
+      for (size_t i = 0; i < group_size; ++i) {
+        const float v = i < count ? group[i] : 0.0f;  // padding encodes 0
+        const uint8_t nib = int4_nibble(v, p, symmetric);
+        const size_t col = begin + i;
+        uint8_t& byte = m.packed[r * row_bytes + col / 2];
+        byte = static_cast<uint8_t>(col % 2 == 0 ? (byte & 0xF0u) | nib : (byte & 0x0Fu) | (nib << 4));
+      }
+    }
+  return m;
+}
+
+std::vector<float> decode_int4_grouped(const Int4Matrix& m) {
+  std::vector<float> out(m.rows * m.cols);
+  const size_t groups = m.groups_per_row();
+  for (size_t r = 0; r < m.rows; ++r)
+    for (size_t c = 0; c < m.cols; ++c) {
+      const size_t g = r * groups + c / m.group_size;
+      const int nib = m.nibble(r, c);
+      const int q = m.symmetric ? (nib >= 8 ? nib - 16 : nib) : nib - m.zero_points[g];
+      out[r * m.cols + c] = static_cast<float>(q) * m.scales[g];
+    }
+  return out;
+}
+
+}  // namespace fennec::quant

@@ -1,0 +1,110 @@
+// Block and group layouts of quantized weight matrices.
+//
+// All layouts quantize a row-major float matrix W[rows, cols] where a row is
+// one output channel and cols is the input (reduction) dimension. Blocks and
+// groups run along cols inside one row and never span rows. When a row's
+// length is not a multiple of the block/group size, the row is padded at its
+// end with zeros up to the next multiple (`padded_cols`); padding is encoded
+// like the value 0.0 and decodes to 0.0, and decoding returns only the
+// unpadded [rows, cols] values. Arrays are row-major; a serialized weight
+// stores the arrays of a struct one after another in the order listed.
+//
+// MX FP8 (OCP Microscaling MXFP8, E4M3 elements), block size 32:
+//   elements: uint8 E4M3 codes, [rows, padded_cols], padded_cols = ceil(cols/32)*32
+//   scales:   uint8 UE8M0 codes, [rows, padded_cols/32]; scale of block b of row r
+//             covers elements [r, 32b .. 32b+31]
+//   value = e4m3_to_float(element) * 2^(scale - 127)
+//   Scale choice (OCP MX): shared_exp = floor(log2(amax)) - 8, where amax is the
+//   largest finite |v| in the block and 8 is the largest E4M3 exponent; clamped to
+//   [-127, 127]. A block without a finite non-zero value (all zeros) gets scale
+//   code 127 (2^0) and all-zero elements. Element = float_to_e4m3(v / 2^shared_exp),
+//   saturating: scaled magnitudes in [448, 512) become 448, so the block maximum can
+//   lose up to 1/8 of its value. Infinities saturate to +-448, NaN becomes 0x7F.
+//   Encoding never produces the NaN scale 0xFF; decoding a block with scale 0xFF
+//   yields NaN for every element.
+//
+// int8, symmetric, one scale per output channel:
+//   q:      int8 [rows, cols], in [-127, 127] (-128 is never produced)
+//   scales: float32 [rows], scale = max|row| / 127; an all-zero row has scale 1
+//   value = q * scale; q = clamp(round(v / scale), -127, 127), ties away from zero.
+//
+// int4, groups of `group_size` consecutive values along cols (any even size >= 2;
+// 32, 64 and 128 are the intended ones). padded_cols = ceil(cols/group_size)*group_size.
+//   packed:      uint8 [rows, padded_cols/2]; byte j of a row holds element 2j in its
+//                LOW nibble (bits 3-0) and element 2j+1 in its HIGH nibble (bits 7-4)
+//   scales:      float32 [rows, groups]
+//   zero_points: uint8 [rows, groups], asymmetric only (empty when symmetric); one
+//                byte per group holding a value in 0..15
+//   Symmetric: nibble = two's complement q in [-7, 7] (0x8 = -8 is never produced),
+//     scale = max|g| / 7, value = q * scale, q = clamp(round(v / scale), -7, 7).
+//   Asymmetric: nibble = unsigned q in [0, 15]. With lo = min(min g, 0) and
+//     hi = max(max g, 0) (the range always holds 0, so padding is exact),
+//     scale = (hi - lo) / 15, zero_point = clamp(round(-lo / scale), 0, 15),
+//     q = clamp(round(v / scale) + zero_point, 0, 15), value = (q - zero_point) * scale.
+//   An all-zero group has scale 1 and zero point 0. round() is to nearest, ties
+//   away from zero. Padding elements encode 0 (symmetric) or the zero point.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace fennec::quant {
+
+// ---- MX FP8 (E4M3 elements, UE8M0 scale per 32 values) ----
+
+constexpr size_t kMxBlockSize = 32;
+
+// Shared exponent of one block (see the header comment), clamped to the
+// UE8M0 range; 0 for a block without a finite non-zero value.
+int mx_fp8_shared_exponent(std::span<const float> block);
+// Encodes up to 32 values into `elements` (same count) and returns the UE8M0
+// scale code. Fewer than 32 values is the ragged end of a row; the caller
+// pads the remaining element bytes with 0x00.
+uint8_t encode_mx_fp8_block(std::span<const float> block, std::span<uint8_t> elements);
+// Decodes `elements.size()` values of one block with the given scale code.
+void decode_mx_fp8_block(std::span<const uint8_t> elements, uint8_t scale, std::span<float> out);
+
+struct MxFp8Matrix {
+  size_t rows = 0, cols = 0;
+  std::vector<uint8_t> elements;  // [rows, padded_cols] E4M3
+  std::vector<uint8_t> scales;    // [rows, padded_cols / 32] UE8M0
+  size_t padded_cols() const;
+  size_t blocks_per_row() const;
+};
+
+MxFp8Matrix encode_mx_fp8(std::span<const float> weights, size_t rows, size_t cols);
+std::vector<float> decode_mx_fp8(const MxFp8Matrix& m);
+
+// ---- int8, symmetric per output channel ----
+
+struct Int8Matrix {
+  size_t rows = 0, cols = 0;
+  std::vector<int8_t> q;      // [rows, cols]
+  std::vector<float> scales;  // [rows]
+};
+
+Int8Matrix encode_int8_per_channel(std::span<const float> weights, size_t rows, size_t cols);
+std::vector<float> decode_int8_per_channel(const Int8Matrix& m);
+
+// ---- int4, grouped along the input dimension ----
+
+struct Int4Matrix {
+  size_t rows = 0, cols = 0, group_size = 0;
+  bool symmetric = true;
+  std::vector<uint8_t> packed;       // [rows, padded_cols / 2], low nibble = even index
+  std::vector<float> scales;         // [rows, groups_per_row]
+  std::vector<uint8_t> zero_points;  // [rows, groups_per_row], asymmetric only
+  size_t padded_cols() const;
+  size_t groups_per_row() const;
+  // Nibble (0..15) of element [row, col], col < padded_cols.
+  uint8_t nibble(size_t row, size_t col) const;
+};
+
+// group_size must be even and positive (throws std::invalid_argument otherwise).
+Int4Matrix encode_int4_grouped(std::span<const float> weights, size_t rows, size_t cols,
+                               size_t group_size, bool symmetric);
+std::vector<float> decode_int4_grouped(const Int4Matrix& m);
+
+}  // namespace fennec::quant
