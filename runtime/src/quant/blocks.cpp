@@ -32,7 +32,11 @@ int mx_fp8_shared_exponent(std::span<const float> block) {
   if (amax == 0.0f) return 0;
   int e;
   std::frexp(amax, &e);  // amax = m * 2^e, m in [0.5, 1), so floor(log2(amax)) = e - 1
-  return std::clamp(e - 1 - kE4M3MaxExponent, kUE8M0MinExponent, kUE8M0MaxExponent);
+  int shared = e - 1 - kE4M3MaxExponent;  // amax / 2^shared in [256, 512)
+  // One step up when the block maximum would saturate: amax / 2^shared > 448.
+  // Comparing in double keeps 448 * 2^shared exact for every float amax.
+  if (static_cast<double>(amax) > std::ldexp(static_cast<double>(kE4M3Max), shared)) ++shared;
+  return std::clamp(shared, kUE8M0MinExponent, kUE8M0MaxExponent);
 }
 
 uint8_t encode_mx_fp8_block(std::span<const float> block, std::span<uint8_t> elements) {
@@ -132,18 +136,27 @@ struct Int4GroupParams {
   int zero_point = 0;  // asymmetric only
 };
 
+// The nearest fp16 value, kept inside fp16's positive finite range so that a
+// scale never becomes 0 or infinity.
+float fp16_scale(float scale) {
+  const float rounded = fp16_to_float(float_to_fp16(scale));
+  if (rounded == 0.0f) return fp16_to_float(0x0001);  // 2^-24
+  if (std::isinf(rounded)) return 65504.0f;
+  return rounded;
+}
+
 Int4GroupParams int4_group_params(std::span<const float> group, bool symmetric) {
   Int4GroupParams p;
   if (symmetric) {
     const float amax = finite_abs_max(group);
-    if (amax > 0.0f) p.scale = amax / 7.0f;
+    if (amax > 0.0f) p.scale = fp16_scale(amax / 7.0f);
     return p;
   }
   float lo = 0.0f, hi = 0.0f;
   for (const float v : group)
     if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
   if (hi > lo) {
-    p.scale = (hi - lo) / 15.0f;
+    p.scale = fp16_scale((hi - lo) / 15.0f);
     p.zero_point = static_cast<int>(std::clamp(std::round(-lo / p.scale), 0.0f, 15.0f));
   }
   return p;

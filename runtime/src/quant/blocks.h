@@ -14,12 +14,13 @@
 //   scales:   uint8 UE8M0 codes, [rows, padded_cols/32]; scale of block b of row r
 //             covers elements [r, 32b .. 32b+31]
 //   value = e4m3_to_float(element) * 2^(scale - 127)
-//   Scale choice (OCP MX): shared_exp = floor(log2(amax)) - 8, where amax is the
-//   largest finite |v| in the block and 8 is the largest E4M3 exponent; clamped to
-//   [-127, 127]. A block without a finite non-zero value (all zeros) gets scale
-//   code 127 (2^0) and all-zero elements. Element = float_to_e4m3(v / 2^shared_exp),
-//   saturating: scaled magnitudes in [448, 512) become 448, so the block maximum can
-//   lose up to 1/8 of its value. Infinities saturate to +-448, NaN becomes 0x7F.
+//   Scale choice: shared_exp is the smallest exponent with amax / 2^shared_exp <= 448,
+//   where amax is the largest finite |v| in the block, clamped to [-127, 127]; so
+//   no finite element saturates. (The OCP MX spec's example, floor(log2(amax)) - 8,
+//   maps amax into [256, 512) and clips the top eighth of that range to 448.) A
+//   block without a finite non-zero value (all zeros) gets scale code 127 (2^0) and
+//   all-zero elements. Element = float_to_e4m3(v / 2^shared_exp), rounding to nearest
+//   even; infinities saturate to +-448, NaN becomes 0x7F.
 //   Encoding never produces the NaN scale 0xFF; decoding a block with scale 0xFF
 //   yields NaN for every element.
 //
@@ -32,7 +33,9 @@
 // 32, 64 and 128 are the intended ones). padded_cols = ceil(cols/group_size)*group_size.
 //   packed:      uint8 [rows, padded_cols/2]; byte j of a row holds element 2j in its
 //                LOW nibble (bits 3-0) and element 2j+1 in its HIGH nibble (bits 7-4)
-//   scales:      float32 [rows, groups]
+//   scales:      [rows, groups], values exactly representable in fp16 (serialized
+//                as fp16, see weight_format.h); a computed scale is rounded to the
+//                nearest fp16 value (kept within [2^-24, 65504]) before q is computed
 //   zero_points: uint8 [rows, groups], asymmetric only (empty when symmetric); one
 //                byte per group holding a value in 0..15
 //   Symmetric: nibble = two's complement q in [-7, 7] (0x8 = -8 is never produced),
@@ -94,7 +97,7 @@ struct Int4Matrix {
   size_t rows = 0, cols = 0, group_size = 0;
   bool symmetric = true;
   std::vector<uint8_t> packed;       // [rows, padded_cols / 2], low nibble = even index
-  std::vector<float> scales;         // [rows, groups_per_row]
+  std::vector<float> scales;         // [rows, groups_per_row], fp16-exact values
   std::vector<uint8_t> zero_points;  // [rows, groups_per_row], asymmetric only
   size_t padded_cols() const;
   size_t groups_per_row() const;
