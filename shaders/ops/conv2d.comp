@@ -2,10 +2,12 @@
 // conv2d: direct 2-D convolution over NCHW input with OIHW weights
 // (I = C / group), optional bias, fused activation. Covers grouped and
 // depthwise convolution, strides, dilations and asymmetric pads.
-// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW]),
+// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW];
+//                   a quantized matrix [O, C/group*KH*KW] in the variants
+//                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
-// Push constants (88 bytes): Conv2DPush {
+// Push constants (92 bytes): Conv2DPush {
 //   uint count;                          // work items = N * group * blocks_per_group * OH * OW
 //   uint n, c, h, w;                     // input extents
 //   uint o, oh, ow;                      // output extents
@@ -15,6 +17,7 @@
 //   uint oc_block;                       // output channels per work item: 1 or 4
 //   uint has_bias;
 //   int kind; float alpha; float beta;   // fused activation (activation.glsl codes)
+//   uint wgroup;                         // int4 group size (quantized variants)
 // }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
@@ -32,7 +35,16 @@
 layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+#define FENNEC_W_BINDING 1
+#include "weights.glsl"
+#ifdef FENNEC_W_QUANTIZED
+FennecWeights g_weights;
+#define WEIGHT(row, col) fennec_weight(g_weights, row, col)
+#else
 layout(set = 0, binding = 1) readonly buffer InW { float wt[]; };
+uint g_cols;  // weight row length: C/group * KH * KW
+#define WEIGHT(row, col) wt[(row) * g_cols + (col)]
+#endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
 layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
 
@@ -48,6 +60,7 @@ layout(push_constant) uniform Push {
   int kind;
   float alpha;
   float beta;
+  uint wgroup;  // int4 group size of quantized weights
 } p;
 
 // The taps [begin, end) of one kernel axis that land inside the input, for a
@@ -90,26 +103,28 @@ void main() {
   uint plane = p.h * p.w;
   uint taps = p.kh * p.kw;
   uint x_base = (n * p.c + g * cg) * plane;
-  uint w_base = oc0 * cg * taps;
+#ifdef FENNEC_W_QUANTIZED
+  g_weights = fennec_weights(p.o, cg * taps, p.wgroup);
+#else
+  g_cols = cg * taps;
+#endif
 
   vec4 acc = vec4(0.0);
   if (p.oc_block == 4u) {
-    // Offsets of the other three channels' weights; a partial block repeats
-    // its last channel so that no read leaves the weight buffer.
-    uint ws = cg * taps;
-    uint off1 = min(1u, valid - 1u) * ws;
-    uint off2 = min(2u, valid - 1u) * ws;
-    uint off3 = min(3u, valid - 1u) * ws;
+    // Weight rows of the four channels; a partial block repeats its last
+    // channel so that no read leaves the weight buffer.
+    uint r1 = oc0 + min(1u, valid - 1u);
+    uint r2 = oc0 + min(2u, valid - 1u);
+    uint r3 = oc0 + min(3u, valid - 1u);
     for (uint ic = 0u; ic < cg; ++ic) {
       uint xc = x_base + ic * plane;
-      uint wc = w_base + ic * taps;
       for (uint ky = ky0; ky < ky1; ++ky) {
         uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
-        uint wrow = wc + ky * p.kw;
+        uint wrow = ic * taps + ky * p.kw;
         for (uint kx = kx0; kx < kx1; ++kx) {
           float xv = x[xrow + uint(ix0 + int(kx * p.dilation_w))];
-          uint wi = wrow + kx;
-          acc += xv * vec4(wt[wi], wt[wi + off1], wt[wi + off2], wt[wi + off3]);
+          uint col = wrow + kx;
+          acc += xv * vec4(WEIGHT(oc0, col), WEIGHT(r1, col), WEIGHT(r2, col), WEIGHT(r3, col));
         }
       }
     }
@@ -117,12 +132,11 @@ void main() {
     float s = 0.0;
     for (uint ic = 0u; ic < cg; ++ic) {
       uint xc = x_base + ic * plane;
-      uint wc = w_base + ic * taps;
       for (uint ky = ky0; ky < ky1; ++ky) {
         uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
-        uint wrow = wc + ky * p.kw;
+        uint wrow = ic * taps + ky * p.kw;
         for (uint kx = kx0; kx < kx1; ++kx)
-          s += x[xrow + uint(ix0 + int(kx * p.dilation_w))] * wt[wrow + kx];
+          s += x[xrow + uint(ix0 + int(kx * p.dilation_w))] * WEIGHT(oc0, wrow + kx);
       }
     }
     acc.x = s;

@@ -3,10 +3,12 @@
 // of 4 output channels x 8 neighbouring output pixels per work item, so each
 // weight load feeds eight pixels and each input load four channels. Used for
 // convolutions whose groups have at least 4 output channels.
-// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW]),
+// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW];
+//                   a quantized matrix [O, C/group*KH*KW] in the variants
+//                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
-// Push constants (88 bytes): the Conv2DPush block of conv2d.comp, with
+// Push constants (92 bytes): the Conv2DPush block of conv2d.comp, with
 //   count = N * group * ceil(og / 4) * OH * ceil(OW / 8) and oc_block = 4.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
@@ -17,7 +19,16 @@
 layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+#define FENNEC_W_BINDING 1
+#include "weights.glsl"
+#ifdef FENNEC_W_QUANTIZED
+FennecWeights g_weights;
+#define WEIGHT(row, col) fennec_weight(g_weights, row, col)
+#else
 layout(set = 0, binding = 1) readonly buffer InW { float wt[]; };
+uint g_cols;  // weight row length: C/group * KH * KW
+#define WEIGHT(row, col) wt[(row) * g_cols + (col)]
+#endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
 layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
 
@@ -33,6 +44,7 @@ layout(push_constant) uniform Push {
   int kind;
   float alpha;
   float beta;
+  uint wgroup;  // int4 group size of quantized weights
 } p;
 
 const uint kPixels = 8u;
@@ -68,12 +80,16 @@ void main() {
 
   uint plane = p.h * p.w;
   uint taps = p.kh * p.kw;
-  uint ws = cg * taps;
-  uint off1 = min(1u, valid - 1u) * ws;
-  uint off2 = min(2u, valid - 1u) * ws;
-  uint off3 = min(3u, valid - 1u) * ws;
+#ifdef FENNEC_W_QUANTIZED
+  g_weights = fennec_weights(p.o, cg * taps, p.wgroup);
+#else
+  g_cols = cg * taps;
+#endif
+  // Weight rows of the four channels (a partial block repeats its last).
+  uint r1 = oc0 + min(1u, valid - 1u);
+  uint r2 = oc0 + min(2u, valid - 1u);
+  uint r3 = oc0 + min(3u, valid - 1u);
   uint x_base = (n * p.c + g * cg) * plane;
-  uint w_base = oc0 * ws;
   int step = int(p.stride_w);
   int last_col = int(p.w) - 1;
 
@@ -95,11 +111,11 @@ void main() {
     uint u6 = uint(clamp(c6, 0, last_col)), u7 = uint(clamp(c7, 0, last_col));
     for (uint ic = 0u; ic < cg; ++ic) {
       uint xc = x_base + ic * plane;
-      uint wc = w_base + ic * taps + kx;
+      uint wc = ic * taps + kx;
       for (uint ky = ky0; ky < ky1; ++ky) {
         uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
-        uint wi = wc + ky * p.kw;
-        vec4 wv = vec4(wt[wi], wt[wi + off1], wt[wi + off2], wt[wi + off3]);
+        uint col = wc + ky * p.kw;
+        vec4 wv = vec4(WEIGHT(oc0, col), WEIGHT(r1, col), WEIGHT(r2, col), WEIGHT(r3, col));
         vec4 xv = vec4(x[xrow + u0], x[xrow + u1], x[xrow + u2], x[xrow + u3]) * inside;
         acc0 += xv.x * wv;
         acc1 += xv.y * wv;

@@ -4,7 +4,7 @@
 // Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[C*(O/group)*KH*KW]),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
-// Push constants (88 bytes): ConvTranspose2DPush {
+// Push constants (92 bytes): ConvTranspose2DPush {
 //   uint count;                          // work items = N * group * ceil(og / oc_block) * OH * OW
 //   uint n, c, h, w;                     // input extents
 //   uint o, oh, ow;                      // output extents
@@ -14,6 +14,7 @@
 //   uint oc_block;                       // output channels per work item: 1 or 4
 //   uint has_bias;
 //   int kind; float alpha; float beta;   // fused activation (activation.glsl codes)
+//   uint wgroup;                         // unused here (the conv shaders' int4 group)
 // }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
@@ -47,6 +48,7 @@ layout(push_constant) uniform Push {
   int kind;
   float alpha;
   float beta;
+  uint wgroup;
 } p;
 
 void main() {

@@ -13,9 +13,13 @@
 // A[a_batch + i * a_row + p * a_col], op(B)[p, j] is B[b_batch + p * b_row +
 // j * b_col], C[i, j] is C[c_batch + i * c_row + j * c_col]. A batch entry
 // b = (i0 * dim1 + i1) * dim2 + i2 adds i0 * s0 + i1 * s1 + i2 * s2 per operand.
-// Bindings (set 0): 0 = A (float[]), 1 = B (float[]), 2 = C (float[]; a
-//                   dummy buffer when has_c == 0), 3 = Y (float[batches*M*N])
-// Push constants (116 bytes): MatMulPush in matmul_vulkan.cpp, the block below.
+// Bindings (set 0): 0 = A (float[]), 1 = B (float[]; in the variants compiled
+//                   with a weights.glsl format define, a quantized matrix
+//                   W[N, K] with op(B)[p, j] = W[j, p], shared by all batches),
+//                   2 = C (float[]; a dummy buffer when has_c == 0),
+//                   3 = Y (float[batches*M*N])
+// Push constants (120 bytes): MatMulPush in matmul_vulkan.cpp, the block below
+// (wgroup: the int4 group size of a quantized B).
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl); both must be 64.
 #extension GL_GOOGLE_include_directive : require
@@ -25,7 +29,11 @@
 layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer InA { float a[]; };
+#define FENNEC_W_BINDING 1
+#include "weights.glsl"
+#ifndef FENNEC_W_QUANTIZED
 layout(set = 0, binding = 1) readonly buffer InB { float b[]; };
+#endif
 layout(set = 0, binding = 2) readonly buffer InC { float c[]; };
 layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
 
@@ -43,6 +51,7 @@ layout(push_constant) uniform Push {
   uint has_c;
   int kind;
   float act_alpha, act_beta;
+  uint wgroup;
 } p;
 
 const uint kTile = 32u;
@@ -70,6 +79,9 @@ void main() {
   const uint tx = lane % 8u;
   const uint ty = lane / 8u;
 
+#ifdef FENNEC_W_QUANTIZED
+  const FennecWeights wts = fennec_weights(p.n, p.k, p.wgroup);
+#endif
   vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
   for (uint k0 = 0u; k0 < p.k; k0 += kStep) {
     // 512 elements per tile, 8 per lane. A walks K fastest (contiguous for
@@ -81,8 +93,12 @@ void main() {
                          ? a[a_base + row * p.a_row + kk * p.a_col] : 0.0;
       uint j = e % kTile, qb = e / kTile;
       uint col = col0 + j, kb = k0 + qb;
+#ifdef FENNEC_W_QUANTIZED
+      tile_b[qb][j] = (in_range && col < p.n && kb < p.k) ? fennec_weight(wts, col, kb) : 0.0;
+#else
       tile_b[qb][j] = (in_range && col < p.n && kb < p.k)
                           ? b[b_base + kb * p.b_row + col * p.b_col] : 0.0;
+#endif
     }
     barrier();
     for (uint q = 0u; q < kStep; ++q) {

@@ -31,7 +31,8 @@ vulkan::Context& shared_context() {
 
 Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
                                               const std::vector<const HostTensor*>& inputs,
-                                              const std::vector<bool>& constant) {
+                                              const std::vector<bool>& constant,
+                                              const std::vector<quant::WeightQuant>& quant) {
   graph::Graph g;
   graph::Node node;
   node.name = std::string("test_") + op->type_name();
@@ -45,7 +46,10 @@ Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
       continue;
     }
     if (i < constant.size() && constant[i]) {
-      node.inputs.push_back(g.add_constant("const" + std::to_string(i), *t));
+      const int index = g.add_constant("const" + std::to_string(i), *t);
+      if (i < quant.size() && quant[i].quantized())
+        g.set_quantized_constant(index, quant[i], quant::encode_weight(quant[i], t->shape, t->as<float>()));
+      node.inputs.push_back(index);
       continue;
     }
     graph::TensorInfo info;
@@ -71,9 +75,18 @@ Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
   }
   node.op = std::move(op);
   g.nodes.push_back(std::move(node));
+  FENNEC_RETURN_IF_ERROR(g.validate());
   FENNEC_ASSIGN_OR_RETURN(auto session, vulkan::Session::create(shared_context(), g, {}));
   FENNEC_RETURN_IF_ERROR(session->run(feeds));
   return session->outputs();
+}
+
+HostTensor dequantized(const HostTensor& t, const quant::WeightQuant& quant) {
+  HostTensor out = t;
+  const std::vector<float> values =
+      quant::decode_weight(quant, t.shape, quant::encode_weight(quant, t.shape, t.as<float>()));
+  std::copy(values.begin(), values.end(), out.as<float>().begin());
+  return out;
 }
 
 HostTensor tensor(const Shape& shape, const std::vector<float>& values) {

@@ -9,6 +9,7 @@
 #include "base/status.h"
 #include "graph/tensor.h"
 #include "ops/op.h"
+#include "quant/weight_format.h"
 
 namespace fennec::testing {
 
@@ -16,9 +17,16 @@ namespace fennec::testing {
 // default device choice; FENNEC_DEVICE overrides). `inputs[i]` may be nullptr
 // for an absent optional input. `constant[i]` marks inputs stored as weights
 // (uploaded once) rather than fed at run time; missing entries mean false.
+// `quant[i]`, when given and quantized, stores constant input i in that
+// weight format (the kernels then decode it).
 Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
                                               const std::vector<const HostTensor*>& inputs,
-                                              const std::vector<bool>& constant = {});
+                                              const std::vector<bool>& constant = {},
+                                              const std::vector<quant::WeightQuant>& quant = {});
+
+// The float32 values that `t` stands for once stored in `quant`'s format:
+// encoded, then decoded by the reference decoder.
+HostTensor dequantized(const HostTensor& t, const quant::WeightQuant& quant);
 
 // A float tensor with the given values (their count must match the shape).
 HostTensor tensor(const Shape& shape, const std::vector<float>& values);

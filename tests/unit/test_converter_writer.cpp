@@ -49,7 +49,7 @@ const schema::Model* check_layout(const std::vector<uint8_t>& bytes) {
   REQUIRE(schema::VerifySizePrefixedModelBuffer(verifier));
   const schema::Model* model = schema::GetSizePrefixedModel(bytes.data());
   CHECK(model->schema_version() == writer::kSchemaVersion);
-  CHECK(model->schema_version() == 2);
+  CHECK(model->schema_version() == 3);
   CHECK(model->weights_offset() % 64 == 0);
   CHECK(model->weights_offset() == (fb_size + 4 + 63) / 64 * 64);
   CHECK(model->weights_offset() + model->weights_size() == bytes.size());

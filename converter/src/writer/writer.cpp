@@ -78,9 +78,10 @@ WriteStats write_model(const graph::Graph& graph, std::ostream& out, const Write
     auto shape = fbb.CreateVector(dims);
     schema::Buffer buffer(0, 0);
     if (t.is_constant()) {
-      const uint64_t expected = is_static(t.shape)
-                                    ? static_cast<uint64_t>(element_count(t.shape)) * dtype_size(t.dtype)
-                                    : 0;
+      const uint64_t expected = !is_static(t.shape) ? 0
+                                : t.is_quantized()
+                                    ? quant::weight_layout(t.quant, t.shape).total_bytes
+                                    : static_cast<uint64_t>(element_count(t.shape)) * dtype_size(t.dtype);
       if (!is_static(t.shape) || t.data_bytes != expected)
         throw ConvertError("constant '" + t.name + "' has " + std::to_string(t.data_bytes) +
                            " bytes, its shape " + shape_to_string(t.shape) + " of " +
@@ -91,8 +92,14 @@ WriteStats write_model(const graph::Graph& graph, std::ostream& out, const Write
       cursor = offset + t.data_bytes;
       stats.constants++;
     }
+    flatbuffers::Offset<schema::WeightQuantization> quantization;
+    if (t.is_quantized()) {
+      quantization = schema::CreateWeightQuantization(
+          fbb, static_cast<schema::WeightFormat>(t.quant.format), t.quant.group_size, t.quant.transposed);
+      stats.quantized++;
+    }
     tensors.push_back(schema::CreateTensor(fbb, name, t.dtype, shape, t.is_constant(),
-                                           t.is_constant() ? &buffer : nullptr));
+                                           t.is_constant() ? &buffer : nullptr, quantization));
   }
   stats.tensors = static_cast<int>(tensors.size());
 

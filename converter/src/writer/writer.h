@@ -25,7 +25,7 @@ namespace fennec::writer {
 
 // Model.schema_version of the files this writer produces (the runtime loader
 // reads this version and older ones).
-constexpr uint32_t kSchemaVersion = 2;
+constexpr uint32_t kSchemaVersion = 3;
 constexpr const char* kProducer = "fennec-convert 0.1";
 
 struct WriteOptions {
@@ -40,6 +40,7 @@ struct WriteStats {
   uint64_t weights_bytes = 0;     // Model.weights_size
   int tensors = 0;
   int constants = 0;
+  int quantized = 0;  // constants stored in a quantized weight format
   int operators = 0;
 };
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "ops/matmul.h"
+
 namespace fennec::graph {
 
 int Graph::add_tensor(TensorInfo info) {
@@ -35,9 +37,23 @@ void Graph::set_constant(int index, const HostTensor& tensor) {
   }
 }
 
+void Graph::set_quantized_constant(int index, const quant::WeightQuant& quant, std::vector<std::byte> bytes) {
+  owned_data.push_back(std::make_unique<std::vector<std::byte>>(std::move(bytes)));
+  TensorInfo& info = tensors[static_cast<size_t>(index)];
+  info.quant = quant;
+  info.data = owned_data.back()->data();
+  info.data_bytes = owned_data.back()->size();
+}
+
 HostTensor Graph::constant_value(int index) const {
   const TensorInfo& info = tensors[static_cast<size_t>(index)];
   HostTensor t(info.dtype, info.shape);
+  if (info.is_quantized()) {
+    const std::vector<float> values =
+        quant::decode_weight(info.quant, info.shape, std::span(info.data, info.data_bytes));
+    std::memcpy(t.bytes.data(), values.data(), t.bytes.size());
+    return t;
+  }
   if (info.data_bytes) std::memcpy(t.bytes.data(), info.data, std::min(info.data_bytes, t.bytes.size()));
   return t;
 }
@@ -79,6 +95,30 @@ Status Graph::validate() const {
   for (int output : outputs) {
     if (output < 0 || output >= count || !available[static_cast<size_t>(output)])
       return make_error(StatusCode::kInvalidModel, "graph output index {} is never produced", output);
+    if (tensors[static_cast<size_t>(output)].is_quantized())
+      return make_error(StatusCode::kInvalidModel, "graph output '{}' is a quantized weight",
+                        tensors[static_cast<size_t>(output)].name);
+  }
+  return validate_quantized_uses();
+}
+
+Status Graph::validate_quantized_uses() const {
+  for (const Node& node : nodes) {
+    for (size_t slot = 0; slot < node.inputs.size(); ++slot) {
+      const int in = node.inputs[slot];
+      if (in < 0 || !tensors[static_cast<size_t>(in)].is_quantized()) continue;
+      const TensorInfo& t = tensors[static_cast<size_t>(in)];
+      const ops::OpType type = node.op->type();
+      bool decodes = slot == 1 && type == ops::OpType::CONV && t.shape.size() == 4 && !t.quant.transposed;
+      if (slot == 1 && type == ops::OpType::MATMUL && t.shape.size() == 2)
+        decodes = t.quant.transposed != static_cast<const ops::MatMulOp&>(*node.op).params().transpose_b;
+      if (!decodes)
+        return make_error(StatusCode::kInvalidModel,
+                          "node '{}' ({}) reads the {} weight '{}' {} as input {}; only a CONV weight "
+                          "or a rank-2 MATMUL B stored with a row per output column can be quantized",
+                          node.name, node.op->type_name(), t.quant.to_string(), t.name,
+                          shape_to_string(t.shape), slot);
+    }
   }
   return ok_status();
 }

@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "graph/tensor.h"
 #include "ops/op.h"
+#include "quant/weight_format.h"
 
 namespace fennec::graph {
 
@@ -23,8 +24,13 @@ struct TensorInfo {
   std::vector<std::string> dim_symbols;    // same rank as shape, "" when unnamed
   const std::byte* data = nullptr;         // constant bytes, or nullptr
   size_t data_bytes = 0;
+  // Storage format of a constant weight; the default is plain `dtype`. A
+  // quantized tensor has dtype FLOAT32 and its logical shape, and `data`
+  // holds the serialized matrix of quant/weight_format.h.
+  quant::WeightQuant quant;
 
   bool is_constant() const { return data != nullptr; }
+  bool is_quantized() const { return quant.quantized(); }
 };
 
 struct Node {
@@ -47,14 +53,22 @@ struct Graph {
   int add_constant(const std::string& name, const HostTensor& tensor);
   // Replaces the bytes of constant tensor `index` with ones the graph owns.
   void set_constant(int index, const HostTensor& tensor);
-  // Reads a constant tensor as a host tensor (copy).
+  // Replaces the bytes of constant float32 tensor `index` with `bytes` in the
+  // quantized format `quant` (the graph owns them; the shape stays).
+  void set_quantized_constant(int index, const quant::WeightQuant& quant, std::vector<std::byte> bytes);
+  // Reads a constant tensor as a host tensor (copy); a quantized weight is
+  // decoded to the float32 values its bytes stand for.
   HostTensor constant_value(int index) const;
   // Finds a tensor by name, -1 if absent.
   int find_tensor(const std::string& name) const;
 
-  // Checks indices, topological order and that every node input is produced
-  // before use. Used after loading and after each converter pass.
+  // Checks indices, topological order, that every node input is produced
+  // before use and that quantized weights feed only kernels that decode them
+  // (input 1 of CONV; input 1 of MATMUL with rows = N). Used after loading and after each converter pass.
   Status validate() const;
+
+ private:
+  Status validate_quantized_uses() const;
 };
 
 }  // namespace fennec::graph

@@ -122,11 +122,25 @@ Result<graph::Graph> ModelFile::to_graph() const {
           buffer->offset() > weights_.size() || buffer->size() > weights_.size() - buffer->offset())
         return make_error(StatusCode::kInvalidModel,
                           "'{}': constant '{}' points outside the weight section", path_, info.name);
-      if (!is_static(info.shape) ||
-          static_cast<uint64_t>(element_count(info.shape)) * dtype_size(info.dtype) != buffer->size())
+      if (const schema::WeightQuantization* q = t->quantization()) {
+        info.quant.format = static_cast<quant::WeightFormat>(q->format());
+        info.quant.group_size = q->group_size();
+        info.quant.transposed = q->transposed();
+        std::string why = quant::check_weight_quant(info.quant, info.shape);
+        if (why.empty() && info.is_quantized() && info.dtype != DataType::FLOAT32)
+          why = "a quantized weight must have dtype FLOAT32";
+        if (!why.empty())
+          return make_error(StatusCode::kInvalidModel, "'{}': constant '{}': {}", path_, info.name, why);
+      }
+      const uint64_t expected = !is_static(info.shape) ? 0
+                                : info.is_quantized()
+                                    ? quant::weight_layout(info.quant, info.shape).total_bytes
+                                    : static_cast<uint64_t>(element_count(info.shape)) * dtype_size(info.dtype);
+      if (!is_static(info.shape) || expected != buffer->size())
         return make_error(StatusCode::kInvalidModel,
-                          "'{}': constant '{}' of shape {} does not match its {} data bytes", path_,
-                          info.name, shape_to_string(info.shape), buffer->size());
+                          "'{}': constant '{}' of shape {} ({}) does not match its {} data bytes",
+                          path_, info.name, shape_to_string(info.shape), info.quant.to_string(),
+                          buffer->size());
       static const std::byte kEmpty{};
       info.data = buffer->size() ? weights_.data() + buffer->offset() : &kEmpty;
       info.data_bytes = buffer->size();

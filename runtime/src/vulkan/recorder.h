@@ -16,6 +16,7 @@
 #include "fennec_shaders.h"
 #include "graph/tensor.h"
 #include "ops/op.h"
+#include "quant/weight_format.h"
 
 namespace fennec::vulkan {
 
@@ -29,10 +30,13 @@ struct BufferSlice {
 };
 
 // A tensor bound for one op: its static shape and where its bytes live.
-// An absent optional input has an invalid slice and an empty shape.
+// An absent optional input has an invalid slice and an empty shape. A
+// quantized weight keeps its logical shape; `quant` says how its bytes are
+// stored (Graph::validate() admits them only where a kernel decodes them).
 struct TensorBinding {
   Shape shape;
   BufferSlice slice;
+  quant::WeightQuant quant;
 };
 
 // Invocations per workgroup in the 1-D kernels; shaders take it as

@@ -385,7 +385,11 @@ Status Session::record_plan(Plan& plan) {
     if (index < 0) return {};
     const size_t i = static_cast<size_t>(index);
     const auto& t = graph_.tensors[i];
-    if (t.is_constant()) return {weights_.handle(), weight_offsets_[i], std::max<VkDeviceSize>(t.data_bytes, 4)};
+    // Shaders read constants as 32-bit words (quantized weights as packed
+    // bytes and halves): bind whole words. upload_weights() leaves at least
+    // that much room after each constant.
+    if (t.is_constant())
+      return {weights_.handle(), weight_offsets_[i], align_up(std::max<VkDeviceSize>(t.data_bytes, 4), 4)};
     return {arena_.handle(), plan.arena_offsets[i],
             std::max<VkDeviceSize>(tensor_bytes(plan.shapes[i], t.dtype), 4)};
   };
@@ -403,7 +407,8 @@ Status Session::record_plan(Plan& plan) {
   for (const graph::Node& node : graph_.nodes) {
     std::vector<TensorBinding> ins, outs;
     for (int in : node.inputs)
-      ins.push_back({in >= 0 ? plan.shapes[static_cast<size_t>(in)] : Shape{}, slice_of(in)});
+      ins.push_back({in >= 0 ? plan.shapes[static_cast<size_t>(in)] : Shape{}, slice_of(in),
+                     in >= 0 ? graph_.tensors[static_cast<size_t>(in)].quant : quant::WeightQuant{}});
     for (int out : node.outputs) outs.push_back({plan.shapes[static_cast<size_t>(out)], slice_of(out)});
     Status status = find_kernel(node.op->type())(*node.op, recorder, ins, outs);
     if (!status.ok())

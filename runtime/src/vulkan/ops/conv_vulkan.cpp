@@ -3,6 +3,7 @@
 
 #include "ops/conv.h"
 #include "vulkan/ops/kernels.h"
+#include "vulkan/ops/weight_variants.h"
 #include "vulkan/ops/window_push.h"
 
 namespace fennec::vulkan {
@@ -14,6 +15,12 @@ namespace {
 constexpr uint32_t kWideBlock = 4;
 // Output pixels along a row per work item in conv2d_tiled.comp.
 constexpr uint64_t kTilePixels = 8;
+
+constexpr WeightVariants kDirect{ShaderId::conv2d,     ShaderId::conv2d_f16,  ShaderId::conv2d_i8,
+                                 ShaderId::conv2d_i4,  ShaderId::conv2d_i4a, ShaderId::conv2d_mxfp8};
+constexpr WeightVariants kTiled{ShaderId::conv2d_tiled,     ShaderId::conv2d_tiled_f16,
+                                ShaderId::conv2d_tiled_i8,  ShaderId::conv2d_tiled_i4,
+                                ShaderId::conv2d_tiled_i4a, ShaderId::conv2d_tiled_mxfp8};
 
 }  // namespace
 
@@ -48,10 +55,12 @@ Status record_conv(const ops::Op& op, Recorder& recorder, std::span<const Tensor
 
   if (invocations == 0) return ok_status();  // an empty tensor: nothing to compute
 
-  const WindowPush push = make_window_push(p, xs, ys, invocations, oc_block, has_bias);
+  WindowPush push = make_window_push(p, xs, ys, invocations, oc_block, has_bias);
+  const quant::WeightQuant& wq = inputs[1].quant;
+  push.weight_group = wq.group_size;
 
   const BufferSlice bias = has_bias ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch(tiled ? ShaderId::conv2d_tiled : ShaderId::conv2d,
+  return recorder.dispatch((tiled ? kTiled : kDirect).pick(wq.format),
                            {inputs[0].slice, inputs[1].slice, bias, outputs[0].slice}, push,
                            invocations);
 }

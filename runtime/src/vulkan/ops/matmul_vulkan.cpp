@@ -4,6 +4,7 @@
 #include "ops/batch_broadcast.h"
 #include "ops/matmul.h"
 #include "vulkan/ops/kernels.h"
+#include "vulkan/ops/weight_variants.h"
 
 namespace fennec::vulkan {
 namespace {
@@ -20,8 +21,28 @@ struct MatMulPush {
   uint32_t has_c;
   int32_t kind;
   float act_alpha, act_beta;
+  uint32_t weight_group;  // int4 group size of a quantized B
 };
-static_assert(sizeof(MatMulPush) == 116, "must match the push block of matmul.comp");
+static_assert(sizeof(MatMulPush) == 120, "must match the push block of matmul.comp");
+
+struct MatVecPush {
+  uint32_t rows, n, k;
+  float alpha, beta;
+  uint32_t has_c;
+  int32_t kind;
+  float act_alpha, act_beta;
+  uint32_t weight_group;
+  uint32_t chunked;
+};
+static_assert(sizeof(MatVecPush) == 44, "must match the push blocks of matvec.comp and matvec_q.comp");
+
+constexpr WeightVariants kTiledVariants{ShaderId::matmul,     ShaderId::matmul_f16,  ShaderId::matmul_i8,
+                                        ShaderId::matmul_i4,  ShaderId::matmul_i4a, ShaderId::matmul_mxfp8};
+constexpr WeightVariants kVectorVariants{ShaderId::matvec,       ShaderId::matvec_q_f16,
+                                         ShaderId::matvec_q_i8,  ShaderId::matvec_q_i4,
+                                         ShaderId::matvec_q_i4a, ShaderId::matvec_q_mxfp8};
+// Rows of A that the matrix-vector kernels handle (one vec4 of sums).
+constexpr int64_t kMaxVectorRows = 4;
 
 // The output block of one workgroup of matmul.comp (32x32 by 64 lanes).
 constexpr uint64_t kTile = 32;
@@ -30,6 +51,47 @@ static_assert(kDefaultWorkgroupSize == 64, "matmul.comp maps 64 lanes onto an 8x
 constexpr size_t kMaxBatchAxes = 3;
 
 bool fits_u32(int64_t v) { return v >= 0 && v <= std::numeric_limits<uint32_t>::max(); }
+
+// The matrix-vector path: A is at most four contiguous rows of K values (its
+// batch axes fold into the rows, since B has none), B is a rank-2 matrix that
+// is quantized (rows = N) or a plain untransposed [K, N], and C is absent or
+// one bias per output column. Records it and sets `taken`; leaves everything
+// else to the tiled kernel.
+Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recorder& recorder,
+                     std::span<const TensorBinding> inputs, std::span<const TensorBinding> outputs,
+                     bool& taken) {
+  taken = false;
+  const TensorBinding& b = inputs[1];
+  const bool has_c = inputs.size() > 2 && inputs[2].slice.valid();
+  const int64_t rows = element_count(outputs[0].shape) / std::max<int64_t>(d.n, 1);
+  const bool b_ok = b.shape.size() == 2 && !d.b_vector && (b.quant.quantized() || !p.transpose_b);
+  const bool a_ok = !p.transpose_a && d.b_batch.empty() && d.batch == d.a_batch;
+  const bool c_ok = !has_c || (element_count(inputs[2].shape) == d.n && !inputs[2].shape.empty() &&
+                               inputs[2].shape.back() == d.n);
+  if (!b_ok || !a_ok || !c_ok || rows < 1 || rows > kMaxVectorRows || d.k < 1 || d.n < 1 ||
+      !fits_u32(element_count(b.shape)))
+    return ok_status();
+  taken = true;
+  MatVecPush push{};
+  push.rows = static_cast<uint32_t>(rows);
+  push.n = static_cast<uint32_t>(d.n);
+  push.k = static_cast<uint32_t>(d.k);
+  push.alpha = p.alpha;
+  push.beta = p.beta;
+  push.has_c = has_c ? 1 : 0;
+  push.kind = static_cast<int32_t>(p.activation.kind);
+  push.act_alpha = p.activation.alpha;
+  push.act_beta = p.activation.beta;
+  push.weight_group = b.quant.group_size;
+  const quant::WeightFormat format = b.quant.format;
+  const bool grouped = format == quant::WeightFormat::kInt4 || format == quant::WeightFormat::kInt4Asymmetric;
+  push.chunked = !grouped || b.quant.group_size % 8 == 0 ? 1 : 0;
+  const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
+  // matvec_q: a workgroup per column; matvec: an invocation per column.
+  const uint64_t invocations = static_cast<uint64_t>(d.n) * (b.quant.quantized() ? kDefaultWorkgroupSize : 1);
+  return recorder.dispatch(kVectorVariants.pick(format), {inputs[0].slice, b.slice, c, outputs[0].slice}, push,
+                           invocations);
+}
 
 }  // namespace
 
@@ -43,6 +105,10 @@ Status record_matmul(const ops::Op& op, Recorder& recorder, std::span<const Tens
   const bool has_c = inputs.size() > 2 && inputs[2].slice.valid();
   FENNEC_ASSIGN_OR_RETURN(ops::MatMulDims d, mm.dims(as, bs));
   const int64_t m = d.m, k = d.k, n = d.n;
+  if (element_count(ys) == 0) return ok_status();  // an empty output
+  bool vector_path = false;
+  FENNEC_RETURN_IF_ERROR(record_matvec(p, d, recorder, inputs, outputs, vector_path));
+  if (vector_path) return ok_status();
 
   MatMulPush push{};
   push.m = static_cast<uint32_t>(m);
@@ -108,9 +174,10 @@ Status record_matmul(const ops::Op& op, Recorder& recorder, std::span<const Tens
   push.kind = static_cast<int32_t>(p.activation.kind);
   push.act_alpha = p.activation.alpha;
   push.act_beta = p.activation.beta;
+  push.weight_group = inputs[1].quant.group_size;
 
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch(ShaderId::matmul,
+  return recorder.dispatch(kTiledVariants.pick(inputs[1].quant.format),
                            {inputs[0].slice, inputs[1].slice, c, outputs[0].slice}, push,
                            groups * kDefaultWorkgroupSize);
 }

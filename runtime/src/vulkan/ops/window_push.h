@@ -22,8 +22,9 @@ struct WindowPush {
   int32_t kind;                   // fused activation (activation.glsl codes)
   float alpha;
   float beta;
+  uint32_t weight_group;          // int4 group size of a quantized weight
 };
-static_assert(sizeof(WindowPush) == 88, "must match the push blocks of the conv shaders");
+static_assert(sizeof(WindowPush) == 92, "must match the push blocks of the conv shaders");
 
 // x and y are rank-4 NCHW shapes whose element counts fit in 32 bits.
 inline WindowPush make_window_push(const ops::Window2D& p, const Shape& x, const Shape& y, uint64_t count,

@@ -1,0 +1,133 @@
+// Quantized-weight kernels (CONV and MATMUL in every weight format) against
+// the reference CPU kernels run on the decoded weights: the reference decoder
+// reads the same bytes that the shaders read, so the two differ only by the
+// kernels' fp32 rounding and the house fp32 bounds apply. Shapes are odd
+// (not multiples of workgroups, groups or blocks) so that ragged groups,
+// padding and partial channel blocks are all exercised.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/harness.h"
+#include "ops/conv.h"
+#include "ops/matmul.h"
+
+namespace fennec {
+namespace {
+
+using quant::WeightFormat;
+using quant::WeightQuant;
+
+std::vector<WeightQuant> all_formats() {
+  return {
+      {WeightFormat::kFloat16, 0, false},      {WeightFormat::kInt8, 0, false},
+      {WeightFormat::kInt4, 32, false},        {WeightFormat::kInt4Asymmetric, 32, false},
+      {WeightFormat::kInt4, 64, false},        {WeightFormat::kInt4, 128, false},
+      {WeightFormat::kInt4Asymmetric, 6, false},  // a group that is not a multiple of 8
+      {WeightFormat::kMxFp8, 0, false},
+  };
+}
+
+void check_stats(const HostTensor& expected, const HostTensor& actual, double k) {
+  const testing::ErrorStats stats = testing::compare(expected, actual);
+  INFO("max_abs ", stats.max_abs, " nmse ", stats.nmse);
+  CHECK(stats.shape_match);
+  CHECK_LE(stats.max_abs, testing::kFp32MaxAbs * std::max(1.0, k / 256.0));
+  CHECK_LE(stats.nmse, testing::kFp32Nmse);
+}
+
+// MATMUL with a constant B stored as `format` (rows = N: transposed unless
+// the op transposes B itself).
+void check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b_shape, bool transpose_b = false,
+                  bool bias = false, uint32_t seed = 1) {
+  ops::MatMulParams p;
+  p.transpose_b = transpose_b;
+  format.transposed = !transpose_b;
+  const int64_t n = transpose_b ? b_shape[0] : b_shape[1];
+  const int64_t k = transpose_b ? b_shape[1] : b_shape[0];
+  const HostTensor a = testing::random_tensor(a_shape, seed);
+  const HostTensor b = testing::random_tensor(b_shape, seed + 1);
+  const HostTensor c = testing::random_tensor({n}, seed + 2);
+  const HostTensor b_decoded = testing::dequantized(b, format);
+  std::vector<const HostTensor*> inputs{&a, &b}, reference_inputs{&a, &b_decoded};
+  if (bias) inputs.push_back(&c), reference_inputs.push_back(&c);
+  INFO("MATMUL ", format.to_string(), " ", shape_to_string(a_shape), " @ ", shape_to_string(b_shape),
+       transpose_b ? " transB" : "", bias ? " +bias" : "");
+  auto expected = ops::run_reference(ops::MatMulOp(p), reference_inputs);
+  REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
+  auto actual = testing::run_on_vulkan(std::make_unique<ops::MatMulOp>(p), inputs, {false, true, true},
+                                       {{}, format});
+  REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
+  check_stats(expected.value()[0], actual.value()[0], static_cast<double>(k));
+}
+
+void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
+                int stride = 1, int pad = 1, uint32_t seed = 1) {
+  ops::ConvParams p;
+  p.kernel_h = p.kernel_w = kernel;
+  p.stride_h = p.stride_w = stride;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+  p.group = group;
+  p.dilation_h = p.dilation_w = 1;
+  const Shape w_shape{out_channels, x_shape[1] / group, kernel, kernel};
+  const HostTensor x = testing::random_tensor(x_shape, seed);
+  const HostTensor w = testing::random_tensor(w_shape, seed + 1);
+  const HostTensor b = testing::random_tensor({out_channels}, seed + 2);
+  const HostTensor w_decoded = testing::dequantized(w, format);
+  INFO("CONV ", format.to_string(), " x ", shape_to_string(x_shape), " w ", shape_to_string(w_shape),
+       " group ", group);
+  const std::vector<const HostTensor*> reference_inputs{&x, &w_decoded, &b};
+  auto expected = ops::run_reference(ops::ConvOp(p), reference_inputs);
+  REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
+  auto actual = testing::run_on_vulkan(std::make_unique<ops::ConvOp>(p), {&x, &w, &b}, {false, true, true},
+                                       {{}, format});
+  REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
+  check_stats(expected.value()[0], actual.value()[0], static_cast<double>(w_shape[1] * kernel * kernel));
+}
+
+}  // namespace
+
+TEST_CASE("quantized weights: the decoded weights differ from the originals") {
+  // Guards the oracle: if encoding were lossless the tests below would not
+  // show that the kernels decode the quantized bytes rather than fp32 ones.
+  const HostTensor w = testing::random_tensor({13, 127}, 5);
+  for (const WeightQuant& format : all_formats()) {
+    const testing::ErrorStats stats = testing::compare(w, testing::dequantized(w, format));
+    INFO(format.to_string());
+    CHECK(stats.max_abs > 0.0);
+    CHECK(stats.nmse < 0.02);
+  }
+}
+
+TEST_CASE("quantized weights: MATMUL matrix-vector kernel, every format") {
+  for (const WeightQuant& format : all_formats()) {
+    check_matmul(format, {1, 4099}, {4099, 127});
+    check_matmul(format, {1, 13}, {13, 40}, false, true);
+    check_matmul(format, {2, 2, 67}, {67, 9}, false, true);  // four rows from two batches
+    check_matmul(format, {3, 37}, {29, 37}, true);           // B already [N, K]
+    check_matmul(format, {1}, {1, 1});
+  }
+}
+
+TEST_CASE("quantized weights: MATMUL tiled kernel, every format") {
+  for (const WeightQuant& format : all_formats()) {
+    check_matmul(format, {13, 127}, {127, 13});
+    check_matmul(format, {2, 5, 33}, {33, 17}, false, true);  // batched A, shared B
+    check_matmul(format, {45, 37}, {29, 37}, true, true);
+  }
+}
+
+TEST_CASE("quantized weights: CONV direct and tiled kernels, every format") {
+  for (const WeightQuant& format : all_formats()) {
+    check_conv(format, {1, 13, 9, 11}, 8, 3, 1);        // tiled: 4-channel blocks
+    check_conv(format, {1, 13, 9, 11}, 6, 3, 1, 2);     // tiled, one partial block, stride 2
+    check_conv(format, {1, 13, 13, 7}, 13, 3, 13);      // depthwise: direct
+    check_conv(format, {2, 10, 7, 9}, 6, 1, 2, 1, 0);   // 3 out per group: direct, 1x1
+    check_conv(format, {1, 3, 17, 17}, 5, 7, 1, 2, 3);  // stem-like 7x7, K = 147
+  }
+}
+
+}  // namespace fennec
