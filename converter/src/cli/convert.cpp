@@ -19,6 +19,8 @@
 #include "passes/pipeline.h"
 #include "writer/writer.h"
 #include "cli/npy.h"
+#include "cli/quantize_report.h"
+#include "passes/quantization.h"
 
 namespace fennec::cli {
 namespace {
@@ -31,6 +33,10 @@ struct ConvertArgs {
   std::vector<std::string> fix_dims;      // NAME=VALUE
   std::vector<std::string> input_shapes;  // NAME=D0xD1x...
   std::vector<std::string> input_values;  // NAME=FILE.npy
+  std::string quantize;                   // scheme name, empty for none
+  uint32_t group_size = 32;
+  bool asymmetric = false;
+  std::vector<std::string> keep_fp32;
 };
 
 // Splits "NAME=VALUE" at the last '=' (names may contain '=' rarely, values not).
@@ -200,6 +206,16 @@ void run_convert(const ConvertArgs& args) {
   }
   const passes::PassReport report = passes::run_passes(graph, pass_options);
 
+  passes::QuantizeOptions quantize_options;
+  if (!args.quantize.empty()) {
+    quantize_options.scheme = passes::parse_quant_scheme(args.quantize);
+    quantize_options.group_size = args.group_size;
+    quantize_options.asymmetric = args.asymmetric;
+    quantize_options.keep_fp32 = args.keep_fp32;
+  }
+  const passes::QuantizeReport quantized =
+      passes::quantize_weights(graph, quantize_options, print_quantize_progress);
+
   writer::WriteOptions write_options;
   write_options.metadata = {
       {"source", info.source},
@@ -207,6 +223,8 @@ void run_convert(const ConvertArgs& args) {
       {"onnx.producer_version", info.producer_version},
       {"onnx.opset", std::to_string(info.opset)},
   };
+  if (quantize_options.scheme != passes::QuantScheme::kNone)
+    write_options.metadata.push_back({"quantization", args.quantize});
   const writer::WriteStats stats = writer::write_model_file(graph, output, write_options);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -250,6 +268,7 @@ void run_convert(const ConvertArgs& args) {
                 report.transposes.size());
   std::printf("  removed     %zu dead nodes, %d unused constants\n", report.removed_nodes.size(),
               report.removed_constants);
+  if (quantize_options.scheme != passes::QuantScheme::kNone) print_quantize_report(quantized, quantize_options);
   std::printf("  time        %.3f s\n", seconds);
 }
 
@@ -273,6 +292,13 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--input-value", args->input_values,
                   "Make a graph input a constant with the value in a .npy file "
                   "(e.g. sr=sr.npy); repeatable");
+  cmd->add_option("--quantize", args->quantize,
+                  "Store CONV and MATMUL weights quantized: fp16, int8 (per output channel), int4 "
+                  "(groups along the input dimension) or fp8 (MX: E4M3 with a UE8M0 scale per 32)");
+  cmd->add_option("--group-size", args->group_size, "int4 values per scale: 32, 64 or 128 (default 32)");
+  cmd->add_flag("--asymmetric", args->asymmetric, "int4 with a zero point per group");
+  cmd->add_option("--keep-fp32", args->keep_fp32,
+                  "Node names or op types (Conv, MatMul, Gemm) whose weights stay fp32; repeatable");
   cmd->callback([args] { run_convert(*args); });
 }
 

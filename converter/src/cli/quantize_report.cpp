@@ -1,0 +1,54 @@
+#include "cli/quantize_report.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include <fmt/format.h>
+
+namespace fennec::cli {
+
+void print_quantize_progress(size_t done, size_t total) {
+  static const bool tty = isatty(fileno(stderr)) != 0;
+  if (!tty || total == 0) return;
+  constexpr size_t kWidth = 30;
+  const size_t filled = done * kWidth / total;
+  std::fprintf(stderr, "\r  quantizing [%s%s] %zu/%zu", std::string(filled, '#').c_str(),
+               std::string(kWidth - filled, ' ').c_str(), done, total);
+  if (done == total) std::fprintf(stderr, "\r%*s\r", static_cast<int>(kWidth + 40), "");
+  std::fflush(stderr);
+}
+
+void print_quantize_report(const passes::QuantizeReport& report, const passes::QuantizeOptions& options) {
+  std::printf("  quantization %s: per layer (weight NMSE = sum (w - q)^2 / sum w^2)\n",
+              passes::quant_scheme_name(options.scheme));
+  std::printf("    %-34s %-6s %-18s %-12s %10s %10s %12s\n", "node", "op", "weight", "format", "NMSE",
+              "max |err|", "bytes");
+  std::map<std::string, int> per_format;
+  for (const passes::QuantizedLayer& l : report.layers) {
+    const std::string format = l.quant.to_string();
+    per_format[format]++;
+    std::string node = l.node.size() > 34 ? "..." + l.node.substr(l.node.size() - 31) : l.node;
+    std::printf("    %-34s %-6s %-18s %-12s %10.2e %10.2e %5s -> %-5s%s%s\n", node.c_str(),
+                l.op_type.c_str(), shape_to_string(l.shape).c_str(), format.c_str(), l.weight_nmse,
+                l.weight_max_abs, fmt::format("{:.0f}K", l.bytes_before / 1024.0).c_str(),
+                fmt::format("{:.0f}K", l.bytes_after / 1024.0).c_str(), l.note.empty() ? "" : "  ",
+                l.note.c_str());
+  }
+  std::string formats;
+  for (const auto& [format, count] : per_format)
+    formats += (formats.empty() ? "" : ", ") + fmt::format("{} {}", count, format);
+  std::printf("  quantized    %zu layers: %s\n", report.layers.size(), formats.empty() ? "none" : formats.c_str());
+  for (const passes::QuantizedLayer& l : report.layers)
+    if (!l.note.empty()) std::printf("               %s: %s\n", l.node.c_str(), l.note.c_str());
+  const double ratio = report.weights_before
+                           ? static_cast<double>(report.weights_after) / static_cast<double>(report.weights_before)
+                           : 1.0;
+  std::printf("  weights      %llu -> %llu bytes (%.3fx of fp32)\n",
+              static_cast<unsigned long long>(report.weights_before),
+              static_cast<unsigned long long>(report.weights_after), ratio);
+}
+
+}  // namespace fennec::cli

@@ -1,0 +1,19 @@
+// The per-layer report that `fennec convert --quantize` prints, and the
+// progress bar shown while weights are encoded.
+#pragma once
+
+#include <cstddef>
+
+#include "passes/quantization.h"
+
+namespace fennec::cli {
+
+// A progress bar on stderr when it is a terminal; nothing otherwise.
+void print_quantize_progress(size_t done, size_t total);
+
+// One line per candidate layer (format, weight NMSE, max abs error, bytes),
+// then the summary: layers per format, the exceptions and why, and the weight
+// bytes before and after.
+void print_quantize_report(const passes::QuantizeReport& report, const passes::QuantizeOptions& options);
+
+}  // namespace fennec::cli

@@ -1,0 +1,168 @@
+#include "passes/quantization.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+
+#include "ops/matmul.h"
+#include "passes/convert_error.h"
+#include "passes/graph_query.h"
+
+namespace fennec::passes {
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool kept_by_user(const graph::Node& node, const std::vector<std::string>& keep) {
+  const std::string type = lower(node.op->type_name());
+  for (const std::string& entry : keep) {
+    if (entry == node.name) return true;
+    const std::string e = lower(entry);
+    if (e == type || (type == "matmul" && e == "gemm")) return true;
+  }
+  return false;
+}
+
+// The storage a weight of node `node` takes: rows = output channels.
+// Returns false when the node's weight cannot be quantized.
+bool weight_view(const graph::Graph& graph, const graph::Node& node, quant::WeightQuant& quant) {
+  if (node.inputs.size() < 2 || node.inputs[1] < 0) return false;
+  const graph::TensorInfo& w = graph.tensors[static_cast<size_t>(node.inputs[1])];
+  if (!w.is_constant() || w.is_quantized() || w.dtype != DataType::FLOAT32 || !is_static(w.shape) ||
+      element_count(w.shape) == 0)
+    return false;
+  if (node.op->type() == ops::OpType::CONV) {
+    quant.transposed = false;
+    return w.shape.size() == 4;
+  }
+  if (node.op->type() == ops::OpType::MATMUL) {
+    quant.transposed = !static_cast<const ops::MatMulOp&>(*node.op).params().transpose_b;
+    return w.shape.size() == 2;
+  }
+  return false;
+}
+
+quant::WeightQuant scheme_quant(const QuantizeOptions& options) {
+  quant::WeightQuant q;
+  switch (options.scheme) {
+    case QuantScheme::kNone: break;
+    case QuantScheme::kFp16: q.format = quant::WeightFormat::kFloat16; break;
+    case QuantScheme::kInt8: q.format = quant::WeightFormat::kInt8; break;
+    case QuantScheme::kInt4:
+      q.format = options.asymmetric ? quant::WeightFormat::kInt4Asymmetric : quant::WeightFormat::kInt4;
+      q.group_size = options.group_size;
+      break;
+    case QuantScheme::kFp8: q.format = quant::WeightFormat::kMxFp8; break;
+  }
+  return q;
+}
+
+void measure(QuantizedLayer& layer, std::span<const float> original, std::span<const float> decoded) {
+  double err = 0.0, ref = 0.0, max_abs = 0.0;
+  for (size_t i = 0; i < original.size(); ++i) {
+    const double d = static_cast<double>(original[i]) - static_cast<double>(decoded[i]);
+    err += d * d;
+    ref += static_cast<double>(original[i]) * original[i];
+    max_abs = std::max(max_abs, std::fabs(d));
+  }
+  layer.weight_nmse = ref > 0.0 ? err / ref : (err > 0.0 ? 1.0 : 0.0);
+  layer.weight_max_abs = max_abs;
+}
+
+}  // namespace
+
+QuantScheme parse_quant_scheme(const std::string& text) {
+  const std::string t = lower(text);
+  if (t == "fp16") return QuantScheme::kFp16;
+  if (t == "int8") return QuantScheme::kInt8;
+  if (t == "int4") return QuantScheme::kInt4;
+  if (t == "fp8" || t == "mxfp8") return QuantScheme::kFp8;
+  throw converter::ConvertError("--quantize: unknown scheme '" + text + "' (expected fp16, int8, int4 or fp8)");
+}
+
+const char* quant_scheme_name(QuantScheme scheme) {
+  switch (scheme) {
+    case QuantScheme::kNone: return "none";
+    case QuantScheme::kFp16: return "fp16";
+    case QuantScheme::kInt8: return "int8";
+    case QuantScheme::kInt4: return "int4";
+    case QuantScheme::kFp8: return "fp8";
+  }
+  return "?";
+}
+
+QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& options, const ProgressFn& progress) {
+  QuantizeReport report;
+  for (const graph::TensorInfo& t : graph.tensors)
+    if (t.is_constant()) report.weights_before += t.data_bytes;
+  if (options.scheme == QuantScheme::kNone) {
+    report.weights_after = report.weights_before;
+    return report;
+  }
+  if (options.scheme == QuantScheme::kInt4 &&
+      (options.group_size == 0 || options.group_size % 2 != 0 || options.group_size > 4096))
+    throw converter::ConvertError("--group-size " + std::to_string(options.group_size) +
+                                  ": expected an even number up to 4096 (32, 64 or 128)");
+
+  // Candidate layers, and the storage each weight tensor's consumers agree on.
+  struct Candidate {
+    size_t node;
+    quant::WeightQuant view;
+  };
+  std::vector<Candidate> candidates;
+  const auto consumers = tensor_consumers(graph);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    quant::WeightQuant view;
+    if (weight_view(graph, graph.nodes[n], view)) candidates.push_back({n, view});
+  }
+
+  const quant::WeightQuant target = scheme_quant(options);
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    const graph::Node& node = graph.nodes[candidates[c].node];
+    const int w = node.inputs[1];
+    QuantizedLayer layer;
+    layer.node = node.name;
+    layer.op_type = node.op->type_name();
+    layer.weight = graph.tensors[static_cast<size_t>(w)].name;
+    layer.shape = graph.tensors[static_cast<size_t>(w)].shape;
+    quant::WeightQuant q = target;
+    q.transposed = candidates[c].view.transposed;
+    const bool end_layer = c == 0 || c + 1 == candidates.size();
+    if (kept_by_user(node, options.keep_fp32)) {
+      q = {};
+      layer.note = "kept fp32 (--keep-fp32)";
+    } else if (is_graph_output(graph, w) || consumers[static_cast<size_t>(w)].size() != 1) {
+      // Shared weights (tied embeddings, reused convolutions) need every
+      // consumer to agree on the matrix view; keep the simple case only.
+      q = {};
+      layer.note = "kept fp32 (weight shared by several nodes)";
+    } else if ((options.scheme == QuantScheme::kInt4 || options.scheme == QuantScheme::kFp8) &&
+               options.protect_ends && end_layer) {
+      q.format = quant::WeightFormat::kInt8;
+      q.group_size = 0;
+      layer.note = c == 0 ? "int8: first layer" : "int8: last layer";
+    }
+    layer.quant = q;
+    layer.bytes_before = graph.tensors[static_cast<size_t>(w)].data_bytes;
+    if (q.quantized()) {
+      const HostTensor original = graph.constant_value(w);
+      std::vector<std::byte> bytes = quant::encode_weight(q, layer.shape, original.as<float>());
+      const std::vector<float> decoded = quant::decode_weight(q, layer.shape, bytes);
+      measure(layer, original.as<float>(), decoded);
+      graph.set_quantized_constant(w, q, std::move(bytes));
+    }
+    layer.bytes_after = graph.tensors[static_cast<size_t>(w)].data_bytes;
+    report.layers.push_back(std::move(layer));
+    if (progress) progress(c + 1, candidates.size());
+  }
+  for (const graph::TensorInfo& t : graph.tensors)
+    if (t.is_constant()) report.weights_after += t.data_bytes;
+  check_graph(graph, "quantization");
+  return report;
+}
+
+}  // namespace fennec::passes

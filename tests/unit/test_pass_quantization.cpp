@@ -1,0 +1,201 @@
+// The weight quantization pass: which layers it quantizes and in which
+// format, the int4 end-layer rule, --keep-fp32, shared weights, the report's
+// error figures, and the file round trip (writer -> loader -> decoded values).
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <unistd.h>
+
+#include "model/model_file.h"
+#include "onnx/importer.h"
+#include "passes/convert_error.h"
+#include "passes/pipeline.h"
+#include "passes/quantization.h"
+#include "test_converter_helpers.h"
+#include "writer/writer.h"
+
+namespace fennec {
+namespace {
+
+using converter_test::OnnxBuilder;
+using converter_test::random_values;
+using passes::QuantScheme;
+using quant::WeightFormat;
+
+// x[1,3,16,16] -> Conv 3x3 (stem) -> Relu -> Conv 3x3 (body) -> GlobalAveragePool
+// -> Flatten -> Gemm transB (classifier [10, 24]) -> MatMul with [10, 7] (head).
+graph::Graph small_model() {
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 16, 16});
+  b.initializer("w_stem", {8, 3, 3, 3}, random_values(8 * 27, 1));
+  b.initializer("w_body", {24, 8, 3, 3}, random_values(24 * 72, 2));
+  b.initializer("w_fc", {10, 24}, random_values(240, 3));
+  b.initializer("b_fc", {10}, random_values(10, 4));
+  b.initializer("w_head", {10, 7}, random_values(70, 5));
+  auto& stem = b.node("Conv", {"x", "w_stem"}, {"s"}, "stem");
+  OnnxBuilder::attr(stem, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"s"}, {"r"}, "relu");
+  b.node("Conv", {"r", "w_body"}, {"c"}, "body");
+  b.node("GlobalAveragePool", {"c"}, {"g"}, "gap");
+  b.node("Flatten", {"g"}, {"f"}, "flatten");
+  auto& fc = b.node("Gemm", {"f", "w_fc", "b_fc"}, {"fc"}, "fc");
+  OnnxBuilder::attr(fc, "transB", int64_t{1});
+  b.node("MatMul", {"fc", "w_head"}, {"y"}, "head");
+  b.output("y");
+  graph::Graph g = onnx_import::import_model(b.model()).graph;
+  passes::run_passes(g);
+  return g;
+}
+
+const graph::TensorInfo& weight(const graph::Graph& g, const std::string& name) {
+  const int index = g.find_tensor(name);
+  REQUIRE(index >= 0);
+  return g.tensors[static_cast<size_t>(index)];
+}
+
+std::map<std::string, HostTensor> run(const graph::Graph& g) {
+  const HostTensor x = converter_test::random_tensor({1, 3, 16, 16}, 9);
+  return converter_test::run_graph(g, {{"x", x}});
+}
+
+double output_nmse(const HostTensor& expected, const HostTensor& actual) {
+  double err = 0.0, ref = 0.0;
+  for (size_t i = 0; i < expected.as<float>().size(); ++i) {
+    const double e = expected.as<float>()[i], a = actual.as<float>()[i];
+    err += (e - a) * (e - a);
+    ref += e * e;
+  }
+  return err / ref;
+}
+
+passes::QuantizeOptions options(QuantScheme scheme) {
+  passes::QuantizeOptions o;
+  o.scheme = scheme;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("pass quantization: each scheme stores every CONV and MATMUL weight in its format") {
+  const struct {
+    QuantScheme scheme;
+    WeightFormat format;
+    double max_nmse;
+  } cases[] = {{QuantScheme::kFp16, WeightFormat::kFloat16, 1e-6},
+               {QuantScheme::kInt8, WeightFormat::kInt8, 1e-3},
+               {QuantScheme::kFp8, WeightFormat::kMxFp8, 5e-3}};
+  // (fp8 keeps its end layers at int8 by default; this case checks the format itself.)
+  for (const auto& c : cases) {
+    INFO(std::string(passes::quant_scheme_name(c.scheme)));
+    graph::Graph g = small_model();
+    const auto before = run(g);
+    passes::QuantizeOptions o = options(c.scheme);
+    o.protect_ends = false;
+    const passes::QuantizeReport report = passes::quantize_weights(g, o);
+    REQUIRE(report.layers.size() == 4);
+    for (const passes::QuantizedLayer& l : report.layers) {
+      INFO(l.node);
+      CHECK(l.quant.format == c.format);
+      CHECK(l.note.empty());
+      CHECK(l.weight_nmse > 0.0);
+      CHECK(l.weight_nmse < c.max_nmse);
+      CHECK(l.bytes_after < l.bytes_before);
+    }
+    CHECK(weight(g, "w_fc").quant.transposed == false);   // Gemm transB: already [N, K]
+    CHECK(weight(g, "w_head").quant.transposed == true);  // MatMul B [K, N]
+    CHECK(weight(g, "b_fc").is_quantized() == false);     // biases stay fp32
+    CHECK(report.weights_after < report.weights_before);
+    REQUIRE(g.validate().ok());
+
+    // The reference run of the quantized graph decodes the weights; its
+    // output stays close to fp32 but is not identical.
+    const auto after = run(g);
+    const double nmse = output_nmse(before.at("y"), after.at("y"));
+    MESSAGE(std::string(passes::quant_scheme_name(c.scheme)), " output NMSE ", nmse);
+    CHECK(nmse > 0.0);
+    CHECK(nmse < 10.0 * c.max_nmse);
+  }
+}
+
+TEST_CASE("pass quantization: int4 keeps the first and last layers at int8 unless told otherwise") {
+  graph::Graph g = small_model();
+  passes::QuantizeOptions o = options(QuantScheme::kInt4);
+  o.group_size = 64;
+  const passes::QuantizeReport report = passes::quantize_weights(g, o);
+  REQUIRE(report.layers.size() == 4);
+  CHECK(report.layers[0].node == "stem");
+  CHECK(report.layers[0].quant.format == WeightFormat::kInt8);
+  CHECK(report.layers[0].note == "int8: first layer");
+  CHECK(report.layers[1].quant.format == WeightFormat::kInt4);
+  CHECK(report.layers[1].quant.group_size == 64);
+  CHECK(report.layers[2].quant.format == WeightFormat::kInt4);
+  CHECK(report.layers[3].quant.format == WeightFormat::kInt8);
+  CHECK(report.layers[3].note == "int8: last layer");
+
+  graph::Graph all = small_model();
+  o.protect_ends = false;
+  o.asymmetric = true;
+  for (const auto& l : passes::quantize_weights(all, o).layers) CHECK(l.quant.format == WeightFormat::kInt4Asymmetric);
+
+  graph::Graph bad = small_model();
+  o.group_size = 7;
+  CHECK_THROWS_AS(passes::quantize_weights(bad, o), converter::ConvertError);
+}
+
+TEST_CASE("pass quantization: --keep-fp32 by node name and by op type") {
+  graph::Graph g = small_model();
+  passes::QuantizeOptions o = options(QuantScheme::kInt8);
+  o.keep_fp32 = {"body", "Gemm"};  // Gemm and MatMul both import as MATMUL
+  const passes::QuantizeReport report = passes::quantize_weights(g, o);
+  REQUIRE(report.layers.size() == 4);
+  CHECK(report.layers[0].quant.format == WeightFormat::kInt8);
+  for (size_t i = 1; i < 4; ++i) {
+    CHECK(report.layers[i].quant.format == WeightFormat::kFloat32);
+    CHECK(report.layers[i].note == "kept fp32 (--keep-fp32)");
+    CHECK(report.layers[i].bytes_after == report.layers[i].bytes_before);
+  }
+  CHECK_THROWS_AS(passes::parse_quant_scheme("int3"), converter::ConvertError);
+  CHECK(passes::parse_quant_scheme("FP8") == QuantScheme::kFp8);
+}
+
+TEST_CASE("pass quantization: a quantized weight survives the file round trip") {
+  graph::Graph g = small_model();
+  passes::QuantizeOptions o = options(QuantScheme::kInt4);
+  o.asymmetric = true;
+  passes::quantize_weights(g, o);
+  const auto path = std::filesystem::temp_directory_path() /
+                    ("fennec_quant_" + std::to_string(::getpid()) + ".fennec");
+  const writer::WriteStats stats = writer::write_model_file(g, path, {});
+  CHECK(stats.quantized == 4);
+  auto file = model::ModelFile::open(path.string());
+  REQUIRE_MESSAGE(file.ok(), file.status().to_string());
+  auto loaded = file.value()->to_graph();
+  std::filesystem::remove(path);
+  REQUIRE_MESSAGE(loaded.ok(), loaded.status().to_string());
+  for (const char* name : {"w_stem", "w_body", "w_fc", "w_head"}) {
+    INFO(name);
+    const graph::TensorInfo& a = weight(g, name);
+    const graph::TensorInfo& b = weight(loaded.value(), name);
+    CHECK(b.quant.format == a.quant.format);
+    CHECK(b.quant.group_size == a.quant.group_size);
+    CHECK(b.quant.transposed == a.quant.transposed);
+    CHECK(b.shape == a.shape);
+    const HostTensor va = g.constant_value(g.find_tensor(name));
+    const HostTensor vb = loaded.value().constant_value(loaded.value().find_tensor(name));
+    CHECK(va.bytes == vb.bytes);
+  }
+}
+
+TEST_CASE("graph validation: a quantized weight may only feed a kernel that decodes it") {
+  graph::Graph g = small_model();
+  passes::quantize_weights(g, options(QuantScheme::kInt8));
+  REQUIRE(g.validate().ok());
+  // Pretend the head's B is stored [K, N] as is: rows would no longer be N.
+  const int head = g.find_tensor("w_head");
+  g.tensors[static_cast<size_t>(head)].quant.transposed = false;
+  const Status status = g.validate();
+  CHECK_FALSE(status.ok());
+  CHECK(status.message().find("w_head") != std::string::npos);
+}
+
+}  // namespace fennec
