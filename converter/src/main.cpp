@@ -1,4 +1,4 @@
-// `fennec`: convert, run, inspect and list devices.
+// `fennec`: convert, run, inspect, list devices and benchmark.
 #include <cstdio>
 #include <exception>
 
@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   fennec::cli::add_run_command(app);
   fennec::cli::add_inspect_command(app);
   fennec::cli::add_devices_command(app);
+  fennec::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/byte_size.h"
 #include "cli/npy.h"
 #include "fennec/fennec.hpp"
 
@@ -27,30 +28,6 @@ struct RunArgs {
   bool profile = false;
   std::string memory_budget;  // empty: the device default
 };
-
-// "256M", "1.5G", "512K", "4096" or "4096B": binary multiples (K = 1024).
-uint64_t parse_byte_size(const std::string& text) {
-  size_t used = 0;
-  double value = 0.0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  std::string unit = text.substr(used);
-  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (unit.size() == 2 && unit[1] == 'B') unit.pop_back();
-  const double scale = unit.empty() || unit == "B" ? 1.0
-                       : unit == "K"              ? 1024.0
-                       : unit == "M"              ? 1048576.0
-                       : unit == "G"              ? 1073741824.0
-                       : unit == "T"              ? 1099511627776.0
-                                                  : 0.0;
-  if (used == 0 || scale == 0.0 || !(value > 0.0) || value * scale >= 1.8e19)
-    throw std::runtime_error("--memory-budget '" + text +
-                             "' is not a size; write bytes or a number with K, M, G or T (e.g. 256M)");
-  return static_cast<uint64_t>(value * scale);
-}
 
 std::string shape_string(const fennec_tensor_t& t) {
   std::string s = "[";
@@ -126,7 +103,7 @@ void run(const RunArgs& args) {
   options.device_index = args.device;
   options.enable_validation = args.validation;
   options.enable_profiling = args.profile;
-  if (!args.memory_budget.empty()) options.memory_budget_bytes = parse_byte_size(args.memory_budget);
+  if (!args.memory_budget.empty()) options.memory_budget_bytes = parse_byte_size(args.memory_budget, "--memory-budget");
   fennec::Session session(model, &options);
   if (!args.json) {
     const auto start = session.stats();
