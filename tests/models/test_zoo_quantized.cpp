@@ -1,0 +1,147 @@
+// Quantized torchvision classifiers: each architecture converted in fp32 and
+// with --quantize fp16 / int8 / fp8 / int4, run on one batch of 16 seeded
+// inputs, and compared with the fp32 conversion's outputs on the same batch.
+// Printed per scheme: top-1 agreement, output NMSE, the weight section's size
+// against fp32. Checked: the NMSE bound of each scheme, the size bounds
+// (fp16 <= 0.52x, int8 <= 0.27x, fp8 <= 0.28x), and that every row whose fp32
+// top-1 leads its runner-up by more than 3x that row's rms output error keeps
+// its top-1. The last is the meaningful form of "top-1 agrees" for these
+// random-weight networks: their top two logits are often closer than any
+// quantization noise (mobilenet_v2's smallest gap is 2e-4 of the logits'
+// standard deviation), so raw agreement there measures ties, not kernels.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <cstdio>
+#include <random>
+
+#include "model/model_file.h"
+#include "models/model_test_util.h"
+
+namespace fennec::model_test {
+namespace {
+
+constexpr int kBatch = 16;
+constexpr int kSize = 112;  // 16 x 3 x 112 x 112: four 224 x 224 images of work
+
+struct Run {
+  Npy output;
+  uint64_t weight_bytes = 0;
+};
+
+uint64_t weight_section_bytes(const fs::path& model) {
+  auto file = model::ModelFile::open(model.string());
+  REQUIRE_MESSAGE(file.ok(), file.status().to_string());
+  return file.value()->weights().size();
+}
+
+Run convert_and_run(const fs::path& onnx, const std::string& scheme, const fs::path& input, const fs::path& dir) {
+  const Tools& t = tools();
+  const fs::path model = dir / (scheme + ".fennec");
+  const std::string flags = scheme == "fp32" ? "" : " --quantize " + scheme;
+  const Command convert = run_command(quote(t.cli) + " convert " + quote(onnx) + " -o " + quote(model) + flags);
+  INFO("fennec convert output:\n" << convert.output);
+  REQUIRE_MESSAGE(convert.status == 0, "fennec convert " << scheme << " failed");
+  const fs::path out_dir = dir / ("out_" + scheme);
+  fs::remove_all(out_dir);
+  const Command run = run_command(quote(t.cli) + " run " + quote(model) + " --input input=" + quote(input) +
+                                  " --output-dir " + quote(out_dir));
+  INFO("fennec run output:\n" << run.output);
+  REQUIRE_MESSAGE(run.status == 0, "fennec run " << scheme << " failed");
+  std::vector<fs::path> outputs;
+  for (const auto& entry : fs::directory_iterator(out_dir)) outputs.push_back(entry.path());
+  REQUIRE(outputs.size() == 1);
+  return {read_npy(outputs[0]), weight_section_bytes(model)};
+}
+
+int argmax_row(const Npy& npy, size_t row) {
+  const size_t classes = static_cast<size_t>(npy.shape.back());
+  const auto begin = npy.data.begin() + static_cast<long>(row * classes);
+  return static_cast<int>(std::max_element(begin, begin + static_cast<long>(classes)) - begin);
+}
+
+// The lead of row `row`'s top-1 logit over its runner-up.
+double top1_gap(const Npy& npy, size_t row) {
+  const size_t classes = static_cast<size_t>(npy.shape.back());
+  std::vector<float> v(npy.data.begin() + static_cast<long>(row * classes),
+                       npy.data.begin() + static_cast<long>((row + 1) * classes));
+  std::partial_sort(v.begin(), v.begin() + 2, v.end(), std::greater<float>());
+  return static_cast<double>(v[0]) - static_cast<double>(v[1]);
+}
+
+double row_rms_error(const Npy& a, const Npy& b, size_t row) {
+  const size_t classes = static_cast<size_t>(a.shape.back());
+  double sum = 0.0;
+  for (size_t i = row * classes; i < (row + 1) * classes; ++i) {
+    const double d = static_cast<double>(a.data[i]) - static_cast<double>(b.data[i]);
+    sum += d * d;
+  }
+  return std::sqrt(sum / static_cast<double>(classes));
+}
+
+void check_architecture(const std::string& arch) {
+  const Tools& t = tools();
+  const fs::path onnx = t.models / "torchvision" / (arch + ".onnx");
+  REQUIRE_MESSAGE(fs::exists(onnx), onnx << " is missing: run scripts/fetch-models.sh " << t.models);
+  const fs::path dir = t.work / ("quantized_" + arch);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+
+  Npy input;
+  input.shape = {kBatch, 3, kSize, kSize};
+  input.data.resize(static_cast<size_t>(kBatch) * 3 * kSize * kSize);
+  std::mt19937 rng(2024);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& v : input.data) v = dist(rng);
+  const fs::path input_path = dir / "input.npy";
+  write_npy(input_path, input);
+
+  const Run fp32 = convert_and_run(onnx, "fp32", input_path, dir);
+  REQUIRE(fp32.output.shape.size() == 2);
+  REQUIRE(fp32.output.shape[0] == kBatch);
+  const struct {
+    const char* scheme;
+    double max_size_ratio;
+    double max_nmse;
+  } schemes[] = {{"fp16", 0.52, 1e-5}, {"int8", 0.27, 3e-3}, {"fp8", 0.28, 5e-2}, {"int4", 0.22, 0.5}};
+  for (const auto& s : schemes) {
+    INFO(arch << " " << s.scheme);
+    const Run q = convert_and_run(onnx, s.scheme, input_path, dir);
+    const Comparison cmp = compare(fp32.output, q.output);
+    REQUIRE(cmp.shape_match);
+    CHECK(cmp.not_finite == 0);
+    int agree = 0, decided = 0, decided_agree = 0;
+    for (size_t row = 0; row < static_cast<size_t>(kBatch); ++row) {
+      const bool same = argmax_row(fp32.output, row) == argmax_row(q.output, row);
+      agree += same;
+      if (top1_gap(fp32.output, row) > 3.0 * row_rms_error(fp32.output, q.output, row)) {
+        ++decided;
+        decided_agree += same;
+      }
+    }
+    const double ratio = static_cast<double>(q.weight_bytes) / static_cast<double>(fp32.weight_bytes);
+    std::printf("[quant] %-20s %-5s top-1 %2d/%d (%d/%d rows decided beyond the noise), output NMSE %.2e, "
+                "weights %llu B = %.3fx fp32\n",
+                arch.c_str(), s.scheme, agree, kBatch, decided_agree, decided, cmp.nmse,
+                static_cast<unsigned long long>(q.weight_bytes), ratio);
+    CHECK(cmp.nmse > 0.0);  // the weights really are stored differently
+    CHECK(cmp.nmse < s.max_nmse);
+    CHECK(decided_agree == decided);
+    CHECK(ratio <= s.max_size_ratio);
+  }
+}
+
+}  // namespace
+
+TEST_SUITE("models") {
+  TEST_CASE("zoo quantized: torchvision classifiers under fp16, int8, fp8 and int4 weights") {
+    for (const char* arch : {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "squeezenet1_1",
+                             "shufflenet_v2_x1_0", "efficientnet_b0"}) {
+      SUBCASE(arch) { check_architecture(arch); }
+    }
+  }
+}
+
+}  // namespace fennec::model_test
