@@ -19,6 +19,7 @@
 #include "passes/pipeline.h"
 #include "writer/writer.h"
 #include "cli/npy.h"
+#include "cli/calibration_data.h"
 #include "cli/quantize_report.h"
 #include "passes/quantization.h"
 
@@ -37,6 +38,7 @@ struct ConvertArgs {
   uint32_t group_size = 32;
   bool asymmetric = false;
   std::vector<std::string> keep_fp32;
+  std::string calibration;  // folder of .npy samples
 };
 
 // Splits "NAME=VALUE" at the last '=' (names may contain '=' rarely, values not).
@@ -213,8 +215,14 @@ void run_convert(const ConvertArgs& args) {
     quantize_options.asymmetric = args.asymmetric;
     quantize_options.keep_fp32 = args.keep_fp32;
   }
+  if (!args.calibration.empty() && quantize_options.scheme == passes::QuantScheme::kNone)
+    throw converter::ConvertError("--calibration needs --quantize");
   const passes::QuantizeReport quantized =
-      passes::quantize_weights(graph, quantize_options, print_quantize_progress);
+      args.calibration.empty()
+          ? passes::quantize_weights(graph, quantize_options, print_quantize_progress)
+          : passes::quantize_weights_calibrated(graph, quantize_options,
+                                                read_calibration_dir(args.calibration, graph),
+                                                print_quantize_progress);
 
   writer::WriteOptions write_options;
   write_options.metadata = {
@@ -299,6 +307,9 @@ void add_convert_command(CLI::App& app) {
   cmd->add_flag("--asymmetric", args->asymmetric, "int4 with a zero point per group");
   cmd->add_option("--keep-fp32", args->keep_fp32,
                   "Node names or op types (Conv, MatMul, Gemm) whose weights stay fp32; repeatable");
+  cmd->add_option("--calibration", args->calibration,
+                  "Folder of .npy input samples: the report then gives each layer's output NMSE and the "
+                  "model outputs' error against fp32, measured on the Vulkan device");
   cmd->callback([args] { run_convert(*args); });
 }
 

@@ -24,16 +24,18 @@ void print_quantize_progress(size_t done, size_t total) {
 void print_quantize_report(const passes::QuantizeReport& report, const passes::QuantizeOptions& options) {
   std::printf("  quantization %s: per layer (weight NMSE = sum (w - q)^2 / sum w^2)\n",
               passes::quant_scheme_name(options.scheme));
-  std::printf("    %-34s %-6s %-18s %-12s %10s %10s %12s\n", "node", "op", "weight", "format", "NMSE",
-              "max |err|", "bytes");
+  const bool calibrated = report.calibration_samples > 0;
+  std::printf("    %-34s %-6s %-18s %-12s %10s %10s %10s %12s\n", "node", "op", "weight", "format", "NMSE",
+              "max |err|", calibrated ? "out NMSE" : "", "bytes");
   std::map<std::string, int> per_format;
   for (const passes::QuantizedLayer& l : report.layers) {
     const std::string format = l.quant.to_string();
     per_format[format]++;
     std::string node = l.node.size() > 34 ? "..." + l.node.substr(l.node.size() - 31) : l.node;
-    std::printf("    %-34s %-6s %-18s %-12s %10.2e %10.2e %5s -> %-5s%s%s\n", node.c_str(),
+    const std::string out = l.output_nmse >= 0.0 ? fmt::format("{:.2e}", l.output_nmse) : "";
+    std::printf("    %-34s %-6s %-18s %-12s %10.2e %10.2e %10s %5s -> %-5s%s%s\n", node.c_str(),
                 l.op_type.c_str(), shape_to_string(l.shape).c_str(), format.c_str(), l.weight_nmse,
-                l.weight_max_abs, fmt::format("{:.0f}K", l.bytes_before / 1024.0).c_str(),
+                l.weight_max_abs, out.c_str(), fmt::format("{:.0f}K", l.bytes_before / 1024.0).c_str(),
                 fmt::format("{:.0f}K", l.bytes_after / 1024.0).c_str(), l.note.empty() ? "" : "  ",
                 l.note.c_str());
   }
@@ -43,6 +45,14 @@ void print_quantize_report(const passes::QuantizeReport& report, const passes::Q
   std::printf("  quantized    %zu layers: %s\n", report.layers.size(), formats.empty() ? "none" : formats.c_str());
   for (const passes::QuantizedLayer& l : report.layers)
     if (!l.note.empty()) std::printf("               %s: %s\n", l.node.c_str(), l.note.c_str());
+  if (calibrated) {
+    std::printf("  model error  on %zu calibration sample%s, quantized vs fp32 (out NMSE above: each layer's\n"
+                "               output, carrying the error of the layers before it)\n",
+                report.calibration_samples, report.calibration_samples == 1 ? "" : "s");
+    for (const passes::OutputError& o : report.outputs)
+      std::printf("               output %s: NMSE %.3e, max |err| %.3e (max |fp32| %.3e)\n", o.name.c_str(), o.nmse,
+                  o.max_abs, o.max_ref);
+  }
   const double ratio = report.weights_before
                            ? static_cast<double>(report.weights_after) / static_cast<double>(report.weights_before)
                            : 1.0;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
+#include <map>
 
 #include "ops/matmul.h"
 #include "passes/convert_error.h"
@@ -119,6 +120,7 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     quant::WeightQuant view;
     if (weight_view(graph, graph.nodes[n], view)) candidates.push_back({n, view});
   }
+  if (progress) progress(0, candidates.size());
 
   const quant::WeightQuant target = scheme_quant(options);
   for (size_t c = 0; c < candidates.size(); ++c) {
@@ -128,6 +130,7 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     layer.node = node.name;
     layer.op_type = node.op->type_name();
     layer.weight = graph.tensors[static_cast<size_t>(w)].name;
+    layer.output = node.outputs.empty() ? -1 : node.outputs[0];
     layer.shape = graph.tensors[static_cast<size_t>(w)].shape;
     quant::WeightQuant q = target;
     q.transposed = candidates[c].view.transposed;
@@ -162,6 +165,36 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
   for (const graph::TensorInfo& t : graph.tensors)
     if (t.is_constant()) report.weights_after += t.data_bytes;
   check_graph(graph, "quantization");
+  return report;
+}
+
+QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOptions& options,
+                                           const std::vector<CalibrationSample>& samples,
+                                           const ProgressFn& progress) {
+  if (samples.empty()) throw converter::ConvertError("--calibration: no samples");
+  std::vector<int> watched;
+  for (const graph::Node& node : graph.nodes) {
+    quant::WeightQuant view;
+    if (weight_view(graph, node, view) && !node.outputs.empty()) watched.push_back(node.outputs[0]);
+  }
+  const auto reference = run_capturing(graph, watched, samples);
+  QuantizeReport report = quantize_weights(graph, options, progress);
+  const auto quantized = run_capturing(graph, watched, samples);
+  report.calibration_samples = samples.size();
+
+  std::map<int, ErrorSums> per_tensor;
+  std::vector<ErrorSums> per_output(graph.outputs.size());
+  for (size_t s = 0; s < samples.size(); ++s) {
+    for (size_t i = 0; i < watched.size(); ++i) per_tensor[watched[i]].add(reference[s][i], quantized[s][i]);
+    for (size_t o = 0; o < graph.outputs.size(); ++o)
+      if (reference[s][watched.size() + o].dtype == DataType::FLOAT32)
+        per_output[o].add(reference[s][watched.size() + o], quantized[s][watched.size() + o]);
+  }
+  for (QuantizedLayer& layer : report.layers)
+    if (auto it = per_tensor.find(layer.output); it != per_tensor.end()) layer.output_nmse = it->second.nmse();
+  for (size_t o = 0; o < graph.outputs.size(); ++o)
+    report.outputs.push_back({graph.tensors[static_cast<size_t>(graph.outputs[o])].name, per_output[o].nmse(),
+                              per_output[o].max_abs, per_output[o].max_ref});
   return report;
 }
 

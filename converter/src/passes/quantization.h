@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "graph/graph.h"
+#include "passes/calibration.h"
 
 namespace fennec::passes {
 
@@ -46,12 +47,24 @@ struct QuantizedLayer {
   uint64_t bytes_before = 0, bytes_after = 0;
   double weight_nmse = 0.0;  // sum((w - decoded)^2) / sum(w^2)
   double weight_max_abs = 0.0;
+  int output = -1;           // the layer's output tensor
+  double output_nmse = -1.0; // with calibration: NMSE of that output vs the fp32 model's
+};
+
+// With calibration: the error of one model output, quantized vs fp32.
+struct OutputError {
+  std::string name;
+  double nmse = 0.0;
+  double max_abs = 0.0;  // max |fp32 - quantized|
+  double max_ref = 0.0;  // max |fp32|
 };
 
 struct QuantizeReport {
   std::vector<QuantizedLayer> layers;  // every candidate layer, in graph order
   uint64_t weights_before = 0;         // bytes of all constants before
   uint64_t weights_after = 0;          // and after
+  size_t calibration_samples = 0;      // 0: no calibration data
+  std::vector<OutputError> outputs;    // with calibration, per graph output
 };
 
 // Called after each layer with (done, total).
@@ -59,5 +72,13 @@ using ProgressFn = std::function<void(size_t, size_t)>;
 
 QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& options,
                                 const ProgressFn& progress = {});
+
+// The same, measured on calibration samples: the fp32 graph and the quantized
+// one run on the Vulkan device, and the report gains each layer's output
+// NMSE (which accumulates the error of every layer before it) and the error
+// of every model output.
+QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOptions& options,
+                                           const std::vector<CalibrationSample>& samples,
+                                           const ProgressFn& progress = {});
 
 }  // namespace fennec::passes
