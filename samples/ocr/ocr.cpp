@@ -3,6 +3,7 @@
 //
 //   fennec_ocr det.fennec rec.fennec --keys ppocr_keys_v1.txt image.png
 //              [--cls cls.fennec] [--out annotated.png] [--json] [--device N] [--max-side 960]
+//              [--save-inputs DIR]
 //
 // Steps: detect text boxes (DB network + post-processing); crop each box to
 // height 48, turning tall boxes a quarter; optionally let the direction
@@ -11,8 +12,11 @@
 // builds and caches a plan per width it meets.
 // Output, one line per text line: "<text>\t<score>\t<x,y x,y x,y x,y>" (box
 // corners from the top-left, clockwise), or one JSON array with --json.
-// Timings and the device go to stderr.
+// Timings and the device go to stderr. --save-inputs writes every network
+// input as DIR/{det,cls,rec}/NNN.npy: calibration data for
+// `fennec convert --quantize ... --calibration DIR/rec`.
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -33,7 +37,7 @@ namespace {
 constexpr float kDropScore = 0.5f;  // PaddleOCR drops lines recognised with less
 
 struct Options {
-  std::string det, rec, cls, keys, image, out;
+  std::string det, rec, cls, keys, image, out, save_inputs;
   bool json = false;
   int device = -1;
   int max_side = 960;
@@ -43,9 +47,28 @@ struct Network {
   fennec::Model model;
   fennec::Session session;
   std::string input;  // name of the one input
+  std::string save_dir;  // where inputs are saved, or empty
+  int saved = 0;
 };
 
-std::unique_ptr<Network> open_network(const std::string& path, const char* role, int device) {
+// A float32 C-order .npy (format version 1.0).
+void write_npy(const std::string& path, const std::vector<int64_t>& shape, const std::vector<float>& data) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  for (size_t i = 0; i < shape.size(); ++i) header += std::to_string(shape[i]) + (shape.size() == 1 || i + 1 < shape.size() ? ", " : "");
+  header += "), }";
+  header.append(63 - (10 + header.size()) % 64, ' ');
+  header += '\n';
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw std::runtime_error("cannot write '" + path + "'");
+  const uint16_t length = static_cast<uint16_t>(header.size());
+  const bool ok = std::fwrite("\x93NUMPY\x01\x00", 1, 8, f) == 8 && std::fwrite(&length, 2, 1, f) == 1 &&
+                  std::fwrite(header.data(), 1, header.size(), f) == header.size() &&
+                  std::fwrite(data.data(), sizeof(float), data.size(), f) == data.size();
+  if (std::fclose(f) != 0 || !ok) throw std::runtime_error("cannot write '" + path + "'");
+}
+
+std::unique_ptr<Network> open_network(const std::string& path, const char* role, int device,
+                                      const std::string& save_dir) {
   if (!std::filesystem::is_regular_file(path))
     throw std::runtime_error("the " + std::string(role) + " model '" + path +
                              "' does not exist (convert it with `fennec convert model.onnx -o model.fennec`)");
@@ -58,11 +81,17 @@ std::unique_ptr<Network> open_network(const std::string& path, const char* role,
   options.device_index = device;
   fennec::Session session(model, &options);
   const std::string input = inputs[0].name;
-  return std::make_unique<Network>(std::move(model), std::move(session), input);
+  if (!save_dir.empty()) std::filesystem::create_directories(save_dir);
+  return std::make_unique<Network>(std::move(model), std::move(session), input, save_dir);
 }
 
 // Runs `net` on one 1x3xHxW tensor and returns its first output.
 fennec_tensor_t run(Network& net, const std::vector<float>& input, int height, int width, double& ms) {
+  if (!net.save_dir.empty()) {
+    char name[16];
+    std::snprintf(name, sizeof(name), "%03d.npy", net.saved++);
+    write_npy(net.save_dir + "/" + name, {1, 3, height, width}, input);
+  }
   net.session.run({fennec::make_tensor(net.input.c_str(), {1, 3, height, width}, input.data())});
   ms += net.session.stats().last_run_ms;
   const fennec_tensor_t out = net.session.output(0);
@@ -86,9 +115,10 @@ int run_ocr(const Options& o) {
   const std::vector<std::string> keys = ocr::load_keys(o.keys);
 
   // 2. One session per network.
-  auto det = open_network(o.det, "text detection", o.device);
-  auto rec = open_network(o.rec, "text recognition", o.device);
-  auto cls = o.cls.empty() ? nullptr : open_network(o.cls, "direction classifier", o.device);
+  auto save = [&](const char* role) { return o.save_inputs.empty() ? std::string() : o.save_inputs + "/" + role; };
+  auto det = open_network(o.det, "text detection", o.device, save("det"));
+  auto rec = open_network(o.rec, "text recognition", o.device, save("rec"));
+  auto cls = o.cls.empty() ? nullptr : open_network(o.cls, "direction classifier", o.device, save("cls"));
 
   // 3. Detection.
   double det_ms = 0.0, cls_ms = 0.0, rec_ms = 0.0;
@@ -154,6 +184,7 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out, "write the image with the boxes drawn here (PNG)");
   app.add_flag("--json", o.json, "print the results as one JSON array");
   app.add_option("--device", o.device, "Vulkan device index (default: the runtime's choice)");
+  app.add_option("--save-inputs", o.save_inputs, "save every network input as DIR/{det,cls,rec}/NNN.npy");
   app.add_option("--max-side", o.max_side, "longest side of the detector's input")->check(CLI::Range(32, 4096));
   CLI11_PARSE(app, argc, argv);
   try {

@@ -139,9 +139,23 @@ if [[ -n "$model" ]]; then
     "$fennec" run "$model" --input "x=$tmp/input.npy" --memory-budget 4.6M
   expect_error "run with a malformed budget" "not a size" \
     "$fennec" run "$model" --input "x=$tmp/input.npy" --memory-budget 12Q
+  expect_error "convert with an unknown quantization scheme" "int3.*fp16, int8, int4 or fp8" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int3
+  expect_error "convert with an odd int4 group size" "group-size 7" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int4 --group-size 7
+  expect_error "convert with calibration but no scheme" "calibration needs --quantize" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --calibration "$tmp"
+  mkdir -p "$tmp/calib_bad"
+  write_npy "$tmp/calib_bad/a.npy" 1 2 3
+  expect_error "convert with calibration data of the wrong rank" "calib_bad/a.npy.*shape" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int8 --calibration "$tmp/calib_bad"
+  expect_error "bench with a model and --linear" "not both" \
+    "$fennec" bench "$model" --linear 64x64
+  expect_error "bench with a malformed --linear" "linear" \
+    "$fennec" bench --linear 64x
 else
-  skipped=5
-  echo "SKIP  8 input checks (no converted model)"
+  skipped=14
+  echo "SKIP  14 input checks (no converted model)"
 fi
 
 if ((skipped)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
