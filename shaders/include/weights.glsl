@@ -5,7 +5,8 @@
 //   FENNEC_W_F16, FENNEC_W_I8, FENNEC_W_I4, FENNEC_W_I4A, FENNEC_W_MXFP8.
 // With one, this file declares `readonly buffer InW { uint wq[]; }` and
 // FENNEC_W_QUANTIZED; with none it declares nothing (the float32 variant
-// declares its own float buffer).
+// declares its own float buffer). FENNEC_A_I8 (with FENNEC_W_I8) adds the
+// integer helpers of the w8a8 kernels.
 // The bytes are one matrix W[rows, cols] (a row per output channel, cols
 // along the reduction) in the layout of runtime/src/quant/weight_format.h:
 // arrays back to back, each at a multiple of 16 bytes; all little-endian.
@@ -77,6 +78,24 @@ float fennec_e4m3(uint b) {
 float fennec_ue8m0(uint code) {
   return code == 255u ? uintBitsToFloat(0x7FC00000u) : ldexp(1.0, int(code) - 127);
 }
+
+#if defined(FENNEC_W_I8)
+// The int8 code of W[row, col] (w8a8 kernels multiply codes in integers).
+int fennec_weight_q(FennecWeights w, uint row, uint col) {
+  uint at = row * w.cols + col;
+  return bitfieldExtract(int(wq[at >> 2]), int((at & 3u) << 3), 8);
+}
+#endif
+
+#if defined(FENNEC_A_I8)
+// int8 activation code: clamp(round_half_away(x * inverse), -127, 127),
+// `inverse` being the float32 reciprocal of the activation scale (the same
+// arithmetic as quant::quantize_activation on the host).
+int fennec_quantize_act(float x, float inverse) {
+  float v = x * inverse;
+  return int(clamp(trunc(v + (v < 0.0 ? -0.5 : 0.5)), -127.0, 127.0));
+}
+#endif
 
 // Scale of the group holding (row, col).
 float fennec_wscale(FennecWeights w, uint row, uint col) {

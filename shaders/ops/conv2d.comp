@@ -7,7 +7,7 @@
 //                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
-// Push constants (92 bytes): Conv2DPush {
+// Push constants (100 bytes): Conv2DPush {
 //   uint count;                          // work items = N * group * blocks_per_group * OH * OW
 //   uint n, c, h, w;                     // input extents
 //   uint o, oh, ow;                      // output extents
@@ -18,6 +18,7 @@
 //   uint has_bias;
 //   int kind; float alpha; float beta;   // fused activation (activation.glsl codes)
 //   uint wgroup;                         // int4 group size (quantized variants)
+//   float act_scale, act_inverse;        // w8a8 variant: X's scale and its reciprocal
 // }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
@@ -45,6 +46,20 @@ layout(set = 0, binding = 1) readonly buffer InW { float wt[]; };
 uint g_cols;  // weight row length: C/group * KH * KW
 #define WEIGHT(row, col) wt[(row) * g_cols + (col)]
 #endif
+#if defined(FENNEC_A_I8)
+// w8a8: X quantized per tensor to int8, int32 sums, scaled once at the end.
+#define ACC4 ivec4
+#define ACC1 int
+#define XVAL(i) fennec_quantize_act(x[i], p.act_inverse)
+#define WVAL(row, col) fennec_weight_q(g_weights, row, col)
+#define SUM_VALUE(v, row) (float(v) * p.act_scale * fennec_wscale(g_weights, row, 0u))
+#else
+#define ACC4 vec4
+#define ACC1 float
+#define XVAL(i) x[i]
+#define WVAL(row, col) WEIGHT(row, col)
+#define SUM_VALUE(v, row) (v)
+#endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
 layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
 
@@ -60,7 +75,9 @@ layout(push_constant) uniform Push {
   int kind;
   float alpha;
   float beta;
-  uint wgroup;  // int4 group size of quantized weights
+  uint wgroup;        // int4 group size of quantized weights
+  float act_scale;    // w8a8: activation scale of X
+  float act_inverse;  // w8a8: its float32 reciprocal
 } p;
 
 // The taps [begin, end) of one kernel axis that land inside the input, for a
@@ -109,7 +126,7 @@ void main() {
   g_cols = cg * taps;
 #endif
 
-  vec4 acc = vec4(0.0);
+  ACC4 acc = ACC4(0);
   if (p.oc_block == 4u) {
     // Weight rows of the four channels; a partial block repeats its last
     // channel so that no read leaves the weight buffer.
@@ -122,21 +139,21 @@ void main() {
         uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
         uint wrow = ic * taps + ky * p.kw;
         for (uint kx = kx0; kx < kx1; ++kx) {
-          float xv = x[xrow + uint(ix0 + int(kx * p.dilation_w))];
+          ACC1 xv = XVAL(xrow + uint(ix0 + int(kx * p.dilation_w)));
           uint col = wrow + kx;
-          acc += xv * vec4(WEIGHT(oc0, col), WEIGHT(r1, col), WEIGHT(r2, col), WEIGHT(r3, col));
+          acc += xv * ACC4(WVAL(oc0, col), WVAL(r1, col), WVAL(r2, col), WVAL(r3, col));
         }
       }
     }
   } else {
-    float s = 0.0;
+    ACC1 s = ACC1(0);
     for (uint ic = 0u; ic < cg; ++ic) {
       uint xc = x_base + ic * plane;
       for (uint ky = ky0; ky < ky1; ++ky) {
         uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
         uint wrow = ic * taps + ky * p.kw;
         for (uint kx = kx0; kx < kx1; ++kx)
-          s += x[xrow + uint(ix0 + int(kx * p.dilation_w))] * WEIGHT(oc0, wrow + kx);
+          s += XVAL(xrow + uint(ix0 + int(kx * p.dilation_w))) * WVAL(oc0, wrow + kx);
       }
     }
     acc.x = s;
@@ -145,7 +162,7 @@ void main() {
   uint out_plane = p.oh * p.ow;
   uint out_at = (n * p.o + oc0) * out_plane + oy * p.ow + ox;
   for (uint j = 0u; j < valid; ++j) {
-    float v = acc[j];
+    float v = SUM_VALUE(acc[j], oc0 + j);
     if (p.has_bias != 0u) v += bias[oc0 + j];
     y[out_at + j * out_plane] = fennec_activate(v, p.kind, p.alpha, p.beta);
   }

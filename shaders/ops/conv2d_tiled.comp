@@ -8,7 +8,7 @@
 //                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
-// Push constants (92 bytes): the Conv2DPush block of conv2d.comp, with
+// Push constants (100 bytes): the Conv2DPush block of conv2d.comp, with
 //   count = N * group * ceil(og / 4) * OH * ceil(OW / 8) and oc_block = 4.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
@@ -29,6 +29,20 @@ layout(set = 0, binding = 1) readonly buffer InW { float wt[]; };
 uint g_cols;  // weight row length: C/group * KH * KW
 #define WEIGHT(row, col) wt[(row) * g_cols + (col)]
 #endif
+#if defined(FENNEC_A_I8)
+// w8a8: X quantized per tensor to int8, int32 sums, scaled once at the end.
+#define ACC4 ivec4
+#define ACC1 int
+#define XVAL(i) fennec_quantize_act(x[i], p.act_inverse)
+#define WVAL(row, col) fennec_weight_q(g_weights, row, col)
+#define SUM_VALUE(v, row) (float(v) * p.act_scale * fennec_wscale(g_weights, row, 0u))
+#else
+#define ACC4 vec4
+#define ACC1 float
+#define XVAL(i) x[i]
+#define WVAL(row, col) WEIGHT(row, col)
+#define SUM_VALUE(v, row) (v)
+#endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
 layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
 
@@ -44,7 +58,9 @@ layout(push_constant) uniform Push {
   int kind;
   float alpha;
   float beta;
-  uint wgroup;  // int4 group size of quantized weights
+  uint wgroup;        // int4 group size of quantized weights
+  float act_scale;    // w8a8: activation scale of X
+  float act_inverse;  // w8a8: its float32 reciprocal
 } p;
 
 const uint kPixels = 8u;
@@ -93,17 +109,17 @@ void main() {
   int step = int(p.stride_w);
   int last_col = int(p.w) - 1;
 
-  vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
-  vec4 acc4 = vec4(0.0), acc5 = vec4(0.0), acc6 = vec4(0.0), acc7 = vec4(0.0);
+  ACC4 acc0 = ACC4(0), acc1 = ACC4(0), acc2 = ACC4(0), acc3 = ACC4(0);
+  ACC4 acc4 = ACC4(0), acc5 = ACC4(0), acc6 = ACC4(0), acc7 = ACC4(0);
   for (uint kx = 0u; kx < p.kw; ++kx) {
     // Columns of the eight pixels for this tap; outside ones read column 0
     // and are masked to zero.
     int c0 = ix0 + int(kx * p.dilation_w);
     int c1 = c0 + step, c2 = c1 + step, c3 = c2 + step;
     int c4 = c3 + step, c5 = c4 + step, c6 = c5 + step, c7 = c6 + step;
-    vec4 inside = vec4(c0 >= 0 && c0 <= last_col, c1 >= 0 && c1 <= last_col,
+    ACC4 inside = ACC4(c0 >= 0 && c0 <= last_col, c1 >= 0 && c1 <= last_col,
                        c2 >= 0 && c2 <= last_col, c3 >= 0 && c3 <= last_col);
-    vec4 inside2 = vec4(c4 >= 0 && c4 <= last_col, c5 >= 0 && c5 <= last_col,
+    ACC4 inside2 = ACC4(c4 >= 0 && c4 <= last_col, c5 >= 0 && c5 <= last_col,
                         c6 >= 0 && c6 <= last_col, c7 >= 0 && c7 <= last_col);
     uint u0 = uint(clamp(c0, 0, last_col)), u1 = uint(clamp(c1, 0, last_col));
     uint u2 = uint(clamp(c2, 0, last_col)), u3 = uint(clamp(c3, 0, last_col));
@@ -115,13 +131,13 @@ void main() {
       for (uint ky = ky0; ky < ky1; ++ky) {
         uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
         uint col = wc + ky * p.kw;
-        vec4 wv = vec4(WEIGHT(oc0, col), WEIGHT(r1, col), WEIGHT(r2, col), WEIGHT(r3, col));
-        vec4 xv = vec4(x[xrow + u0], x[xrow + u1], x[xrow + u2], x[xrow + u3]) * inside;
+        ACC4 wv = ACC4(WVAL(oc0, col), WVAL(r1, col), WVAL(r2, col), WVAL(r3, col));
+        ACC4 xv = ACC4(XVAL(xrow + u0), XVAL(xrow + u1), XVAL(xrow + u2), XVAL(xrow + u3)) * inside;
         acc0 += xv.x * wv;
         acc1 += xv.y * wv;
         acc2 += xv.z * wv;
         acc3 += xv.w * wv;
-        vec4 xw = vec4(x[xrow + u4], x[xrow + u5], x[xrow + u6], x[xrow + u7]) * inside2;
+        ACC4 xw = ACC4(XVAL(xrow + u4), XVAL(xrow + u5), XVAL(xrow + u6), XVAL(xrow + u7)) * inside2;
         acc4 += xw.x * wv;
         acc5 += xw.y * wv;
         acc6 += xw.z * wv;
@@ -135,14 +151,22 @@ void main() {
   uint pixels = min(kPixels, p.ow - ox0);
   for (uint j = 0u; j < valid; ++j) {
     float b = p.has_bias != 0u ? bias[oc0 + j] : 0.0;
+#if defined(FENNEC_A_I8)
+    // Scale the integer sums first; the stores below take floats.
+    const float sj = p.act_scale * fennec_wscale(g_weights, oc0 + j, 0u);
+    vec4 f0 = vec4(acc0) * sj, f1 = vec4(acc1) * sj, f2 = vec4(acc2) * sj, f3 = vec4(acc3) * sj;
+    vec4 f4 = vec4(acc4) * sj, f5 = vec4(acc5) * sj, f6 = vec4(acc6) * sj, f7 = vec4(acc7) * sj;
+#else
+    vec4 f0 = acc0, f1 = acc1, f2 = acc2, f3 = acc3, f4 = acc4, f5 = acc5, f6 = acc6, f7 = acc7;
+#endif
     uint at = out_row + j * out_plane + ox0;
-    y[at] = fennec_activate(acc0[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 1u) y[at + 1u] = fennec_activate(acc1[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 2u) y[at + 2u] = fennec_activate(acc2[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 3u) y[at + 3u] = fennec_activate(acc3[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 4u) y[at + 4u] = fennec_activate(acc4[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 5u) y[at + 5u] = fennec_activate(acc5[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 6u) y[at + 6u] = fennec_activate(acc6[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 7u) y[at + 7u] = fennec_activate(acc7[j] + b, p.kind, p.alpha, p.beta);
+    y[at] = fennec_activate(f0[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 1u) y[at + 1u] = fennec_activate(f1[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 2u) y[at + 2u] = fennec_activate(f2[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 3u) y[at + 3u] = fennec_activate(f3[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 4u) y[at + 4u] = fennec_activate(f4[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 5u) y[at + 5u] = fennec_activate(f5[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 6u) y[at + 6u] = fennec_activate(f6[j] + b, p.kind, p.alpha, p.beta);
+    if (pixels > 7u) y[at + 7u] = fennec_activate(f7[j] + b, p.kind, p.alpha, p.beta);
   }
 }

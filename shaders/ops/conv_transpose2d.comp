@@ -4,7 +4,7 @@
 // Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[C*(O/group)*KH*KW]),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
-// Push constants (92 bytes): ConvTranspose2DPush {
+// Push constants (100 bytes): ConvTranspose2DPush {
 //   uint count;                          // work items = N * group * ceil(og / oc_block) * OH * OW
 //   uint n, c, h, w;                     // input extents
 //   uint o, oh, ow;                      // output extents
@@ -15,6 +15,7 @@
 //   uint has_bias;
 //   int kind; float alpha; float beta;   // fused activation (activation.glsl codes)
 //   uint wgroup;                         // unused here (the conv shaders' int4 group)
+//   float act_scale, act_inverse;        // unused here (the conv shaders' w8a8 scale)
 // }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
@@ -49,6 +50,7 @@ layout(push_constant) uniform Push {
   float alpha;
   float beta;
   uint wgroup;
+  float act_scale, act_inverse;
 } p;
 
 void main() {

@@ -18,8 +18,9 @@
 //                   W[N, K] with op(B)[p, j] = W[j, p], shared by all batches),
 //                   2 = C (float[]; a dummy buffer when has_c == 0),
 //                   3 = Y (float[batches*M*N])
-// Push constants (120 bytes): MatMulPush in matmul_vulkan.cpp, the block below
-// (wgroup: the int4 group size of a quantized B).
+// Push constants (128 bytes): MatMulPush in matmul_vulkan.cpp, the block below
+// (wgroup: the int4 group size of a quantized B; act_scale / act_inverse: the
+// w8a8 variant's activation scale of A and its reciprocal).
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl); both must be 64.
 #extension GL_GOOGLE_include_directive : require
@@ -52,13 +53,27 @@ layout(push_constant) uniform Push {
   int kind;
   float act_alpha, act_beta;
   uint wgroup;
+  float act_scale;    // w8a8: activation scale of A
+  float act_inverse;  // w8a8: its float32 reciprocal
 } p;
 
 const uint kTile = 32u;
 const uint kStep = 16u;
 
-shared float tile_a[kStep][kTile];  // tile_a[q][i] = op(A)[row0 + i, k0 + q]
-shared float tile_b[kStep][kTile];  // tile_b[q][j] = op(B)[k0 + q, col0 + j]
+#if defined(FENNEC_A_I8)
+// w8a8: tiles of int8 codes, int32 sums scaled once at the end.
+#define TILE int
+#define TILE4 ivec4
+#define A_VALUE(v) fennec_quantize_act(v, p.act_inverse)
+#define B_VALUE(row, col) fennec_weight_q(wts, row, col)
+#else
+#define TILE float
+#define TILE4 vec4
+#define A_VALUE(v) (v)
+#define B_VALUE(row, col) fennec_weight(wts, row, col)
+#endif
+shared TILE tile_a[kStep][kTile];  // tile_a[q][i] = op(A)[row0 + i, k0 + q]
+shared TILE tile_b[kStep][kTile];  // tile_b[q][j] = op(B)[k0 + q, col0 + j]
 
 void main() {
   const uint lane = gl_LocalInvocationID.x;
@@ -82,7 +97,7 @@ void main() {
 #ifdef FENNEC_W_QUANTIZED
   const FennecWeights wts = fennec_weights(p.n, p.k, p.wgroup);
 #endif
-  vec4 acc0 = vec4(0.0), acc1 = vec4(0.0), acc2 = vec4(0.0), acc3 = vec4(0.0);
+  TILE4 acc0 = TILE4(0), acc1 = TILE4(0), acc2 = TILE4(0), acc3 = TILE4(0);
   for (uint k0 = 0u; k0 < p.k; k0 += kStep) {
     // 512 elements per tile, 8 per lane. A walks K fastest (contiguous for
     // an untransposed A), B walks N fastest (contiguous for a [K, N] weight).
@@ -90,11 +105,11 @@ void main() {
       uint q = e % kStep, i = e / kStep;
       uint row = row0 + i, kk = k0 + q;
       tile_a[q][i] = (in_range && row < p.m && kk < p.k)
-                         ? a[a_base + row * p.a_row + kk * p.a_col] : 0.0;
+                         ? A_VALUE(a[a_base + row * p.a_row + kk * p.a_col]) : TILE(0);
       uint j = e % kTile, qb = e / kTile;
       uint col = col0 + j, kb = k0 + qb;
 #ifdef FENNEC_W_QUANTIZED
-      tile_b[qb][j] = (in_range && col < p.n && kb < p.k) ? fennec_weight(wts, col, kb) : 0.0;
+      tile_b[qb][j] = (in_range && col < p.n && kb < p.k) ? B_VALUE(col, kb) : TILE(0);
 #else
       tile_b[qb][j] = (in_range && col < p.n && kb < p.k)
                           ? b[b_base + kb * p.b_row + col * p.b_col] : 0.0;
@@ -102,8 +117,8 @@ void main() {
     }
     barrier();
     for (uint q = 0u; q < kStep; ++q) {
-      vec4 av = vec4(tile_a[q][ty], tile_a[q][ty + 8u], tile_a[q][ty + 16u], tile_a[q][ty + 24u]);
-      vec4 bv = vec4(tile_b[q][tx], tile_b[q][tx + 8u], tile_b[q][tx + 16u], tile_b[q][tx + 24u]);
+      TILE4 av = TILE4(tile_a[q][ty], tile_a[q][ty + 8u], tile_a[q][ty + 16u], tile_a[q][ty + 24u]);
+      TILE4 bv = TILE4(tile_b[q][tx], tile_b[q][tx + 8u], tile_b[q][tx + 16u], tile_b[q][tx + 24u]);
       acc0 += av.x * bv;
       acc1 += av.y * bv;
       acc2 += av.z * bv;
@@ -118,11 +133,15 @@ void main() {
   for (uint r = 0u; r < 4u; ++r) {
     uint row = row0 + ty + 8u * r;
     if (row >= p.m) break;
-    vec4 acc = r == 0u ? acc0 : (r == 1u ? acc1 : (r == 2u ? acc2 : acc3));
+    vec4 acc = vec4(r == 0u ? acc0 : (r == 1u ? acc1 : (r == 2u ? acc2 : acc3)));
     for (uint s = 0u; s < 4u; ++s) {
       uint col = col0 + tx + 8u * s;
       if (col >= p.n) break;
+#if defined(FENNEC_A_I8)
+      float v = p.alpha * (acc[s] * (p.act_scale * fennec_wscale(wts, col, 0u)));
+#else
       float v = p.alpha * acc[s];
+#endif
       if (p.has_c != 0u) v += p.beta * c[c_base + row * p.c_row + col * p.c_col];
       y[y_base + row * p.n + col] = fennec_activate(v, p.kind, p.act_alpha, p.act_beta);
     }

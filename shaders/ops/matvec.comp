@@ -7,7 +7,7 @@
 // Bindings (set 0): 0 = A (float[R*K]), 1 = B (float[K*N]),
 //                   2 = C (float[N]: one bias per column; a dummy buffer when
 //                   has_c == 0), 3 = Y (float[R*N])
-// Push constants (44 bytes): MatVecPush in matmul_vulkan.cpp, the block below.
+// Push constants (52 bytes): MatVecPush in matmul_vulkan.cpp, the block below.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
@@ -29,6 +29,7 @@ layout(push_constant) uniform Push {
   float act_alpha, act_beta;
   uint wgroup;  // unused (the quantized variant's int4 group size)
   uint chunked;  // unused
+  float act_scale, act_inverse;  // unused (the w8a8 variant's activation scale)
 } p;
 
 // A[r, kk .. kk+3] for row r < rows; rows past the end read row rows - 1

@@ -7,7 +7,7 @@
 // Bindings (set 0): 0 = A (float[R*K]), 1 = W (quantized [N, K]),
 //                   2 = C (float[N]: one bias per column; a dummy buffer when
 //                   has_c == 0), 3 = Y (float[R*N])
-// Push constants (44 bytes): MatVecPush in matmul_vulkan.cpp, the block below.
+// Push constants (52 bytes): MatVecPush in matmul_vulkan.cpp, the block below.
 //   chunked != 0: every run of 8 columns at a multiple of 8 shares one scale
 //   group (int4 group size a multiple of 8, MXFP8; any width for the others),
 //   so the chunk decoder applies to all full chunks.
@@ -33,6 +33,8 @@ layout(push_constant) uniform Push {
   float act_alpha, act_beta;
   uint wgroup;
   uint chunked;
+  float act_scale;    // w8a8 variant: activation scale of A
+  float act_inverse;  // and its float32 reciprocal
 } p;
 
 const uint kLanes = 64u;
@@ -52,6 +54,18 @@ void main() {
   const FennecWeights w = fennec_weights(p.n, p.k, p.wgroup);
 
   vec4 acc = vec4(0.0);
+#if defined(FENNEC_A_I8)
+  // w8a8: int8 codes of A and W multiplied in integers, scaled once.
+  ivec4 sums = ivec4(0);
+  for (uint kk = lane; kk < p.k; kk += kLanes) {
+    int wv = fennec_weight_q(w, col, kk);
+    sums += wv * ivec4(fennec_quantize_act(a[kk], p.act_inverse),
+                       fennec_quantize_act(a[min(1u, p.rows - 1u) * p.k + kk], p.act_inverse),
+                       fennec_quantize_act(a[min(2u, p.rows - 1u) * p.k + kk], p.act_inverse),
+                       fennec_quantize_act(a[min(3u, p.rows - 1u) * p.k + kk], p.act_inverse));
+  }
+  acc = vec4(sums) * (p.act_scale * fennec_wscale(w, col, 0u));
+#else
   uint done = 0u;
   if (p.chunked != 0u) {
     uint chunks = p.k / 8u;
@@ -77,6 +91,7 @@ void main() {
     acc += wv * vec4(a[kk], a[min(1u, p.rows - 1u) * p.k + kk], a[min(2u, p.rows - 1u) * p.k + kk],
                      a[min(3u, p.rows - 1u) * p.k + kk]);
   }
+#endif
 
   partial[lane] = acc;
   barrier();

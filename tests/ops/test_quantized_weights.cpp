@@ -1,7 +1,9 @@
-// Quantized-weight kernels (CONV and MATMUL in every weight format) against
-// the reference CPU kernels run on the decoded weights: the reference decoder
-// reads the same bytes that the shaders read, so the two differ only by the
-// kernels' fp32 rounding and the house fp32 bounds apply. Shapes are odd
+// Quantized-weight kernels (CONV and MATMUL in every weight format, and the
+// w8a8 kernels that also quantize their input) against the reference CPU
+// kernels run on the decoded weights (and, for w8a8, on the input each value
+// replaced by its int8 code times the scale): the reference decoders compute
+// exactly what the shaders compute before the sums, so the two differ only
+// by rounding in the sums and the house fp32 bounds apply. Shapes are odd
 // (not multiples of workgroups, groups or blocks) so that ragged groups,
 // padding and partial channel blocks are all exercised.
 #include <doctest/doctest.h>
@@ -21,14 +23,28 @@ namespace {
 using quant::WeightFormat;
 using quant::WeightQuant;
 
+// The activation scale of the w8a8 case: inputs are uniform in [-1, 1), so
+// 1/100 clips the largest ones (|x| > 1.27) never and rounds the rest.
+constexpr float kActivationScale = 1.0f / 100.0f;
+
 std::vector<WeightQuant> all_formats() {
   return {
       {WeightFormat::kFloat16, 0, false},      {WeightFormat::kInt8, 0, false},
+      {WeightFormat::kInt8, 0, false, kActivationScale},  // w8a8
       {WeightFormat::kInt4, 32, false},        {WeightFormat::kInt4Asymmetric, 32, false},
       {WeightFormat::kInt4, 64, false},        {WeightFormat::kInt4, 128, false},
       {WeightFormat::kInt4Asymmetric, 6, false},  // a group that is not a multiple of 8
       {WeightFormat::kMxFp8, 0, false},
   };
+}
+
+// What a w8a8 kernel sees of x: each value through its int8 code.
+HostTensor activations_as_seen(const HostTensor& x, const WeightQuant& format) {
+  if (!format.int8_activations()) return x;
+  HostTensor out = x;
+  for (float& v : out.as<float>())
+    v = static_cast<float>(quant::quantize_activation(v, format.activation_scale)) * format.activation_scale;
+  return out;
 }
 
 void check_stats(const HostTensor& expected, const HostTensor& actual, double k) {
@@ -52,7 +68,8 @@ void check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b_shape
   const HostTensor b = testing::random_tensor(b_shape, seed + 1);
   const HostTensor c = testing::random_tensor({n}, seed + 2);
   const HostTensor b_decoded = testing::dequantized(b, format);
-  std::vector<const HostTensor*> inputs{&a, &b}, reference_inputs{&a, &b_decoded};
+  const HostTensor a_seen = activations_as_seen(a, format);
+  std::vector<const HostTensor*> inputs{&a, &b}, reference_inputs{&a_seen, &b_decoded};
   if (bias) inputs.push_back(&c), reference_inputs.push_back(&c);
   INFO("MATMUL ", format.to_string(), " ", shape_to_string(a_shape), " @ ", shape_to_string(b_shape),
        transpose_b ? " transB" : "", bias ? " +bias" : "");
@@ -77,9 +94,10 @@ void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_cha
   const HostTensor w = testing::random_tensor(w_shape, seed + 1);
   const HostTensor b = testing::random_tensor({out_channels}, seed + 2);
   const HostTensor w_decoded = testing::dequantized(w, format);
+  const HostTensor x_seen = activations_as_seen(x, format);
   INFO("CONV ", format.to_string(), " x ", shape_to_string(x_shape), " w ", shape_to_string(w_shape),
        " group ", group);
-  const std::vector<const HostTensor*> reference_inputs{&x, &w_decoded, &b};
+  const std::vector<const HostTensor*> reference_inputs{&x_seen, &w_decoded, &b};
   auto expected = ops::run_reference(ops::ConvOp(p), reference_inputs);
   REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
   auto actual = testing::run_on_vulkan(std::make_unique<ops::ConvOp>(p), {&x, &w, &b}, {false, true, true},
@@ -100,6 +118,20 @@ TEST_CASE("quantized weights: the decoded weights differ from the originals") {
     CHECK(stats.max_abs > 0.0);
     CHECK(stats.nmse < 0.02);
   }
+}
+
+TEST_CASE("quantized weights: int8 activation codes, by hand") {
+  CHECK(quant::quantize_activation(0.0f, 0.5f) == 0);
+  CHECK(quant::quantize_activation(0.25f, 0.5f) == 1);    // 0.5: ties away from zero
+  CHECK(quant::quantize_activation(-0.25f, 0.5f) == -1);
+  CHECK(quant::quantize_activation(0.2f, 0.5f) == 0);     // 0.4
+  CHECK(quant::quantize_activation(63.3f, 0.5f) == 127);  // 126.6
+  CHECK(quant::quantize_activation(64.0f, 0.5f) == 127);  // 128 clamps
+  CHECK(quant::quantize_activation(-1e9f, 0.5f) == -127);
+  const HostTensor x = testing::random_tensor({4099}, 3);
+  const testing::ErrorStats stats = testing::compare(x, activations_as_seen(x, all_formats()[2]));
+  CHECK(stats.max_abs > 0.0);
+  CHECK(stats.max_abs <= 0.5 * kActivationScale * 1.0001);
 }
 
 TEST_CASE("quantized weights: MATMUL matrix-vector kernel, every format") {

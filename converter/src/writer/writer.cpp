@@ -95,7 +95,8 @@ WriteStats write_model(const graph::Graph& graph, std::ostream& out, const Write
     flatbuffers::Offset<schema::WeightQuantization> quantization;
     if (t.is_quantized()) {
       quantization = schema::CreateWeightQuantization(
-          fbb, static_cast<schema::WeightFormat>(t.quant.format), t.quant.group_size, t.quant.transposed);
+          fbb, static_cast<schema::WeightFormat>(t.quant.format), t.quant.group_size, t.quant.transposed,
+          t.quant.activation_scale);
       stats.quantized++;
     }
     tensors.push_back(schema::CreateTensor(fbb, name, t.dtype, shape, t.is_constant(),

@@ -126,6 +126,7 @@ Result<graph::Graph> ModelFile::to_graph() const {
         info.quant.format = static_cast<quant::WeightFormat>(q->format());
         info.quant.group_size = q->group_size();
         info.quant.transposed = q->transposed();
+        info.quant.activation_scale = q->activation_scale();
         std::string why = quant::check_weight_quant(info.quant, info.shape);
         if (why.empty() && info.is_quantized() && info.dtype != DataType::FLOAT32)
           why = "a quantized weight must have dtype FLOAT32";

@@ -1,5 +1,7 @@
 #include "quant/weight_format.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
@@ -77,12 +79,25 @@ std::string WeightQuant::to_string() const {
   std::string s = weight_format_name(format);
   if (format == WeightFormat::kInt4 || format == WeightFormat::kInt4Asymmetric)
     s += fmt::format(" g{}", group_size);
+  if (int8_activations()) s += " a8";
   return s;
+}
+
+int quantize_activation(float x, float scale) {
+  const float inverse = 1.0f / scale;
+  const float v = x * inverse;
+  if (!(v == v)) return 0;  // NaN
+  const float r = std::trunc(v + (v < 0.0f ? -0.5f : 0.5f));
+  return static_cast<int>(std::clamp(r, -127.0f, 127.0f));
 }
 
 std::string check_weight_quant(const WeightQuant& quant, const Shape& shape) {
   if (static_cast<uint8_t>(quant.format) > static_cast<uint8_t>(WeightFormat::kMxFp8))
     return fmt::format("unknown weight format {}", static_cast<int>(quant.format));
+  if (quant.activation_scale < 0.0f || !std::isfinite(quant.activation_scale) ||
+      (quant.int8_activations() && quant.format != WeightFormat::kInt8))
+    return fmt::format("activation scale {} needs INT8 weights and a positive finite value",
+                       quant.activation_scale);
   if (!quant.quantized()) return {};
   if (!is_static(shape) || shape.size() < 2)
     return fmt::format("a quantized weight needs a static shape of rank 2 or more, got {}",

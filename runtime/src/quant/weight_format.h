@@ -50,8 +50,13 @@ struct WeightQuant {
   WeightFormat format = WeightFormat::kFloat32;
   uint32_t group_size = 0;  // int4 only
   bool transposed = false;  // rank-2 [K, N] stored as [N, K] (MATMUL B)
+  // > 0 with kInt8 ("w8a8"): the consuming op quantizes its input X per
+  // tensor with this scale and multiplies in integers (see
+  // quantize_activation); 0: float activations.
+  float activation_scale = 0.0f;
 
   bool quantized() const { return format != WeightFormat::kFloat32; }
+  bool int8_activations() const { return activation_scale > 0.0f; }
   // "int4 g32 asym", "mxfp8", "fp32"
   std::string to_string() const;
 };
@@ -68,6 +73,11 @@ struct WeightLayout {
   size_t zero_points_offset = 0;  // 0 unless INT4_ASYMMETRIC
   size_t total_bytes = 0;
 };
+
+// The int8 value of activation x under `scale` (w8a8):
+// clamp(round_half_away(x * (1 / scale)), -127, 127), the reciprocal rounded
+// to float32 once, exactly as the shaders compute it.
+int quantize_activation(float x, float scale);
 
 // Empty string when `quant` can describe a tensor of `shape`; else the reason.
 std::string check_weight_quant(const WeightQuant& quant, const Shape& shape);

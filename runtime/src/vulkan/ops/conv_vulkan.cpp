@@ -16,11 +16,13 @@ constexpr uint32_t kWideBlock = 4;
 // Output pixels along a row per work item in conv2d_tiled.comp.
 constexpr uint64_t kTilePixels = 8;
 
-constexpr WeightVariants kDirect{ShaderId::conv2d,     ShaderId::conv2d_f16,  ShaderId::conv2d_i8,
-                                 ShaderId::conv2d_i4,  ShaderId::conv2d_i4a, ShaderId::conv2d_mxfp8};
+constexpr WeightVariants kDirect{ShaderId::conv2d,     ShaderId::conv2d_f16,   ShaderId::conv2d_i8,
+                                 ShaderId::conv2d_i4,  ShaderId::conv2d_i4a,  ShaderId::conv2d_mxfp8,
+                                 ShaderId::conv2d_w8a8};
 constexpr WeightVariants kTiled{ShaderId::conv2d_tiled,     ShaderId::conv2d_tiled_f16,
                                 ShaderId::conv2d_tiled_i8,  ShaderId::conv2d_tiled_i4,
-                                ShaderId::conv2d_tiled_i4a, ShaderId::conv2d_tiled_mxfp8};
+                                ShaderId::conv2d_tiled_i4a, ShaderId::conv2d_tiled_mxfp8,
+                                ShaderId::conv2d_tiled_w8a8};
 
 }  // namespace
 
@@ -58,9 +60,13 @@ Status record_conv(const ops::Op& op, Recorder& recorder, std::span<const Tensor
   WindowPush push = make_window_push(p, xs, ys, invocations, oc_block, has_bias);
   const quant::WeightQuant& wq = inputs[1].quant;
   push.weight_group = wq.group_size;
+  if (wq.int8_activations()) {
+    push.act_scale = wq.activation_scale;
+    push.act_inverse = 1.0f / wq.activation_scale;
+  }
 
   const BufferSlice bias = has_bias ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch((tiled ? kTiled : kDirect).pick(wq.format),
+  return recorder.dispatch((tiled ? kTiled : kDirect).pick(wq),
                            {inputs[0].slice, inputs[1].slice, bias, outputs[0].slice}, push,
                            invocations);
 }

@@ -22,8 +22,10 @@ struct MatMulPush {
   int32_t kind;
   float act_alpha, act_beta;
   uint32_t weight_group;  // int4 group size of a quantized B
+  float act_scale;        // w8a8: activation scale of A (0 otherwise)
+  float act_inverse;      // w8a8: its float32 reciprocal
 };
-static_assert(sizeof(MatMulPush) == 120, "must match the push block of matmul.comp");
+static_assert(sizeof(MatMulPush) == 128, "must match the push block of matmul.comp");
 
 struct MatVecPush {
   uint32_t rows, n, k;
@@ -33,14 +35,17 @@ struct MatVecPush {
   float act_alpha, act_beta;
   uint32_t weight_group;
   uint32_t chunked;
+  float act_scale, act_inverse;
 };
-static_assert(sizeof(MatVecPush) == 44, "must match the push blocks of matvec.comp and matvec_q.comp");
+static_assert(sizeof(MatVecPush) == 52, "must match the push blocks of matvec.comp and matvec_q.comp");
 
 constexpr WeightVariants kTiledVariants{ShaderId::matmul,     ShaderId::matmul_f16,  ShaderId::matmul_i8,
-                                        ShaderId::matmul_i4,  ShaderId::matmul_i4a, ShaderId::matmul_mxfp8};
+                                        ShaderId::matmul_i4,  ShaderId::matmul_i4a, ShaderId::matmul_mxfp8,
+                                        ShaderId::matmul_w8a8};
 constexpr WeightVariants kVectorVariants{ShaderId::matvec,       ShaderId::matvec_q_f16,
                                          ShaderId::matvec_q_i8,  ShaderId::matvec_q_i4,
-                                         ShaderId::matvec_q_i4a, ShaderId::matvec_q_mxfp8};
+                                         ShaderId::matvec_q_i4a, ShaderId::matvec_q_mxfp8,
+                                         ShaderId::matvec_q_w8a8};
 // Rows of A that the matrix-vector kernels handle (one vec4 of sums).
 constexpr int64_t kMaxVectorRows = 4;
 
@@ -86,10 +91,14 @@ Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recor
   const quant::WeightFormat format = b.quant.format;
   const bool grouped = format == quant::WeightFormat::kInt4 || format == quant::WeightFormat::kInt4Asymmetric;
   push.chunked = !grouped || b.quant.group_size % 8 == 0 ? 1 : 0;
+  if (b.quant.int8_activations()) {
+    push.act_scale = b.quant.activation_scale;
+    push.act_inverse = 1.0f / b.quant.activation_scale;
+  }
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
   // matvec_q: a workgroup per column; matvec: an invocation per column.
   const uint64_t invocations = static_cast<uint64_t>(d.n) * (b.quant.quantized() ? kDefaultWorkgroupSize : 1);
-  return recorder.dispatch(kVectorVariants.pick(format), {inputs[0].slice, b.slice, c, outputs[0].slice}, push,
+  return recorder.dispatch(kVectorVariants.pick(b.quant), {inputs[0].slice, b.slice, c, outputs[0].slice}, push,
                            invocations);
 }
 
@@ -175,9 +184,13 @@ Status record_matmul(const ops::Op& op, Recorder& recorder, std::span<const Tens
   push.act_alpha = p.activation.alpha;
   push.act_beta = p.activation.beta;
   push.weight_group = inputs[1].quant.group_size;
+  if (inputs[1].quant.int8_activations()) {
+    push.act_scale = inputs[1].quant.activation_scale;
+    push.act_inverse = 1.0f / inputs[1].quant.activation_scale;
+  }
 
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch(kTiledVariants.pick(inputs[1].quant.format),
+  return recorder.dispatch(kTiledVariants.pick(inputs[1].quant),
                            {inputs[0].slice, inputs[1].slice, c, outputs[0].slice}, push,
                            groups * kDefaultWorkgroupSize);
 }

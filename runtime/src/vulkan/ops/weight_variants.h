@@ -8,13 +8,14 @@
 
 namespace fennec::vulkan {
 
-// One shader per format; `float32` is the plain kernel (nullopt-free: every
-// format has an entry).
+// One shader per format; `float32` is the plain kernel, `w8a8` the one for
+// INT8 weights with int8 activations.
 struct WeightVariants {
-  ShaderId float32, float16, int8, int4, int4_asymmetric, mxfp8;
+  ShaderId float32, float16, int8, int4, int4_asymmetric, mxfp8, w8a8;
 
-  ShaderId pick(quant::WeightFormat format) const {
-    switch (format) {
+  ShaderId pick(const quant::WeightQuant& quant) const {
+    if (quant.int8_activations()) return w8a8;  // Graph::validate(): INT8 weights
+    switch (quant.format) {
       case quant::WeightFormat::kFloat16: return float16;
       case quant::WeightFormat::kInt8: return int8;
       case quant::WeightFormat::kInt4: return int4;

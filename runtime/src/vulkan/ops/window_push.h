@@ -23,8 +23,10 @@ struct WindowPush {
   float alpha;
   float beta;
   uint32_t weight_group;          // int4 group size of a quantized weight
+  float act_scale;                // w8a8: activation scale of X (0 otherwise)
+  float act_inverse;              // w8a8: its float32 reciprocal
 };
-static_assert(sizeof(WindowPush) == 92, "must match the push blocks of the conv shaders");
+static_assert(sizeof(WindowPush) == 100, "must match the push blocks of the conv shaders");
 
 // x and y are rank-4 NCHW shapes whose element counts fit in 32 bits.
 inline WindowPush make_window_push(const ops::Window2D& p, const Shape& x, const Shape& y, uint64_t count,
