@@ -139,8 +139,10 @@ if [[ -n "$model" ]]; then
     "$fennec" run "$model" --input "x=$tmp/input.npy" --memory-budget 4.6M
   expect_error "run with a malformed budget" "not a size" \
     "$fennec" run "$model" --input "x=$tmp/input.npy" --memory-budget 12Q
-  expect_error "convert with an unknown quantization scheme" "int3.*fp16, int8, int4 or fp8" \
+  expect_error "convert with an unknown quantization scheme" "int3.*fp16, int8, int4, fp8 or w8a8" \
     "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int3
+  expect_error "convert w8a8 without calibration data" "w8a8 needs activation scales from --calibration" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize w8a8
   expect_error "convert with an odd int4 group size" "group-size 7" \
     "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int4 --group-size 7
   expect_error "convert with calibration but no scheme" "calibration needs --quantize" \
@@ -154,8 +156,8 @@ if [[ -n "$model" ]]; then
   expect_error "bench with a malformed --linear" "linear" \
     "$fennec" bench --linear 64x
 else
-  skipped=14
-  echo "SKIP  14 input checks (no converted model)"
+  skipped=15
+  echo "SKIP  15 input checks (no converted model)"
 fi
 
 if ((skipped)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi

@@ -4,7 +4,9 @@
 # classifier and recognition networks with `fennec convert --quantize S`, and
 # checks what fennec_ocr reads back (character error rate = edit distance /
 # characters, printed for every scheme):
-#   fp16, int8: exactly the rendered lines;
+#   fp16, int8, w8a8: exactly the rendered lines (w8a8's activation scales
+#     come from calibration data: the page's own network inputs, saved by an
+#     fp32 run of fennec_ocr --save-inputs);
 #   fp8 (MX: E4M3 + UE8M0 per 32): CER < 5%. Its 3 mantissa bits give every
 #     layer a weight NMSE near 7e-4 (int8 per channel: about 1e-4); through the
 #     recognizer's 47 layers that flips the page's fragile spaces;
@@ -27,7 +29,7 @@ fennec="$1"
 samples="$2"
 shift 2
 schemes=("$@")
-((${#schemes[@]})) || schemes=(fp16 int8 fp8 int4)
+((${#schemes[@]})) || schemes=(fp16 int8 w8a8 fp8 int4)
 if [[ -z "${FENNEC_MODELS_DIR:-}" ]]; then
   echo "ocr_quantized: skipped: FENNEC_MODELS_DIR is not set (scripts/test.sh fetches the models and sets it)"
   exit 77
@@ -44,17 +46,33 @@ export LC_ALL=C.UTF-8
 "$samples/text_detect/fennec_render_text" --ocr "$work/page.png" >"$work/page.txt"
 grep '^text ' "$work/page.txt" | cut -d' ' -f6- >"$work/expected.txt"
 
+nets=(det:ch_PP-OCRv4_det_infer.onnx cls:ch_ppocr_mobile_v2.0_cls_infer.onnx rec:ch_PP-OCRv4_rec_infer.onnx)
+run_ocr() {  # <scheme> [fennec_ocr options]
+  local scheme="$1"
+  shift
+  "$samples/ocr/fennec_ocr" "$work/det_$scheme.fennec" "$work/rec_$scheme.fennec" --cls "$work/cls_$scheme.fennec" \
+    --keys "$assets/ppocr_keys_v1.txt" "$work/page.png" "$@" >"$work/ocr_$scheme.txt" || fail "fennec_ocr ($scheme) failed"
+}
+if [[ " ${schemes[*]} " == *" w8a8 "* ]]; then
+  for net in "${nets[@]}"; do
+    "$fennec" convert "$assets/${net#*:}" -o "$work/${net%%:*}_fp32.fennec" >/dev/null || fail "fennec convert ${net#*:} failed"
+  done
+  rm -rf "$work/calibration"
+  run_ocr fp32 --save-inputs "$work/calibration"
+fi
+
 for scheme in "${schemes[@]}"; do
-  for net in det:ch_PP-OCRv4_det_infer.onnx cls:ch_ppocr_mobile_v2.0_cls_infer.onnx rec:ch_PP-OCRv4_rec_infer.onnx; do
+  for net in "${nets[@]}"; do
     out="$work/${net%%:*}_$scheme.fennec"
-    if ! "$fennec" convert "$assets/${net#*:}" -o "$out" --quantize "$scheme" >"$out.log" 2>&1; then
+    calibration=()
+    [[ "$scheme" == w8a8 ]] && calibration=(--calibration "$work/calibration/${net%%:*}")
+    if ! "$fennec" convert "$assets/${net#*:}" -o "$out" --quantize "$scheme" "${calibration[@]}" >"$out.log" 2>&1; then
       cat "$out.log" >&2
       fail "fennec convert ${net#*:} --quantize $scheme failed (message above)"
     fi
-    grep -E '^  (quantized|weights) ' "$out.log" | sed "s|^|ocr_quantized: $scheme ${net%%:*}: |"
+    grep -E '^  (quantized|weights) |^               output ' "$out.log" | sed "s|^ *|ocr_quantized: $scheme ${net%%:*}: |"
   done
-  "$samples/ocr/fennec_ocr" "$work/det_$scheme.fennec" "$work/rec_$scheme.fennec" --cls "$work/cls_$scheme.fennec" \
-    --keys "$assets/ppocr_keys_v1.txt" "$work/page.png" >"$work/ocr_$scheme.txt" || fail "fennec_ocr ($scheme) failed"
+  run_ocr "$scheme"
   cut -f1 "$work/ocr_$scheme.txt" >"$work/recognized_$scheme.txt"
   # Character error rate over the whole page, line by line (Levenshtein).
   cer=$(/usr/bin/python3 - "$work/expected.txt" "$work/recognized_$scheme.txt" <<'PY'

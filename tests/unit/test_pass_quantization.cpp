@@ -236,3 +236,58 @@ TEST_CASE("pass quantization: calibration measures layer and model output errors
 }
 
 }  // namespace fennec
+
+namespace fennec {
+
+TEST_CASE("pass quantization: w8a8 takes its activation scales from calibration") {
+  {
+    graph::Graph g = small_model();
+    CHECK_THROWS_AS(passes::quantize_weights(g, options(QuantScheme::kW8A8)), converter::ConvertError);
+  }
+  std::vector<passes::CalibrationSample> samples;
+  for (uint32_t seed : {31u, 32u}) samples.push_back({converter_test::random_tensor({1, 3, 16, 16}, seed)});
+  // The input of "body" is relu's output: with min-max its scale is max|r| / 127.
+  const graph::Graph fp32 = small_model();
+  std::string body_input;
+  for (const graph::Node& node : fp32.nodes)
+    if (node.name == "body") body_input = fp32.tensors[static_cast<size_t>(node.inputs[0])].name;
+  REQUIRE(!body_input.empty());
+  float max_r = 0.0f;
+  for (const auto& sample : samples) {
+    const auto values = converter_test::run_graph(fp32, {{"x", sample[0]}}, true);
+    for (float v : values.at(body_input).as<float>()) max_r = std::max(max_r, std::fabs(v));
+  }
+
+  for (const auto method : {passes::CalibrationMethod::kMinMax, passes::CalibrationMethod::kPercentile,
+                            passes::CalibrationMethod::kMse}) {
+    graph::Graph g = small_model();
+    passes::QuantizeOptions o = options(QuantScheme::kW8A8);
+    o.calibration_method = method;
+    o.max_activation_nmse = 1.0;  // no layer falls back to float activations
+    const passes::QuantizeReport report = passes::quantize_weights_calibrated(g, o, samples);
+    REQUIRE(report.layers.size() == 4);
+    CHECK(report.layers[0].quant.activation_scale == 0.0f);  // first layer: float activations
+    CHECK(report.layers[0].note == "int8: first layer, float activations");
+    CHECK(report.layers[3].quant.activation_scale == 0.0f);  // last layer
+    const float body = report.layers[1].quant.activation_scale;
+    CHECK(report.layers[1].quant.format == WeightFormat::kInt8);
+    CHECK(body > 0.0f);
+    if (method == passes::CalibrationMethod::kMinMax) CHECK(body == doctest::Approx(max_r / 127.0f));
+    else CHECK(body <= max_r / 127.0f * 1.0001f);  // percentile and mse clip, never widen
+    CHECK(report.layers[1].activation_nmse > 0.0);
+    CHECK(report.layers[1].activation_nmse < 1e-3);
+    CHECK(weight(g, "w_body").quant.activation_scale == body);
+    CHECK(report.outputs[0].nmse > 0.0);
+    CHECK(report.outputs[0].nmse < 1e-2);
+  }
+
+  // A layer whose input would lose more than the bound keeps float activations.
+  graph::Graph g = small_model();
+  passes::QuantizeOptions o = options(QuantScheme::kW8A8);
+  o.max_activation_nmse = 1e-12;
+  const passes::QuantizeReport report = passes::quantize_weights_calibrated(g, o, samples);
+  for (const passes::QuantizedLayer& l : report.layers) CHECK(l.quant.activation_scale == 0.0f);
+  CHECK(report.layers[1].note.rfind("int8: float activations (int8 input NMSE", 0) == 0);
+}
+
+}  // namespace fennec

@@ -39,6 +39,8 @@ struct ConvertArgs {
   bool asymmetric = false;
   std::vector<std::string> keep_fp32;
   std::string calibration;  // folder of .npy samples
+  std::string calibration_method = "mse";
+  double percentile = 99.99;
 };
 
 // Splits "NAME=VALUE" at the last '=' (names may contain '=' rarely, values not).
@@ -214,6 +216,13 @@ void run_convert(const ConvertArgs& args) {
     quantize_options.group_size = args.group_size;
     quantize_options.asymmetric = args.asymmetric;
     quantize_options.keep_fp32 = args.keep_fp32;
+    if (args.calibration_method == "minmax") quantize_options.calibration_method = passes::CalibrationMethod::kMinMax;
+    else if (args.calibration_method == "percentile")
+      quantize_options.calibration_method = passes::CalibrationMethod::kPercentile;
+    else if (args.calibration_method != "mse")
+      throw converter::ConvertError("--calibration-method: expected mse, minmax or percentile, got '" +
+                                    args.calibration_method + "'");
+    quantize_options.percentile = args.percentile;
   }
   if (!args.calibration.empty() && quantize_options.scheme == passes::QuantScheme::kNone)
     throw converter::ConvertError("--calibration needs --quantize");
@@ -302,7 +311,8 @@ void add_convert_command(CLI::App& app) {
                   "(e.g. sr=sr.npy); repeatable");
   cmd->add_option("--quantize", args->quantize,
                   "Store CONV and MATMUL weights quantized: fp16, int8 (per output channel), int4 "
-                  "(groups along the input dimension) or fp8 (MX: E4M3 with a UE8M0 scale per 32)");
+                  "(groups along the input dimension), fp8 (MX: E4M3 with a UE8M0 scale per 32), or "
+                  "w8a8 (int8 weights and per-tensor int8 activations; needs --calibration)");
   cmd->add_option("--group-size", args->group_size, "int4 values per scale: 32, 64 or 128 (default 32)");
   cmd->add_flag("--asymmetric", args->asymmetric, "int4 with a zero point per group");
   cmd->add_option("--keep-fp32", args->keep_fp32,
@@ -310,6 +320,10 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--calibration", args->calibration,
                   "Folder of .npy input samples: the report then gives each layer's output NMSE and the "
                   "model outputs' error against fp32, measured on the Vulkan device");
+  cmd->add_option("--calibration-method", args->calibration_method,
+                  "w8a8 activation scales: mse (the clipping of least squared error), minmax or percentile (default mse)");
+  cmd->add_option("--percentile", args->percentile, "Percentile of |x| for --calibration-method percentile (default 99.99)")
+      ->check(CLI::Range(50.0, 100.0));
   cmd->callback([args] { run_convert(*args); });
 }
 

@@ -32,7 +32,7 @@ void print_quantize_report(const passes::QuantizeReport& report, const passes::Q
     const std::string format = l.quant.to_string();
     per_format[format]++;
     std::string node = l.node.size() > 34 ? "..." + l.node.substr(l.node.size() - 31) : l.node;
-    const std::string out = l.output_nmse >= 0.0 ? fmt::format("{:.2e}", l.output_nmse) : "";
+    std::string out = l.output_nmse >= 0.0 ? fmt::format("{:.2e}", l.output_nmse) : "";
     std::printf("    %-34s %-6s %-18s %-12s %10.2e %10.2e %10s %5s -> %-5s%s%s\n", node.c_str(),
                 l.op_type.c_str(), shape_to_string(l.shape).c_str(), format.c_str(), l.weight_nmse,
                 l.weight_max_abs, out.c_str(), fmt::format("{:.0f}K", l.bytes_before / 1024.0).c_str(),

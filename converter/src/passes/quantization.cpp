@@ -6,6 +6,8 @@
 #include <cstring>
 #include <map>
 
+#include <fmt/format.h>
+
 #include "ops/matmul.h"
 #include "passes/convert_error.h"
 #include "passes/graph_query.h"
@@ -52,7 +54,8 @@ quant::WeightQuant scheme_quant(const QuantizeOptions& options) {
   switch (options.scheme) {
     case QuantScheme::kNone: break;
     case QuantScheme::kFp16: q.format = quant::WeightFormat::kFloat16; break;
-    case QuantScheme::kInt8: q.format = quant::WeightFormat::kInt8; break;
+    case QuantScheme::kInt8:
+    case QuantScheme::kW8A8: q.format = quant::WeightFormat::kInt8; break;
     case QuantScheme::kInt4:
       q.format = options.asymmetric ? quant::WeightFormat::kInt4Asymmetric : quant::WeightFormat::kInt4;
       q.group_size = options.group_size;
@@ -74,6 +77,41 @@ void measure(QuantizedLayer& layer, std::span<const float> original, std::span<c
   layer.weight_max_abs = max_abs;
 }
 
+// The w8a8 scale of one tensor from its calibration magnitudes: max or the
+// given percentile, over 127; 1 when every value is 0.
+float activation_scale(std::vector<float>& magnitudes, CalibrationMethod method, double percentile) {
+  if (magnitudes.empty()) return 1.0f;
+  float top;
+  if (method == CalibrationMethod::kMinMax) {
+    top = *std::max_element(magnitudes.begin(), magnitudes.end());
+  } else if (method == CalibrationMethod::kMse) {
+    const float max = *std::max_element(magnitudes.begin(), magnitudes.end());
+    // At most ~1M values, evenly strided, decide; the error of a candidate
+    // is exact arithmetic on them (rounding inside, clipping beyond).
+    const size_t stride = std::max<size_t>(1, magnitudes.size() >> 20);
+    double best = INFINITY;
+    top = max;
+    for (int i = 64; i >= 4; --i) {
+      const float clip = max * static_cast<float>(i) / 64.0f;
+      const float scale = clip / 127.0f;
+      if (!(scale > 0.0f)) break;
+      double error = 0.0;
+      for (size_t j = 0; j < magnitudes.size(); j += stride) {
+        const float v = magnitudes[j];
+        const double d = v - static_cast<float>(quant::quantize_activation(v, scale)) * scale;
+        error += d * d;
+      }
+      if (error < best) best = error, top = clip;
+    }
+  } else {
+    const double rank = std::clamp(percentile, 0.0, 100.0) / 100.0 * static_cast<double>(magnitudes.size() - 1);
+    const auto nth = magnitudes.begin() + static_cast<long>(std::ceil(rank));
+    std::nth_element(magnitudes.begin(), nth, magnitudes.end());
+    top = *nth;
+  }
+  return top > 0.0f ? top / 127.0f : 1.0f;
+}
+
 }  // namespace
 
 QuantScheme parse_quant_scheme(const std::string& text) {
@@ -82,7 +120,9 @@ QuantScheme parse_quant_scheme(const std::string& text) {
   if (t == "int8") return QuantScheme::kInt8;
   if (t == "int4") return QuantScheme::kInt4;
   if (t == "fp8" || t == "mxfp8") return QuantScheme::kFp8;
-  throw converter::ConvertError("--quantize: unknown scheme '" + text + "' (expected fp16, int8, int4 or fp8)");
+  if (t == "w8a8") return QuantScheme::kW8A8;
+  throw converter::ConvertError("--quantize: unknown scheme '" + text +
+                                "' (expected fp16, int8, int4, fp8 or w8a8)");
 }
 
 const char* quant_scheme_name(QuantScheme scheme) {
@@ -92,6 +132,7 @@ const char* quant_scheme_name(QuantScheme scheme) {
     case QuantScheme::kInt8: return "int8";
     case QuantScheme::kInt4: return "int4";
     case QuantScheme::kFp8: return "fp8";
+    case QuantScheme::kW8A8: return "w8a8";
   }
   return "?";
 }
@@ -143,11 +184,23 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
       // consumer to agree on the matrix view; keep the simple case only.
       q = {};
       layer.note = "kept fp32 (weight shared by several nodes)";
-    } else if ((options.scheme == QuantScheme::kInt4 || options.scheme == QuantScheme::kFp8) &&
+    } else if (options.scheme != QuantScheme::kFp16 && options.scheme != QuantScheme::kInt8 &&
                options.protect_ends && end_layer) {
       q.format = quant::WeightFormat::kInt8;
       q.group_size = 0;
       layer.note = c == 0 ? "int8: first layer" : "int8: last layer";
+      if (options.scheme == QuantScheme::kW8A8) layer.note += ", float activations";
+    } else if (options.scheme == QuantScheme::kW8A8) {
+      const auto it = options.activation_scales.find(node.name);
+      if (it == options.activation_scales.end())
+        throw converter::ConvertError("--quantize w8a8 needs activation scales from --calibration DIR (none for '" +
+                                      node.name + "')");
+      const auto loss = options.activation_nmse.find(node.name);
+      if (loss != options.activation_nmse.end()) layer.activation_nmse = loss->second;
+      if (layer.activation_nmse > options.max_activation_nmse)
+        layer.note = fmt::format("int8: float activations (int8 input NMSE {:.1e})", layer.activation_nmse);
+      else
+        q.activation_scale = it->second;
     }
     layer.quant = q;
     layer.bytes_before = graph.tensors[static_cast<size_t>(w)].data_bytes;
@@ -177,8 +230,36 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
     quant::WeightQuant view;
     if (weight_view(graph, node, view) && !node.outputs.empty()) watched.push_back(node.outputs[0]);
   }
-  const auto reference = run_capturing(graph, watched, samples);
-  QuantizeReport report = quantize_weights(graph, options, progress);
+  // w8a8 also watches each layer's input X, whose values set its scale.
+  std::vector<std::pair<std::string, int>> layer_inputs;
+  if (options.scheme == QuantScheme::kW8A8)
+    for (const graph::Node& node : graph.nodes) {
+      quant::WeightQuant view;
+      if (weight_view(graph, node, view) && !node.inputs.empty() && node.inputs[0] >= 0)
+        layer_inputs.emplace_back(node.name, node.inputs[0]);
+    }
+  std::vector<int> captured = watched;
+  for (const auto& [name, tensor] : layer_inputs) captured.push_back(tensor);
+  const auto reference = run_capturing(graph, captured, samples);
+  QuantizeOptions effective = options;
+  for (size_t i = 0; i < layer_inputs.size(); ++i) {
+    std::vector<float> magnitudes;
+    for (const auto& sample : reference)
+      for (const float v : sample[watched.size() + i].as<float>())
+        if (std::isfinite(v)) magnitudes.push_back(std::fabs(v));
+    const float scale = activation_scale(magnitudes, options.calibration_method, options.percentile);
+    effective.activation_scales[layer_inputs[i].first] = scale;
+    ErrorSums loss;
+    for (const auto& sample : reference) {
+      const HostTensor& x = sample[watched.size() + i];
+      HostTensor seen = x;
+      for (float& v : seen.as<float>())
+        v = static_cast<float>(quant::quantize_activation(v, scale)) * scale;
+      loss.add(x, seen);
+    }
+    effective.activation_nmse[layer_inputs[i].first] = loss.nmse();
+  }
+  QuantizeReport report = quantize_weights(graph, effective, progress);
   const auto quantized = run_capturing(graph, watched, samples);
   report.calibration_samples = samples.size();
 
@@ -186,9 +267,10 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
   std::vector<ErrorSums> per_output(graph.outputs.size());
   for (size_t s = 0; s < samples.size(); ++s) {
     for (size_t i = 0; i < watched.size(); ++i) per_tensor[watched[i]].add(reference[s][i], quantized[s][i]);
-    for (size_t o = 0; o < graph.outputs.size(); ++o)
-      if (reference[s][watched.size() + o].dtype == DataType::FLOAT32)
-        per_output[o].add(reference[s][watched.size() + o], quantized[s][watched.size() + o]);
+    for (size_t o = 0; o < graph.outputs.size(); ++o) {
+      const HostTensor& r = reference[s][captured.size() + o];
+      if (r.dtype == DataType::FLOAT32) per_output[o].add(r, quantized[s][watched.size() + o]);
+    }
   }
   for (QuantizedLayer& layer : report.layers)
     if (auto it = per_tensor.find(layer.output); it != per_tensor.end()) layer.output_nmse = it->second.nmse();

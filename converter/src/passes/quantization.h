@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,12 @@
 
 namespace fennec::passes {
 
-enum class QuantScheme { kNone, kFp16, kInt8, kInt4, kFp8 };
+enum class QuantScheme { kNone, kFp16, kInt8, kInt4, kFp8, kW8A8 };
 
-// "fp16", "int8", "int4", "fp8"; throws ConvertError for anything else
-// (naming the schemes there are).
+enum class CalibrationMethod { kMinMax, kPercentile, kMse };
+
+// "fp16", "int8", "int4", "fp8", "w8a8"; throws ConvertError for anything
+// else (naming the schemes there are).
 QuantScheme parse_quant_scheme(const std::string& text);
 const char* quant_scheme_name(QuantScheme scheme);
 
@@ -29,12 +32,29 @@ struct QuantizeOptions {
   // Node names, or op types (CONV, MATMUL; ONNX spellings Conv, MatMul, Gemm
   // too, any case), whose weights stay float32.
   std::vector<std::string> keep_fp32;
-  // int4 and fp8: the first layer and the last one (usually the classifier
-  // or the output projection) take int8 instead. At 4 bits that is what
+  // int4, fp8 and w8a8: the first layer and the last one (usually the classifier
+  // or the output projection) take int8 weights with float activations
+  // instead. At 4 bits that is what
   // accuracy needs; MX FP8's 3 mantissa bits leave a weight NMSE of about
   // 7e-4 on trained layers where per-channel int8 gives about 1e-4, and the
   // end layers feed the input pixels and the output logits directly.
   bool protect_ends = true;
+  // w8a8: how calibration turns each layer input's values into its scale:
+  // max |x| over all samples (min-max, symmetric), the `percentile`-th
+  // percentile of |x| (values beyond it clip to +-127), or the clipping
+  // point of the smallest squared error of x against its int8 form (mse:
+  // 64 candidates between max/16 and max).
+  CalibrationMethod calibration_method = CalibrationMethod::kMse;
+  double percentile = 99.99;
+  // w8a8: activation scale per node name; quantize_weights_calibrated fills
+  // it, quantize_weights requires it.
+  std::map<std::string, float> activation_scales;
+  // w8a8: a layer whose input loses more than this (NMSE of x against its
+  // int8 codes times the scale, on the calibration samples) keeps float
+  // activations with int8 weights; the report names it.
+  double max_activation_nmse = 1e-3;
+  // Filled by quantize_weights_calibrated: that NMSE per node name.
+  std::map<std::string, double> activation_nmse;
 };
 
 struct QuantizedLayer {
@@ -49,6 +69,7 @@ struct QuantizedLayer {
   double weight_max_abs = 0.0;
   int output = -1;           // the layer's output tensor
   double output_nmse = -1.0; // with calibration: NMSE of that output vs the fp32 model's
+  double activation_nmse = -1.0;  // w8a8: NMSE of the layer's input against its int8 form
 };
 
 // With calibration: the error of one model output, quantized vs fp32.
