@@ -1,7 +1,6 @@
 #include "cli/calibration_data.h"
 
 #include <algorithm>
-#include <cctype>
 #include <filesystem>
 #include <stdexcept>
 
@@ -11,13 +10,6 @@ namespace fennec::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string file_name_for(const std::string& tensor_name) {
-  std::string name;
-  for (char c : tensor_name)
-    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-  return name + ".npy";
-}
 
 HostTensor load(const fs::path& path, const graph::TensorInfo& input) {
   const NpyArray array = read_npy(path.string());
@@ -56,7 +48,7 @@ std::vector<passes::CalibrationSample> read_calibration_dir(const std::string& d
       passes::CalibrationSample sample;
       for (int in : graph.inputs) {
         const graph::TensorInfo& info = graph.tensors[static_cast<size_t>(in)];
-        const fs::path f = folder / file_name_for(info.name);
+        const fs::path f = folder / npy_file_name(info.name);
         if (!fs::exists(f)) throw std::runtime_error("--calibration: " + f.string() + " is missing");
         sample.push_back(load(f, info));
       }

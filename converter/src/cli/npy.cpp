@@ -1,5 +1,6 @@
 #include "cli/npy.h"
 
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -95,6 +96,13 @@ void write_npy(const std::string& path, fennec_dtype_t dtype, const int64_t* dim
   out.write(header.data(), static_cast<std::streamsize>(header.size()));
   out.write(static_cast<const char*>(data), static_cast<std::streamsize>(bytes));
   if (!out) fail(path, "write failed");
+}
+
+std::string npy_file_name(const std::string& tensor_name) {
+  std::string name;
+  for (char c : tensor_name)
+    name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  return name + ".npy";
 }
 
 }  // namespace fennec::cli

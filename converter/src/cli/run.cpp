@@ -1,6 +1,5 @@
 // `fennec run`: run a converted model on .npy inputs, write .npy outputs.
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -33,12 +32,6 @@ std::string shape_string(const fennec_tensor_t& t) {
   std::string s = "[";
   for (int i = 0; i < t.rank; ++i) s += (i ? "," : "") + (t.dims[i] < 0 ? std::string("?") : std::to_string(t.dims[i]));
   return s + "]";
-}
-
-std::string file_name_for(const std::string& tensor_name) {
-  std::string name;
-  for (char c : tensor_name) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-  return name + ".npy";
 }
 
 // Device time per node and per op type from the last run, slowest first.
@@ -136,7 +129,7 @@ void run(const RunArgs& args) {
     fennec_tensor_t out = session.output(i);
     std::string file;
     if (!args.output_dir.empty()) {
-      file = (std::filesystem::path(args.output_dir) / file_name_for(out.name)).string();
+      file = (std::filesystem::path(args.output_dir) / npy_file_name(out.name)).string();
       write_npy(file, out.dtype, out.dims, out.rank, out.data, out.size_bytes);
     }
     std::vector<int64_t> dims(out.dims, out.dims + out.rank);

@@ -42,8 +42,10 @@ void ErrorSums::add(const HostTensor& ref, const HostTensor& actual) {
   if (ref.shape != actual.shape || ref.dtype != DataType::FLOAT32 || actual.dtype != DataType::FLOAT32)
     throw converter::ConvertError("calibration: compared tensors differ in shape or type (" +
                                   shape_to_string(ref.shape) + " vs " + shape_to_string(actual.shape) + ")");
-  const auto r = ref.as<float>();
-  const auto a = actual.as<float>();
+  add(ref.as<float>(), actual.as<float>());
+}
+
+void ErrorSums::add(std::span<const float> r, std::span<const float> a) {
   for (size_t i = 0; i < r.size(); ++i) {
     const double d = static_cast<double>(r[i]) - static_cast<double>(a[i]);
     error += d * d;

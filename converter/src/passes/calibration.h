@@ -4,6 +4,7 @@
 // (Activation ranges for int8 activations come from the same captures.)
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@ std::vector<std::vector<HostTensor>> run_capturing(graph::Graph& graph, const st
 struct ErrorSums {
   double error = 0.0, reference = 0.0, max_abs = 0.0, max_ref = 0.0;
   void add(const HostTensor& reference, const HostTensor& actual);
+  void add(std::span<const float> reference, std::span<const float> actual);  // equal sizes
   double nmse() const { return reference > 0.0 ? error / reference : (error > 0.0 ? 1.0 : 0.0); }
 };
 

@@ -66,15 +66,21 @@ quant::WeightQuant scheme_quant(const QuantizeOptions& options) {
 }
 
 void measure(QuantizedLayer& layer, std::span<const float> original, std::span<const float> decoded) {
-  double err = 0.0, ref = 0.0, max_abs = 0.0;
-  for (size_t i = 0; i < original.size(); ++i) {
-    const double d = static_cast<double>(original[i]) - static_cast<double>(decoded[i]);
-    err += d * d;
-    ref += static_cast<double>(original[i]) * original[i];
-    max_abs = std::max(max_abs, std::fabs(d));
+  ErrorSums sums;
+  sums.add(original, decoded);
+  layer.weight_nmse = sums.nmse();
+  layer.weight_max_abs = sums.max_abs;
+}
+
+// Nodes whose weight can be quantized, in graph order, with the matrix view
+// of each weight.
+std::vector<std::pair<size_t, quant::WeightQuant>> candidate_layers(const graph::Graph& graph) {
+  std::vector<std::pair<size_t, quant::WeightQuant>> candidates;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    quant::WeightQuant view;
+    if (weight_view(graph, graph.nodes[n], view)) candidates.emplace_back(n, view);
   }
-  layer.weight_nmse = ref > 0.0 ? err / ref : (err > 0.0 ? 1.0 : 0.0);
-  layer.weight_max_abs = max_abs;
+  return candidates;
 }
 
 // The w8a8 scale of one tensor from its calibration magnitudes: max or the
@@ -150,22 +156,13 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     throw converter::ConvertError("--group-size " + std::to_string(options.group_size) +
                                   ": expected an even number up to 4096 (32, 64 or 128)");
 
-  // Candidate layers, and the storage each weight tensor's consumers agree on.
-  struct Candidate {
-    size_t node;
-    quant::WeightQuant view;
-  };
-  std::vector<Candidate> candidates;
+  const auto candidates = candidate_layers(graph);
   const auto consumers = tensor_consumers(graph);
-  for (size_t n = 0; n < graph.nodes.size(); ++n) {
-    quant::WeightQuant view;
-    if (weight_view(graph, graph.nodes[n], view)) candidates.push_back({n, view});
-  }
   if (progress) progress(0, candidates.size());
 
   const quant::WeightQuant target = scheme_quant(options);
   for (size_t c = 0; c < candidates.size(); ++c) {
-    const graph::Node& node = graph.nodes[candidates[c].node];
+    const graph::Node& node = graph.nodes[candidates[c].first];
     const int w = node.inputs[1];
     QuantizedLayer layer;
     layer.node = node.name;
@@ -174,7 +171,7 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     layer.output = node.outputs.empty() ? -1 : node.outputs[0];
     layer.shape = graph.tensors[static_cast<size_t>(w)].shape;
     quant::WeightQuant q = target;
-    q.transposed = candidates[c].view.transposed;
+    q.transposed = candidates[c].second.transposed;
     const bool end_layer = c == 0 || c + 1 == candidates.size();
     if (kept_by_user(node, options.keep_fp32)) {
       q = {};
@@ -225,19 +222,15 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
                                            const std::vector<CalibrationSample>& samples,
                                            const ProgressFn& progress) {
   if (samples.empty()) throw converter::ConvertError("--calibration: no samples");
+  const auto candidates = candidate_layers(graph);
   std::vector<int> watched;
-  for (const graph::Node& node : graph.nodes) {
-    quant::WeightQuant view;
-    if (weight_view(graph, node, view) && !node.outputs.empty()) watched.push_back(node.outputs[0]);
-  }
+  for (const auto& [n, view] : candidates)
+    if (!graph.nodes[n].outputs.empty()) watched.push_back(graph.nodes[n].outputs[0]);
   // w8a8 also watches each layer's input X, whose values set its scale.
   std::vector<std::pair<std::string, int>> layer_inputs;
   if (options.scheme == QuantScheme::kW8A8)
-    for (const graph::Node& node : graph.nodes) {
-      quant::WeightQuant view;
-      if (weight_view(graph, node, view) && !node.inputs.empty() && node.inputs[0] >= 0)
-        layer_inputs.emplace_back(node.name, node.inputs[0]);
-    }
+    for (const auto& [n, view] : candidates)
+      if (graph.nodes[n].inputs[0] >= 0) layer_inputs.emplace_back(graph.nodes[n].name, graph.nodes[n].inputs[0]);
   std::vector<int> captured = watched;
   for (const auto& [name, tensor] : layer_inputs) captured.push_back(tensor);
   const auto reference = run_capturing(graph, captured, samples);

@@ -59,11 +59,7 @@ Status record_conv(const ops::Op& op, Recorder& recorder, std::span<const Tensor
 
   WindowPush push = make_window_push(p, xs, ys, invocations, oc_block, has_bias);
   const quant::WeightQuant& wq = inputs[1].quant;
-  push.weight_group = wq.group_size;
-  if (wq.int8_activations()) {
-    push.act_scale = wq.activation_scale;
-    push.act_inverse = 1.0f / wq.activation_scale;
-  }
+  set_weight_push(push, wq);
 
   const BufferSlice bias = has_bias ? inputs[2].slice : recorder.dummy_buffer();
   return recorder.dispatch((tiled ? kTiled : kDirect).pick(wq),

@@ -57,6 +57,18 @@ constexpr size_t kMaxBatchAxes = 3;
 
 bool fits_u32(int64_t v) { return v >= 0 && v <= std::numeric_limits<uint32_t>::max(); }
 
+// The fields of Y = act(alpha * A @ B + beta * C) that the tiled and the
+// matrix-vector pushes share.
+template <typename Push>
+void set_epilogue_push(Push& push, const ops::MatMulParams& p, bool has_c) {
+  push.alpha = p.alpha;
+  push.beta = p.beta;
+  push.has_c = has_c ? 1 : 0;
+  push.kind = static_cast<int32_t>(p.activation.kind);
+  push.act_alpha = p.activation.alpha;
+  push.act_beta = p.activation.beta;
+}
+
 // The matrix-vector path: A is at most four contiguous rows of K values (its
 // batch axes fold into the rows, since B has none), B is a rank-2 matrix that
 // is quantized (rows = N) or a plain untransposed [K, N], and C is absent or
@@ -81,20 +93,11 @@ Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recor
   push.rows = static_cast<uint32_t>(rows);
   push.n = static_cast<uint32_t>(d.n);
   push.k = static_cast<uint32_t>(d.k);
-  push.alpha = p.alpha;
-  push.beta = p.beta;
-  push.has_c = has_c ? 1 : 0;
-  push.kind = static_cast<int32_t>(p.activation.kind);
-  push.act_alpha = p.activation.alpha;
-  push.act_beta = p.activation.beta;
-  push.weight_group = b.quant.group_size;
+  set_epilogue_push(push, p, has_c);
+  set_weight_push(push, b.quant);
   const quant::WeightFormat format = b.quant.format;
   const bool grouped = format == quant::WeightFormat::kInt4 || format == quant::WeightFormat::kInt4Asymmetric;
   push.chunked = !grouped || b.quant.group_size % 8 == 0 ? 1 : 0;
-  if (b.quant.int8_activations()) {
-    push.act_scale = b.quant.activation_scale;
-    push.act_inverse = 1.0f / b.quant.activation_scale;
-  }
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
   // matvec_q: a workgroup per column; matvec: an invocation per column.
   const uint64_t invocations = static_cast<uint64_t>(d.n) * (b.quant.quantized() ? kDefaultWorkgroupSize : 1);
@@ -177,17 +180,8 @@ Status record_matmul(const ops::Op& op, Recorder& recorder, std::span<const Tens
   push.batches = static_cast<uint32_t>(batch_count);
   push.tiles_m = static_cast<uint32_t>(tiles_m);
   push.tiles_n = static_cast<uint32_t>(tiles_n);
-  push.alpha = p.alpha;
-  push.beta = p.beta;
-  push.has_c = has_c ? 1 : 0;
-  push.kind = static_cast<int32_t>(p.activation.kind);
-  push.act_alpha = p.activation.alpha;
-  push.act_beta = p.activation.beta;
-  push.weight_group = inputs[1].quant.group_size;
-  if (inputs[1].quant.int8_activations()) {
-    push.act_scale = inputs[1].quant.activation_scale;
-    push.act_inverse = 1.0f / inputs[1].quant.activation_scale;
-  }
+  set_epilogue_push(push, p, has_c);
+  set_weight_push(push, inputs[1].quant);
 
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
   return recorder.dispatch(kTiledVariants.pick(inputs[1].quant),

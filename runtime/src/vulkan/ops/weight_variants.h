@@ -27,4 +27,14 @@ struct WeightVariants {
   }
 };
 
+// The push-constant fields that every quantized-weight kernel takes after its
+// own: the int4 group size and, for w8a8, the activation scale of its input
+// with the float32 reciprocal the shader multiplies by (0 and 0 otherwise).
+template <typename Push>
+void set_weight_push(Push& push, const quant::WeightQuant& quant) {
+  push.weight_group = quant.group_size;
+  push.act_scale = quant.int8_activations() ? quant.activation_scale : 0.0f;
+  push.act_inverse = quant.int8_activations() ? 1.0f / quant.activation_scale : 0.0f;
+}
+
 }  // namespace fennec::vulkan
