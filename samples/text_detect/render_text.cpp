@@ -3,9 +3,10 @@
 // draws the OCR page instead: black lines of mixed Chinese and Latin text, all
 // 44 px, Latin in DejaVu Sans and Chinese in Droid Sans Fallback, whose
 // characters are all in PaddleOCR's dictionary (ppocr_keys_v1.txt), so that
-// recognition can match them exactly.
+// recognition can match them exactly; --ocr-calibration draws other lines in
+// the same style (calibration data for quantization that is not the test page).
 //
-//   fennec_render_text out.png [--ocr] [--font file.ttf]   (--font replaces DejaVu Sans)
+//   fennec_render_text out.png [--ocr | --ocr-calibration] [--font file.ttf]   (--font replaces DejaVu Sans)
 //
 // Prints the image size and the ink bounding box of every line (the ground
 // truth that tests compare detections with):
@@ -55,6 +56,16 @@ constexpr Line kOcrLines[] = {
     {"2026-03-14 12:45 (98.6%)", 44.0f, {0, 0, 0}, 40, 344},
 };
 
+// A second page with other text in the same style, for calibration data that
+// is not the page a test reads.
+constexpr Line kCalibrationLines[] = {
+    {"模型量化与校准数据", 44.0f, {0, 0, 0}, 40, 24},
+    {"Quick brown fox 1984", 44.0f, {0, 0, 0}, 40, 104},
+    {"内存预算 256 MiB", 44.0f, {0, 0, 0}, 40, 184},
+    {"Detection, Recognition", 44.0f, {0, 0, 0}, 40, 264},
+    {"07/21 09:30 [x64] +5.2", 44.0f, {0, 0, 0}, 40, 344},
+};
+
 struct Page {
   int width, height;
   const Line* lines;
@@ -64,6 +75,7 @@ struct Page {
 
 constexpr Page kDetectPage{736, 480, kDetectLines, std::size(kDetectLines), false};
 constexpr Page kOcrPage{640, 448, kOcrLines, std::size(kOcrLines), true};
+constexpr Page kCalibrationPage{640, 448, kCalibrationLines, std::size(kCalibrationLines), true};
 
 struct Font {
   std::vector<unsigned char> ttf;
@@ -155,7 +167,7 @@ Box draw_line(const std::vector<const stbtt_fontinfo*>& fonts, const Line& line,
 }
 
 int usage() {
-  std::fprintf(stderr, "usage: fennec_render_text out.png [--ocr] [--font file.ttf]\n");
+  std::fprintf(stderr, "usage: fennec_render_text out.png [--ocr | --ocr-calibration] [--font file.ttf]\n");
   return 2;
 }
 
@@ -168,6 +180,7 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--font" && i + 1 < argc) font_path = argv[++i];
     else if (arg == "--ocr") page = &kOcrPage;
+    else if (arg == "--ocr-calibration") page = &kCalibrationPage;
     else if (arg == "-h" || arg == "--help") return usage();
     else if (!arg.empty() && arg[0] != '-' && out.empty()) out = arg;
     else return usage();

@@ -147,6 +147,10 @@ if [[ -n "$model" ]]; then
     "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int4 --group-size 7
   expect_error "convert with calibration but no scheme" "calibration needs --quantize" \
     "$fennec" convert "$onnx" -o "$tmp/q.fennec" --calibration "$tmp"
+  expect_error "convert with GPTQ rounding but no calibration" "gptq needs calibration" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int4 --rounding gptq
+  expect_error "convert with an unknown rounding" "expected nearest or gptq, got 'stochastic'" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int8 --rounding stochastic
   mkdir -p "$tmp/calib_bad"
   write_npy "$tmp/calib_bad/a.npy" 1 2 3
   expect_error "convert with calibration data of the wrong rank" "calib_bad/a.npy.*shape" \
@@ -156,8 +160,8 @@ if [[ -n "$model" ]]; then
   expect_error "bench with a malformed --linear" "linear" \
     "$fennec" bench --linear 64x
 else
-  skipped=15
-  echo "SKIP  15 input checks (no converted model)"
+  skipped=17
+  echo "SKIP  17 input checks (no converted model)"
 fi
 
 if ((skipped)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi

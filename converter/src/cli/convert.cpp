@@ -41,6 +41,7 @@ struct ConvertArgs {
   std::string calibration;  // folder of .npy samples
   std::string calibration_method = "mse";
   double percentile = 99.99;
+  std::string rounding;  // nearest | gptq; empty: gptq with --calibration
 };
 
 // Splits "NAME=VALUE" at the last '=' (names may contain '=' rarely, values not).
@@ -223,6 +224,16 @@ void run_convert(const ConvertArgs& args) {
       throw converter::ConvertError("--calibration-method: expected mse, minmax or percentile, got '" +
                                     args.calibration_method + "'");
     quantize_options.percentile = args.percentile;
+    const bool fp16 = quantize_options.scheme == passes::QuantScheme::kFp16;
+    const std::string rounding =
+        args.rounding.empty() ? (args.calibration.empty() || fp16 ? "nearest" : "gptq") : args.rounding;
+    if (rounding == "gptq") quantize_options.rounding = passes::Rounding::kGptq;
+    else if (rounding != "nearest")
+      throw converter::ConvertError("--rounding: expected nearest or gptq, got '" + args.rounding + "'");
+    if (quantize_options.rounding == passes::Rounding::kGptq && args.calibration.empty())
+      throw converter::ConvertError("--rounding gptq needs calibration inputs (--calibration DIR)");
+    if (quantize_options.rounding == passes::Rounding::kGptq && fp16)
+      throw converter::ConvertError("--rounding gptq: fp16 has no grid of scales to round onto (use int8, int4, fp8 or w8a8)");
   }
   if (!args.calibration.empty() && quantize_options.scheme == passes::QuantScheme::kNone)
     throw converter::ConvertError("--calibration needs --quantize");
@@ -322,6 +333,9 @@ void add_convert_command(CLI::App& app) {
                   "model outputs' error against fp32, measured on the Vulkan device");
   cmd->add_option("--calibration-method", args->calibration_method,
                   "w8a8 activation scales: mse (the clipping of least squared error), minmax or percentile (default mse)");
+  cmd->add_option("--rounding", args->rounding,
+                  "How weights take their quantized values: nearest, or gptq (each layer's rounding error "
+                  "compensated on its calibration inputs; needs --calibration, and is its default)");
   cmd->add_option("--percentile", args->percentile, "Percentile of |x| for --calibration-method percentile (default 99.99)")
       ->check(CLI::Range(50.0, 100.0));
   cmd->callback([args] { run_convert(*args); });

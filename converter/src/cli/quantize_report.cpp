@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -45,6 +46,13 @@ void print_quantize_report(const passes::QuantizeReport& report, const passes::Q
   std::printf("  quantized    %zu layers: %s\n", report.layers.size(), formats.empty() ? "none" : formats.c_str());
   for (const passes::QuantizedLayer& l : report.layers)
     if (!l.note.empty()) std::printf("               %s: %s\n", l.node.c_str(), l.note.c_str());
+  size_t gptq = 0, vectors = 0;
+  for (const passes::QuantizedLayer& l : report.layers)
+    if (l.gptq_vectors > 0) ++gptq, vectors = std::max(vectors, l.gptq_vectors);
+  if (gptq > 0)
+    std::printf("  rounding     GPTQ on %zu layers (Hessians of their calibration inputs, up to %zu vectors each); "
+                "the rest to nearest\n",
+                gptq, vectors);
   if (calibrated) {
     std::printf("  model error  on %zu calibration sample%s, quantized vs fp32 (out NMSE above: each layer's\n"
                 "               output, carrying the error of the layers before it)\n",

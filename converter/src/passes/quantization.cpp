@@ -172,7 +172,11 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     layer.shape = graph.tensors[static_cast<size_t>(w)].shape;
     quant::WeightQuant q = target;
     q.transposed = candidates[c].second.transposed;
-    const bool end_layer = c == 0 || c + 1 == candidates.size();
+    // int4 rounded by GPTQ keeps the last layer at 4 bits too: with its
+    // error compensated it no longer needs int8 (the OCR recognizer's
+    // classifier, a third of its weights, reads the test page exactly).
+    const bool gptq_int4 = options.scheme == QuantScheme::kInt4 && options.hessians.count(node.name) > 0;
+    const bool end_layer = c == 0 || (c + 1 == candidates.size() && !gptq_int4);
     if (kept_by_user(node, options.keep_fp32)) {
       q = {};
       layer.note = "kept fp32 (--keep-fp32)";
@@ -203,7 +207,17 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     layer.bytes_before = graph.tensors[static_cast<size_t>(w)].data_bytes;
     if (q.quantized()) {
       const HostTensor original = graph.constant_value(w);
-      std::vector<std::byte> bytes = quant::encode_weight(q, layer.shape, original.as<float>());
+      const auto hessian = options.hessians.find(node.name);
+      std::vector<std::byte> bytes;
+      if (hessian != options.hessians.end() && q.format != quant::WeightFormat::kFloat16) {
+        const quant::QuantGrid grid = quant::weight_grid(q, layer.shape, original.as<float>());
+        const std::vector<float> rounded = quant::from_weight_matrix(
+            q, layer.shape, hessian->second->round(quant::to_weight_matrix(q, layer.shape, original.as<float>()), grid));
+        bytes = quant::encode_weight(q, layer.shape, rounded, &grid);
+        layer.gptq_vectors = hessian->second->vectors();
+      } else {
+        bytes = quant::encode_weight(q, layer.shape, original.as<float>());
+      }
       const std::vector<float> decoded = quant::decode_weight(q, layer.shape, bytes);
       measure(layer, original.as<float>(), decoded);
       graph.set_quantized_constant(w, q, std::move(bytes));
@@ -227,15 +241,31 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
   for (const auto& [n, view] : candidates)
     if (!graph.nodes[n].outputs.empty()) watched.push_back(graph.nodes[n].outputs[0]);
   // w8a8 also watches each layer's input X, whose values set its scale.
+  // GPTQ needs every layer's X for its Hessian.
   std::vector<std::pair<std::string, int>> layer_inputs;
-  if (options.scheme == QuantScheme::kW8A8)
+  std::vector<size_t> input_nodes;
+  if (options.scheme == QuantScheme::kW8A8 || options.rounding == Rounding::kGptq)
     for (const auto& [n, view] : candidates)
-      if (graph.nodes[n].inputs[0] >= 0) layer_inputs.emplace_back(graph.nodes[n].name, graph.nodes[n].inputs[0]);
+      if (graph.nodes[n].inputs[0] >= 0) {
+        layer_inputs.emplace_back(graph.nodes[n].name, graph.nodes[n].inputs[0]);
+        input_nodes.push_back(n);
+      }
   std::vector<int> captured = watched;
   for (const auto& [name, tensor] : layer_inputs) captured.push_back(tensor);
   const auto reference = run_capturing(graph, captured, samples);
   QuantizeOptions effective = options;
-  for (size_t i = 0; i < layer_inputs.size(); ++i) {
+  if (options.rounding == Rounding::kGptq)
+    for (size_t i = 0; i < layer_inputs.size(); ++i) {
+      const graph::Node& node = graph.nodes[input_nodes[i]];
+      quant::WeightQuant view;
+      weight_view(graph, node, view);
+      const Shape& shape = graph.tensors[static_cast<size_t>(node.inputs[1])].shape;
+      auto hessian = std::make_shared<LayerHessian>(node, quant::weight_matrix(view, shape).cols);
+      if (!hessian->supported()) continue;
+      for (const auto& sample : reference) hessian->add(sample[watched.size() + i]);
+      effective.hessians[node.name] = std::move(hessian);
+    }
+  for (size_t i = 0; i < layer_inputs.size() && options.scheme == QuantScheme::kW8A8; ++i) {
     std::vector<float> magnitudes;
     for (const auto& sample : reference)
       for (const float v : sample[watched.size() + i].as<float>())

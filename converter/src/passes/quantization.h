@@ -8,17 +8,23 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "graph/graph.h"
 #include "passes/calibration.h"
+#include "passes/gptq.h"
 
 namespace fennec::passes {
 
 enum class QuantScheme { kNone, kFp16, kInt8, kInt4, kFp8, kW8A8 };
 
 enum class CalibrationMethod { kMinMax, kPercentile, kMse };
+
+// How weights go onto their grid: each to its nearest value, or by GPTQ
+// (passes/gptq.h) from the Hessians of the layers' calibration inputs.
+enum class Rounding { kNearest, kGptq };
 
 // "fp16", "int8", "int4", "fp8", "w8a8"; throws ConvertError for anything
 // else (naming the schemes there are).
@@ -37,7 +43,8 @@ struct QuantizeOptions {
   // instead. At 4 bits that is what
   // accuracy needs; MX FP8's 3 mantissa bits leave a weight NMSE of about
   // 7e-4 on trained layers where per-channel int8 gives about 1e-4, and the
-  // end layers feed the input pixels and the output logits directly.
+  // end layers feed the input pixels and the output logits directly. int4
+  // rounded by GPTQ protects the first layer only.
   bool protect_ends = true;
   // w8a8: how calibration turns each layer input's values into its scale:
   // max |x| over all samples (min-max, symmetric), the `percentile`-th
@@ -55,6 +62,11 @@ struct QuantizeOptions {
   double max_activation_nmse = 1e-3;
   // Filled by quantize_weights_calibrated: that NMSE per node name.
   std::map<std::string, double> activation_nmse;
+  // kGptq needs calibration: quantize_weights_calibrated fills `hessians`
+  // (per node name) and quantize_weights uses them; layers without one round
+  // to nearest.
+  Rounding rounding = Rounding::kNearest;
+  std::map<std::string, std::shared_ptr<const LayerHessian>> hessians;
 };
 
 struct QuantizedLayer {
@@ -70,6 +82,7 @@ struct QuantizedLayer {
   int output = -1;           // the layer's output tensor
   double output_nmse = -1.0; // with calibration: NMSE of that output vs the fp32 model's
   double activation_nmse = -1.0;  // w8a8: NMSE of the layer's input against its int8 form
+  size_t gptq_vectors = 0;        // > 0: rounded by GPTQ from this many input vectors
 };
 
 // With calibration: the error of one model output, quantized vs fp32.

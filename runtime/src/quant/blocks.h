@@ -55,6 +55,31 @@
 
 namespace fennec::quant {
 
+// The scales one encoding of a matrix chose, one per row and group (int8: the
+// group is the whole row; MX FP8: 32 values), and the grid of values they
+// allow. Encoders pick them from the values they encode, or take them from
+// the caller, who may then encode other values on the same scales (GPTQ
+// moves weights after their group's scale is fixed). round() returns the
+// value an element decodes to, exactly as encoding then decoding gives.
+struct QuantGrid {
+  enum class Kind : uint8_t { kInt8, kInt4, kInt4Asymmetric, kMxFp8 };
+  Kind kind = Kind::kInt8;
+  size_t rows = 0, cols = 0, group = 0;
+  std::vector<float> scales;  // [rows, groups]: int8 / int4 step, MX 2^shared_exponent
+  std::vector<int> offsets;   // [rows, groups]: int4 asymmetric zero point, MX shared exponent
+  size_t groups_per_row() const { return (cols + group - 1) / group; }
+  size_t index(size_t row, size_t col) const { return row * groups_per_row() + col / group; }
+  // The code of v at [row, col]: int8 q, int4 nibble (0..15), E4M3 byte.
+  uint32_t code(size_t row, size_t col, float v) const;
+  float value(size_t row, size_t col, uint32_t code) const;
+  float round(size_t row, size_t col, float v) const { return value(row, col, code(row, col, v)); }
+};
+
+// The grid the encoders below pick for `weights` [rows, cols] (group_size:
+// int4 only).
+QuantGrid make_grid(QuantGrid::Kind kind, std::span<const float> weights, size_t rows, size_t cols,
+                    size_t group_size = 0);
+
 // ---- MX FP8 (E4M3 elements, UE8M0 scale per 32 values) ----
 
 constexpr size_t kMxBlockSize = 32;
@@ -77,7 +102,10 @@ struct MxFp8Matrix {
   size_t blocks_per_row() const;
 };
 
-MxFp8Matrix encode_mx_fp8(std::span<const float> weights, size_t rows, size_t cols);
+// `grid` (from make_grid, same shape and kind) fixes the scales instead of
+// the values' own; so for the other encoders.
+MxFp8Matrix encode_mx_fp8(std::span<const float> weights, size_t rows, size_t cols,
+                          const QuantGrid* grid = nullptr);
 std::vector<float> decode_mx_fp8(const MxFp8Matrix& m);
 
 // ---- int8, symmetric per output channel ----
@@ -88,7 +116,8 @@ struct Int8Matrix {
   std::vector<float> scales;  // [rows]
 };
 
-Int8Matrix encode_int8_per_channel(std::span<const float> weights, size_t rows, size_t cols);
+Int8Matrix encode_int8_per_channel(std::span<const float> weights, size_t rows, size_t cols,
+                                   const QuantGrid* grid = nullptr);
 std::vector<float> decode_int8_per_channel(const Int8Matrix& m);
 
 // ---- int4, grouped along the input dimension ----
@@ -107,7 +136,7 @@ struct Int4Matrix {
 
 // group_size must be even and positive (throws std::invalid_argument otherwise).
 Int4Matrix encode_int4_grouped(std::span<const float> weights, size_t rows, size_t cols,
-                               size_t group_size, bool symmetric);
+                               size_t group_size, bool symmetric, const QuantGrid* grid = nullptr);
 std::vector<float> decode_int4_grouped(const Int4Matrix& m);
 
 }  // namespace fennec::quant

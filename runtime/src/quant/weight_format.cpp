@@ -43,24 +43,6 @@ std::vector<float> from_fp16(std::span<const uint16_t> codes) {
 }
 
 // Row-major [rows, cols] values of the weight's matrix view.
-std::vector<float> to_matrix(const WeightQuant& quant, const Shape& shape, std::span<const float> values) {
-  if (!quant.transposed) return {values.begin(), values.end()};
-  const size_t k = static_cast<size_t>(shape[0]), n = static_cast<size_t>(shape[1]);
-  std::vector<float> out(values.size());
-  for (size_t i = 0; i < k; ++i)
-    for (size_t j = 0; j < n; ++j) out[j * k + i] = values[i * n + j];
-  return out;
-}
-
-std::vector<float> from_matrix(const WeightQuant& quant, const Shape& shape, std::vector<float> matrix) {
-  if (!quant.transposed) return matrix;
-  const size_t k = static_cast<size_t>(shape[0]), n = static_cast<size_t>(shape[1]);
-  std::vector<float> out(matrix.size());
-  for (size_t i = 0; i < k; ++i)
-    for (size_t j = 0; j < n; ++j) out[i * n + j] = matrix[j * k + i];
-  return out;
-}
-
 }  // namespace
 
 const char* weight_format_name(WeightFormat format) {
@@ -151,19 +133,54 @@ WeightLayout weight_layout(const WeightQuant& quant, const Shape& shape) {
   return l;
 }
 
+std::vector<float> to_weight_matrix(const WeightQuant& quant, const Shape& shape, std::span<const float> values) {
+  if (!quant.transposed) return {values.begin(), values.end()};
+  const size_t k = static_cast<size_t>(shape[0]), n = static_cast<size_t>(shape[1]);
+  std::vector<float> out(values.size());
+  for (size_t i = 0; i < k; ++i)
+    for (size_t j = 0; j < n; ++j) out[j * k + i] = values[i * n + j];
+  return out;
+}
+
+std::vector<float> from_weight_matrix(const WeightQuant& quant, const Shape& shape, std::vector<float> matrix) {
+  if (!quant.transposed) return matrix;
+  const size_t k = static_cast<size_t>(shape[0]), n = static_cast<size_t>(shape[1]);
+  std::vector<float> out(matrix.size());
+  for (size_t i = 0; i < k; ++i)
+    for (size_t j = 0; j < n; ++j) out[i * n + j] = matrix[j * k + i];
+  return out;
+}
+
+QuantGrid weight_grid(const WeightQuant& quant, const Shape& shape, std::span<const float> values) {
+  if (const std::string why = check_weight_quant(quant, shape); !why.empty()) throw std::invalid_argument(why);
+  if (values.size() != static_cast<size_t>(element_count(shape)))
+    throw std::invalid_argument("quant: value count does not match the weight shape");
+  const WeightMatrix m = weight_matrix(quant, shape);
+  const std::vector<float> w = to_weight_matrix(quant, shape, values);
+  switch (quant.format) {
+    case WeightFormat::kInt8: return make_grid(QuantGrid::Kind::kInt8, w, m.rows, m.cols);
+    case WeightFormat::kInt4: return make_grid(QuantGrid::Kind::kInt4, w, m.rows, m.cols, quant.group_size);
+    case WeightFormat::kInt4Asymmetric:
+      return make_grid(QuantGrid::Kind::kInt4Asymmetric, w, m.rows, m.cols, quant.group_size);
+    case WeightFormat::kMxFp8: return make_grid(QuantGrid::Kind::kMxFp8, w, m.rows, m.cols);
+    default: break;
+  }
+  throw std::invalid_argument(std::string("quant: ") + weight_format_name(quant.format) + " has no scale grid");
+}
+
 std::vector<std::byte> encode_weight(const WeightQuant& quant, const Shape& shape,
-                                     std::span<const float> values) {
+                                     std::span<const float> values, const QuantGrid* grid) {
   if (const std::string why = check_weight_quant(quant, shape); !why.empty()) throw std::invalid_argument(why);
   if (values.size() != static_cast<size_t>(element_count(shape)))
     throw std::invalid_argument("quant: value count does not match the weight shape");
   const WeightLayout l = weight_layout(quant, shape);
-  const std::vector<float> w = to_matrix(quant, shape, values);
+  const std::vector<float> w = to_weight_matrix(quant, shape, values);
   std::vector<std::byte> out(l.total_bytes, std::byte{0});
   switch (quant.format) {
     case WeightFormat::kFloat32: put<float>(out, 0, w); break;
     case WeightFormat::kFloat16: put<uint16_t>(out, 0, to_fp16(w)); break;
     case WeightFormat::kInt8: {
-      const Int8Matrix m = encode_int8_per_channel(w, l.rows, l.cols);
+      const Int8Matrix m = encode_int8_per_channel(w, l.rows, l.cols, grid);
       put<int8_t>(out, 0, m.q);
       put<float>(out, l.scales_offset, m.scales);
       break;
@@ -171,14 +188,14 @@ std::vector<std::byte> encode_weight(const WeightQuant& quant, const Shape& shap
     case WeightFormat::kInt4:
     case WeightFormat::kInt4Asymmetric: {
       const Int4Matrix m = encode_int4_grouped(w, l.rows, l.cols, quant.group_size,
-                                               quant.format == WeightFormat::kInt4);
+                                               quant.format == WeightFormat::kInt4, grid);
       put<uint8_t>(out, 0, m.packed);
       put<uint16_t>(out, l.scales_offset, to_fp16(m.scales));
       if (!m.symmetric) put<uint8_t>(out, l.zero_points_offset, m.zero_points);
       break;
     }
     case WeightFormat::kMxFp8: {
-      const MxFp8Matrix m = encode_mx_fp8(w, l.rows, l.cols);
+      const MxFp8Matrix m = encode_mx_fp8(w, l.rows, l.cols, grid);
       put<uint8_t>(out, 0, m.elements);
       put<uint8_t>(out, l.scales_offset, m.scales);
       break;
@@ -229,7 +246,7 @@ std::vector<float> decode_weight(const WeightQuant& quant, const Shape& shape,
       break;
     }
   }
-  return from_matrix(quant, shape, std::move(w));
+  return from_weight_matrix(quant, shape, std::move(w));
 }
 
 }  // namespace fennec::quant

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "graph/tensor.h"
+#include "quant/blocks.h"
 
 namespace fennec::quant {
 
@@ -86,8 +87,17 @@ WeightLayout weight_layout(const WeightQuant& quant, const Shape& shape);
 
 // Encodes a float32 tensor of logical shape `shape` (row-major) in `quant`'s
 // format; decode_weight() returns the float32 tensor the bytes stand for.
+// With `grid` (from weight_grid, same format and shape) the scales are the
+// grid's instead of those of `values`.
 std::vector<std::byte> encode_weight(const WeightQuant& quant, const Shape& shape,
-                                     std::span<const float> values);
+                                     std::span<const float> values, const QuantGrid* grid = nullptr);
+// The grid of scales encode_weight picks for `values` (logical shape), over
+// the matrix view; int8, int4 and MX FP8 only (throws std::invalid_argument
+// for the float formats).
+QuantGrid weight_grid(const WeightQuant& quant, const Shape& shape, std::span<const float> values);
+// The matrix view of `values` (rows = output channels), and back.
+std::vector<float> to_weight_matrix(const WeightQuant& quant, const Shape& shape, std::span<const float> values);
+std::vector<float> from_weight_matrix(const WeightQuant& quant, const Shape& shape, std::vector<float> matrix);
 std::vector<float> decode_weight(const WeightQuant& quant, const Shape& shape,
                                  std::span<const std::byte> bytes);
 
