@@ -6,7 +6,9 @@
 // With one, this file declares `readonly buffer InW { uint wq[]; }` and
 // FENNEC_W_QUANTIZED; with none it declares nothing (the float32 variant
 // declares its own float buffer). FENNEC_A_I8 (with FENNEC_W_I8) adds the
-// integer helpers of the w8a8 kernels.
+// integer helpers of the w8a8 kernels, and FENNEC_A_I8_DOT the packed
+// integer dot product of their variants for devices with
+// VK_KHR_shader_integer_dot_product.
 // The bytes are one matrix W[rows, cols] (a row per output channel, cols
 // along the reduction) in the layout of runtime/src/quant/weight_format.h:
 // arrays back to back, each at a multiple of 16 bytes; all little-endian.
@@ -84,6 +86,28 @@ float fennec_ue8m0(uint code) {
 int fennec_weight_q(FennecWeights w, uint row, uint col) {
   uint at = row * w.cols + col;
   return bitfieldExtract(int(wq[at >> 2]), int((at & 3u) << 3), 8);
+}
+#endif
+
+#if defined(FENNEC_A_I8_DOT)
+// VK_KHR_shader_integer_dot_product: OpSDot (SPIR-V opcode 4450, capabilities
+// DotProduct 6019 and DotProductInput4x8BitPacked 6018) on two 32-bit words
+// of four packed int8 each (PackedVectorFormat4x8Bit = 0), summed in int32.
+// The including shader enables GL_EXT_spirv_intrinsics.
+spirv_instruction(extensions = ["SPV_KHR_integer_dot_product"], capabilities = [6019, 6018], id = 4450)
+int fennec_sdot_packed(int a, int b, spirv_literal int format);
+int fennec_dot4(int a, int b) { return fennec_sdot_packed(a, b, 0); }
+int fennec_pack4(int a, int b, int c, int d) {
+  return (a & 255) | ((b & 255) << 8) | ((c & 255) << 16) | (d << 24);
+}
+// W[row, col .. col + 3] as one packed word, codes past the row's end 0.
+int fennec_weight_q4(FennecWeights w, uint row, uint col) {
+  uint at = row * w.cols + col;
+  if (col + 3u < w.cols && (at & 3u) == 0u) return int(wq[at >> 2]);
+  return fennec_pack4(fennec_weight_q(w, row, col),
+                      col + 1u < w.cols ? fennec_weight_q(w, row, col + 1u) : 0,
+                      col + 2u < w.cols ? fennec_weight_q(w, row, col + 2u) : 0,
+                      col + 3u < w.cols ? fennec_weight_q(w, row, col + 3u) : 0);
 }
 #endif
 

@@ -24,6 +24,9 @@
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl); both must be 64.
 #extension GL_GOOGLE_include_directive : require
+#if defined(FENNEC_A_I8_DOT)
+#extension GL_EXT_spirv_intrinsics : require
+#endif
 #include "index.glsl"
 #include "activation.glsl"
 
@@ -72,8 +75,15 @@ const uint kStep = 16u;
 #define A_VALUE(v) (v)
 #define B_VALUE(row, col) fennec_weight(wts, row, col)
 #endif
+#if defined(FENNEC_A_I8_DOT)
+// Packed int8 codes, four K values per word: tile_a4[q][i] holds
+// op(A)[row0 + i, k0 + 4q .. k0 + 4q + 3], tile_b4[q][j] the same of B's column.
+shared int tile_a4[kStep / 4u][kTile];
+shared int tile_b4[kStep / 4u][kTile];
+#else
 shared TILE tile_a[kStep][kTile];  // tile_a[q][i] = op(A)[row0 + i, k0 + q]
 shared TILE tile_b[kStep][kTile];  // tile_b[q][j] = op(B)[k0 + q, col0 + j]
+#endif
 
 void main() {
   const uint lane = gl_LocalInvocationID.x;
@@ -99,6 +109,29 @@ void main() {
 #endif
   TILE4 acc0 = TILE4(0), acc1 = TILE4(0), acc2 = TILE4(0), acc3 = TILE4(0);
   for (uint k0 = 0u; k0 < p.k; k0 += kStep) {
+#if defined(FENNEC_A_I8_DOT)
+    for (uint e = lane; e < (kStep / 4u) * kTile; e += 64u) {
+      uint q = e % (kStep / 4u), i = e / (kStep / 4u);
+      uint row = row0 + i, kk = k0 + 4u * q;
+      int v[4];
+      for (uint t = 0u; t < 4u; ++t)
+        v[t] = (in_range && row < p.m && kk + t < p.k) ? A_VALUE(a[a_base + row * p.a_row + (kk + t) * p.a_col]) : 0;
+      tile_a4[q][i] = fennec_pack4(v[0], v[1], v[2], v[3]);
+      uint j = e % kTile, qb = e / kTile;
+      uint col = col0 + j, kb = k0 + 4u * qb;
+      tile_b4[qb][j] = (in_range && col < p.n && kb < p.k) ? fennec_weight_q4(wts, col, kb) : 0;
+    }
+    barrier();
+    for (uint q = 0u; q < kStep / 4u; ++q) {
+      ivec4 av = ivec4(tile_a4[q][ty], tile_a4[q][ty + 8u], tile_a4[q][ty + 16u], tile_a4[q][ty + 24u]);
+      ivec4 bv = ivec4(tile_b4[q][tx], tile_b4[q][tx + 8u], tile_b4[q][tx + 16u], tile_b4[q][tx + 24u]);
+      acc0 += ivec4(fennec_dot4(av.x, bv.x), fennec_dot4(av.x, bv.y), fennec_dot4(av.x, bv.z), fennec_dot4(av.x, bv.w));
+      acc1 += ivec4(fennec_dot4(av.y, bv.x), fennec_dot4(av.y, bv.y), fennec_dot4(av.y, bv.z), fennec_dot4(av.y, bv.w));
+      acc2 += ivec4(fennec_dot4(av.z, bv.x), fennec_dot4(av.z, bv.y), fennec_dot4(av.z, bv.z), fennec_dot4(av.z, bv.w));
+      acc3 += ivec4(fennec_dot4(av.w, bv.x), fennec_dot4(av.w, bv.y), fennec_dot4(av.w, bv.z), fennec_dot4(av.w, bv.w));
+    }
+    barrier();
+#else
     // 512 elements per tile, 8 per lane. A walks K fastest (contiguous for
     // an untransposed A), B walks N fastest (contiguous for a [K, N] weight).
     for (uint e = lane; e < kStep * kTile; e += 64u) {
@@ -125,6 +158,7 @@ void main() {
       acc3 += av.w * bv;
     }
     barrier();
+#endif
   }
   if (!in_range) return;
 

@@ -14,6 +14,9 @@
 // Specialization constants: 0 = workgroup size (local_size_x, 64), 1 = the
 // same value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#if defined(FENNEC_A_I8_DOT)
+#extension GL_EXT_spirv_intrinsics : require
+#endif
 #include "index.glsl"
 #include "activation.glsl"
 
@@ -38,7 +41,13 @@ layout(push_constant) uniform Push {
 } p;
 
 const uint kLanes = 64u;
-shared vec4 partial[kLanes];
+#if defined(FENNEC_A_I8)
+// w8a8: the lanes' int32 sums are reduced exactly and scaled once.
+#define PARTIAL ivec4
+#else
+#define PARTIAL vec4
+#endif
+shared PARTIAL partial[kLanes];
 
 // A[r, kk .. kk+3] for row r < rows; rows past the end read row rows - 1
 // (their sums are never stored), so the loops have a fixed shape.
@@ -47,6 +56,16 @@ vec4 a4(uint r, uint kk) {
   return vec4(a[at], a[at + 1u], a[at + 2u], a[at + 3u]);
 }
 
+#if defined(FENNEC_A_I8_DOT)
+// The int8 codes of A[r, kk .. kk+3] packed in one word (0 past the row's end).
+int act4(uint r, uint kk) {
+  uint at = min(r, p.rows - 1u) * p.k + kk;
+  int q[4];
+  for (uint i = 0u; i < 4u; ++i) q[i] = kk + i < p.k ? fennec_quantize_act(a[at + i], p.act_inverse) : 0;
+  return fennec_pack4(q[0], q[1], q[2], q[3]);
+}
+#endif
+
 void main() {
   const uint lane = gl_LocalInvocationID.x;
   const uint col = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;  // uniform
@@ -54,7 +73,16 @@ void main() {
   const FennecWeights w = fennec_weights(p.n, p.k, p.wgroup);
 
   vec4 acc = vec4(0.0);
-#if defined(FENNEC_A_I8)
+#if defined(FENNEC_A_I8_DOT)
+  // w8a8 with packed dot products: four K values per step, one word each.
+  ivec4 sums = ivec4(0);
+  for (uint kk = lane * 4u; kk < p.k; kk += kLanes * 4u) {
+    int wv = fennec_weight_q4(w, col, kk);
+    sums += ivec4(fennec_dot4(wv, act4(0u, kk)), fennec_dot4(wv, act4(1u, kk)), fennec_dot4(wv, act4(2u, kk)),
+                  fennec_dot4(wv, act4(3u, kk)));
+  }
+  PARTIAL mine = sums;
+#elif defined(FENNEC_A_I8)
   // w8a8: int8 codes of A and W multiplied in integers, scaled once.
   ivec4 sums = ivec4(0);
   for (uint kk = lane; kk < p.k; kk += kLanes) {
@@ -64,7 +92,7 @@ void main() {
                        fennec_quantize_act(a[min(2u, p.rows - 1u) * p.k + kk], p.act_inverse),
                        fennec_quantize_act(a[min(3u, p.rows - 1u) * p.k + kk], p.act_inverse));
   }
-  acc = vec4(sums) * (p.act_scale * fennec_wscale(w, col, 0u));
+  PARTIAL mine = sums;
 #else
   uint done = 0u;
   if (p.chunked != 0u) {
@@ -91,16 +119,21 @@ void main() {
     acc += wv * vec4(a[kk], a[min(1u, p.rows - 1u) * p.k + kk], a[min(2u, p.rows - 1u) * p.k + kk],
                      a[min(3u, p.rows - 1u) * p.k + kk]);
   }
+  PARTIAL mine = acc;
 #endif
 
-  partial[lane] = acc;
+  partial[lane] = mine;
   barrier();
   for (uint stride = kLanes / 2u; stride > 0u; stride >>= 1u) {
     if (lane < stride) partial[lane] += partial[lane + stride];
     barrier();
   }
   if (lane != 0u) return;
+#if defined(FENNEC_A_I8)
+  vec4 sum = p.alpha * (vec4(partial[0]) * (p.act_scale * fennec_wscale(w, col, 0u)));
+#else
   vec4 sum = p.alpha * partial[0];
+#endif
   float bias = p.has_c != 0u ? p.beta * c[col] : 0.0;
   y[col] = fennec_activate(sum.x + bias, p.kind, p.act_alpha, p.act_beta);
   if (p.rows > 1u) y[p.n + col] = fennec_activate(sum.y + bias, p.kind, p.act_alpha, p.act_beta);

@@ -14,25 +14,36 @@
 namespace fennec::testing {
 namespace {
 
+std::unique_ptr<vulkan::Context> create_context(bool integer_dot_product) {
+  vulkan::ContextOptions options;
+  options.integer_dot_product = integer_dot_product;
+  auto created = vulkan::Context::create(options);
+  if (!created.ok()) {
+    std::fprintf(stderr, "cannot create the Vulkan context: %s\n", created.status().to_string().c_str());
+    std::abort();
+  }
+  return std::move(created).value();
+}
+
 vulkan::Context& shared_context() {
-  static std::unique_ptr<vulkan::Context> context = [] {
-    auto created = vulkan::Context::create({});
-    if (!created.ok()) {
-      std::fprintf(stderr, "cannot create the Vulkan context: %s\n",
-                   created.status().to_string().c_str());
-      std::abort();
-    }
-    return std::move(created).value();
-  }();
+  static std::unique_ptr<vulkan::Context> context = create_context(true);
+  return *context;
+}
+
+vulkan::Context& plain_integer_context() {
+  static std::unique_ptr<vulkan::Context> context = create_context(false);
   return *context;
 }
 
 }  // namespace
 
+bool device_has_integer_dot_product() { return shared_context().caps().integer_dot_product; }
+
 Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
                                               const std::vector<const HostTensor*>& inputs,
                                               const std::vector<bool>& constant,
-                                              const std::vector<quant::WeightQuant>& quant) {
+                                              const std::vector<quant::WeightQuant>& quant,
+                                              bool integer_dot_product) {
   graph::Graph g;
   graph::Node node;
   node.name = std::string("test_") + op->type_name();
@@ -76,7 +87,8 @@ Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
   node.op = std::move(op);
   g.nodes.push_back(std::move(node));
   FENNEC_RETURN_IF_ERROR(g.validate());
-  FENNEC_ASSIGN_OR_RETURN(auto session, vulkan::Session::create(shared_context(), g, {}));
+  FENNEC_ASSIGN_OR_RETURN(auto session, vulkan::Session::create(
+                                            integer_dot_product ? shared_context() : plain_integer_context(), g, {}));
   FENNEC_RETURN_IF_ERROR(session->run(feeds));
   return session->outputs();
 }

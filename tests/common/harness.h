@@ -19,10 +19,16 @@ namespace fennec::testing {
 // (uploaded once) rather than fed at run time; missing entries mean false.
 // `quant[i]`, when given and quantized, stores constant input i in that
 // weight format (the kernels then decode it).
+// `integer_dot_product` false runs on a second context that leaves
+// VK_KHR_shader_integer_dot_product off (the w8a8 kernels' plain path).
 Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
                                               const std::vector<const HostTensor*>& inputs,
                                               const std::vector<bool>& constant = {},
-                                              const std::vector<quant::WeightQuant>& quant = {});
+                                              const std::vector<quant::WeightQuant>& quant = {},
+                                              bool integer_dot_product = true);
+
+// Whether the shared context runs the integer dot-product kernels.
+bool device_has_integer_dot_product();
 
 // The float32 values that `t` stands for once stored in `quant`'s format:
 // encoded, then decoded by the reference decoder.

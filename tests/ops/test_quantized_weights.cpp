@@ -57,8 +57,10 @@ void check_stats(const HostTensor& expected, const HostTensor& actual, double k)
 
 // MATMUL with a constant B stored as `format` (rows = N: transposed unless
 // the op transposes B itself).
-void check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b_shape, bool transpose_b = false,
-                  bool bias = false, uint32_t seed = 1) {
+// Returns the Vulkan output; `integer_dot_product` false runs the w8a8
+// kernels' plain path.
+HostTensor check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b_shape, bool transpose_b = false,
+                        bool bias = false, uint32_t seed = 1, bool integer_dot_product = true) {
   ops::MatMulParams p;
   p.transpose_b = transpose_b;
   format.transposed = !transpose_b;
@@ -76,9 +78,10 @@ void check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b_shape
   auto expected = ops::run_reference(ops::MatMulOp(p), reference_inputs);
   REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
   auto actual = testing::run_on_vulkan(std::make_unique<ops::MatMulOp>(p), inputs, {false, true, true},
-                                       {{}, format});
+                                       {{}, format}, integer_dot_product);
   REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
   check_stats(expected.value()[0], actual.value()[0], static_cast<double>(k));
+  return actual.value()[0];
 }
 
 void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
@@ -149,6 +152,30 @@ TEST_CASE("quantized weights: MATMUL tiled kernel, every format") {
     check_matmul(format, {13, 127}, {127, 13});
     check_matmul(format, {2, 5, 33}, {33, 17}, false, true);  // batched A, shared B
     check_matmul(format, {45, 37}, {29, 37}, true, true);
+  }
+}
+
+TEST_CASE("quantized weights: w8a8 MATMUL with packed integer dot products and without") {
+  // Both paths sum the same int8 products exactly in int32 and scale them
+  // the same way, so their outputs are identical, not just close.
+  INFO("VK_KHR_shader_integer_dot_product on the test device: ", testing::device_has_integer_dot_product());
+  const WeightQuant w8a8{WeightFormat::kInt8, 0, false, kActivationScale};
+  const struct {
+    Shape a, b;
+    bool transpose_b;
+  } cases[] = {
+      {{1, 4099}, {4099, 127}, false},  // matrix-vector, K not a multiple of 4
+      {{3, 4096}, {4096, 33}, false},   // matrix-vector, K a multiple of 4 (whole words)
+      {{1, 3}, {3, 5}, false},          // K below one word
+      {{13, 127}, {127, 13}, false},    // tiled
+      {{45, 36}, {29, 36}, true},       // tiled, B [N, K]
+      {{2, 5, 33}, {33, 17}, false},    // tiled, batched A
+  };
+  for (const auto& c : cases) {
+    const HostTensor dot = check_matmul(w8a8, c.a, c.b, c.transpose_b, true, 3, true);
+    const HostTensor plain = check_matmul(w8a8, c.a, c.b, c.transpose_b, true, 3, false);
+    CHECK(dot.as<float>().size() == plain.as<float>().size());
+    CHECK(std::equal(dot.as<float>().begin(), dot.as<float>().end(), plain.as<float>().begin()));
   }
 }
 

@@ -2,7 +2,7 @@
 //
 //   fennec bench model.fennec [--input-shape x=1x3x224x224] [--repeat 20] [--json]
 //     runs a converted model on seeded random inputs;
-//   fennec bench --linear 4096x4096 [--batch 1] [--schemes fp32,fp16,int8,int4,fp8]
+//   fennec bench --linear 4096x4096 [--batch 1] [--schemes fp32,fp16,int8,int4,fp8,w8a8,w8a8-plain]
 //     builds one linear layer (y = x W, W random) per weight scheme and runs
 //     them side by side, round-robin, so that the ratios against fp32 come
 //     from one run on one device.
@@ -229,8 +229,11 @@ void bench_linear(const BenchArgs& args) {
     for (const std::string& scheme : schemes) {
       graph::Graph g = linear_graph(args.batch, kn[0], kn[1]);
       passes::QuantizeOptions q;
-      if (scheme != "fp32") q.scheme = passes::parse_quant_scheme(scheme);
+      // w8a8-plain: w8a8 without the device's packed integer dot products.
+      const bool plain = scheme == "w8a8-plain";
+      if (scheme != "fp32") q.scheme = passes::parse_quant_scheme(plain ? "w8a8" : scheme);
       q.protect_ends = false;  // the one layer is the layer being measured
+      q.activation_scales["linear"] = 1.0f / 127.0f;  // w8a8: the inputs lie in [-1, 1]
       passes::quantize_weights(g, q);
       const auto path = dir / (scheme + ".fennec");
       const writer::WriteStats written = writer::write_model_file(g, path, {});
@@ -239,7 +242,9 @@ void bench_linear(const BenchArgs& args) {
       e.m.label = scheme;
       e.m.file_weight_bytes = written.weights_bytes;
       e.model = std::make_unique<fennec::Model>(path.string());
-      e.session = std::make_unique<fennec::Session>(*e.model, &options);
+      fennec_session_options_t scheme_options = options;
+      scheme_options.disable_integer_dot_product = plain ? 1 : options.disable_integer_dot_product;
+      e.session = std::make_unique<fennec::Session>(*e.model, &scheme_options);
       entries.push_back(std::move(e));
     }
   } catch (...) {
@@ -299,7 +304,8 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--input-shape", args->input_shapes, "Shape of an input with symbolic dims, NAME=1x3x224x224");
   cmd->add_option("--linear", args->linear, "Benchmark one KxN linear layer per scheme instead of a model");
   cmd->add_option("--batch", args->batch, "Rows of x for --linear (default 1)")->check(CLI::Range(1, 65536));
-  cmd->add_option("--schemes", args->schemes, "Weight schemes for --linear (default fp32,fp16,int8,int4,fp8)");
+  cmd->add_option("--schemes", args->schemes, "Weight schemes for --linear (default fp32,fp16,int8,int4,fp8; also w8a8, and w8a8-plain: "
+                  "w8a8 without integer dot products)");
   cmd->add_option("--repeat", args->repeat, "Timed runs (default 20)")->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", args->warmup, "Untimed runs first (default 2)")->check(CLI::Range(0, 1000));
   cmd->add_option("--device", args->device, "Vulkan device index (see `fennec devices`)");

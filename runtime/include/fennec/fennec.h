@@ -165,6 +165,8 @@ typedef struct fennec_session_options_s {
                                     least 64 MiB; see fennec_session_stats_t.memory_budget_bytes */
   int32_t enable_validation;     /* 1: Khronos validation layer (debugging) */
   int32_t enable_profiling;      /* 1: time every node with device timestamps */
+  int32_t disable_integer_dot_product; /* 1: w8a8 kernels without VK_KHR_shader_integer_dot_product
+                                          even where the device has it */
 } fennec_session_options_t;
 
 void fennec_session_options_init(fennec_session_options_t* options);

@@ -226,6 +226,7 @@ fennec_status_t fennec_session_create(fennec_model_t model, const fennec_session
     fennec::vulkan::ContextOptions context_options;
     context_options.device_index = options->device_index;
     context_options.enable_validation = options->enable_validation != 0;
+    context_options.integer_dot_product = options->disable_integer_dot_product == 0;
     FENNEC_ASSIGN_OR_RETURN(session->context, fennec::vulkan::Context::create(context_options));
     fennec::vulkan::SessionOptions session_options;
     session_options.memory_budget_bytes = options->memory_budget_bytes;

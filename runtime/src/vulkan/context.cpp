@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+#include <vector>
 
 #include "base/log.h"
 #include "vulkan/vk_check.h"
@@ -98,16 +100,20 @@ DeviceCaps probe(VkPhysicalDevice device) {
     VkPhysicalDeviceShaderFloat16Int8Features f16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
     VkPhysicalDevice16BitStorageFeatures s16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
     VkPhysicalDevice8BitStorageFeatures s8{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES};
+    VkPhysicalDeviceShaderIntegerDotProductFeatures dot{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+    const bool dot_ext = has_device_extension(device, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
     f16.pNext = &s16;
     s16.pNext = &s8;
+    if (dot_ext) s8.pNext = &dot;
     VkPhysicalDeviceFeatures2 features{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
     features.pNext = &f16;
     vkGetPhysicalDeviceFeatures2(device, &features);
     caps.shader_float16 = f16.shaderFloat16;
     caps.storage_16bit = s16.storageBuffer16BitAccess;
     caps.storage_8bit = s8.storageBuffer8BitAccess;
+    caps.integer_dot_product = dot_ext && dot.shaderIntegerDotProduct == VK_TRUE;
   }
-  caps.integer_dot_product = has_device_extension(device, "VK_KHR_shader_integer_dot_product");
   caps.memory_budget_ext = has_device_extension(device, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
 
   VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
@@ -266,6 +272,19 @@ Status Context::init(const ContextOptions& options) {
   VkDeviceCreateInfo device_info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   device_info.queueCreateInfoCount = 1;
   device_info.pQueueCreateInfos = &queue_info;
+  // Integer dot products for the w8a8 kernels, unless turned off.
+  const char* dot_env = std::getenv("FENNEC_INTEGER_DOT");
+  if (!options.integer_dot_product || (dot_env && std::string(dot_env) == "0")) caps_.integer_dot_product = false;
+  VkPhysicalDeviceShaderIntegerDotProductFeatures dot{
+      VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES};
+  std::vector<const char*> device_extensions;
+  if (caps_.integer_dot_product) {
+    dot.shaderIntegerDotProduct = VK_TRUE;
+    device_info.pNext = &dot;
+    device_extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  }
+  device_info.enabledExtensionCount = static_cast<uint32_t>(device_extensions.size());
+  device_info.ppEnabledExtensionNames = device_extensions.data();
   FENNEC_VK_RETURN_IF_ERROR(vkCreateDevice(physical_device_, &device_info, nullptr, &device_));
   vkGetDeviceQueue(device_, queue_family_, 0, &queue_);
 

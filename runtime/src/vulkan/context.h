@@ -36,6 +36,9 @@ struct DeviceCaps {
   bool shader_float16 = false;
   bool storage_16bit = false;
   bool storage_8bit = false;
+  // VK_KHR_shader_integer_dot_product with the shaderIntegerDotProduct
+  // feature; after Context::create, whether the
+  // context enabled it.
   bool integer_dot_product = false;
   bool memory_budget_ext = false;
   // What VK_EXT_memory_budget says this process may use of the largest
@@ -46,6 +49,9 @@ struct DeviceCaps {
 struct ContextOptions {
   int device_index = -1;         // -1: choose (discrete GPU first, CPU driver last)
   bool enable_validation = false;  // also enabled by FENNEC_VALIDATION=1
+  // Use VK_KHR_shader_integer_dot_product (w8a8 kernels) when the device has
+  // it; false, or FENNEC_INTEGER_DOT=0, keeps the plain integer path.
+  bool integer_dot_product = true;
 };
 
 // Probes every physical device without creating a logical device.

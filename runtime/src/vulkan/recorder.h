@@ -58,6 +58,10 @@ class Recorder {
   // (for example an absent bias).
   virtual BufferSlice dummy_buffer() const = 0;
 
+  // Whether the device runs the packed int8 dot-product shader variants
+  // (VK_KHR_shader_integer_dot_product, enabled on the context).
+  virtual bool integer_dot_product() const { return false; }
+
   template <typename Push>
   Status dispatch(ShaderId shader, std::initializer_list<BufferSlice> buffers, const Push& push,
                   uint64_t invocations) {

@@ -54,6 +54,8 @@ class PlanRecorder final : public Recorder {
                std::vector<VkDescriptorPool>& pools, BufferSlice dummy)
       : context_(context), pipelines_(pipelines), cb_(cb), pools_(pools), dummy_(dummy) {}
 
+  bool integer_dot_product() const override { return context_.caps().integer_dot_product; }
+
   Status dispatch(ShaderId shader, std::span<const BufferSlice> buffers,
                   std::span<const std::byte> push_constants, uint64_t invocations) override {
     if (invocations == 0) return ok_status();

@@ -18,11 +18,11 @@ constexpr uint64_t kTilePixels = 8;
 
 constexpr WeightVariants kDirect{ShaderId::conv2d,     ShaderId::conv2d_f16,   ShaderId::conv2d_i8,
                                  ShaderId::conv2d_i4,  ShaderId::conv2d_i4a,  ShaderId::conv2d_mxfp8,
-                                 ShaderId::conv2d_w8a8};
+                                 ShaderId::conv2d_w8a8, ShaderId::conv2d_w8a8};
 constexpr WeightVariants kTiled{ShaderId::conv2d_tiled,     ShaderId::conv2d_tiled_f16,
                                 ShaderId::conv2d_tiled_i8,  ShaderId::conv2d_tiled_i4,
                                 ShaderId::conv2d_tiled_i4a, ShaderId::conv2d_tiled_mxfp8,
-                                ShaderId::conv2d_tiled_w8a8};
+                                ShaderId::conv2d_tiled_w8a8, ShaderId::conv2d_tiled_w8a8};
 
 }  // namespace
 
@@ -62,7 +62,7 @@ Status record_conv(const ops::Op& op, Recorder& recorder, std::span<const Tensor
   set_weight_push(push, wq);
 
   const BufferSlice bias = has_bias ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch((tiled ? kTiled : kDirect).pick(wq),
+  return recorder.dispatch((tiled ? kTiled : kDirect).pick(wq, recorder.integer_dot_product()),
                            {inputs[0].slice, inputs[1].slice, bias, outputs[0].slice}, push,
                            invocations);
 }

@@ -41,11 +41,11 @@ static_assert(sizeof(MatVecPush) == 52, "must match the push blocks of matvec.co
 
 constexpr WeightVariants kTiledVariants{ShaderId::matmul,     ShaderId::matmul_f16,  ShaderId::matmul_i8,
                                         ShaderId::matmul_i4,  ShaderId::matmul_i4a, ShaderId::matmul_mxfp8,
-                                        ShaderId::matmul_w8a8};
+                                        ShaderId::matmul_w8a8, ShaderId::matmul_w8a8_dot};
 constexpr WeightVariants kVectorVariants{ShaderId::matvec,       ShaderId::matvec_q_f16,
                                          ShaderId::matvec_q_i8,  ShaderId::matvec_q_i4,
                                          ShaderId::matvec_q_i4a, ShaderId::matvec_q_mxfp8,
-                                         ShaderId::matvec_q_w8a8};
+                                         ShaderId::matvec_q_w8a8, ShaderId::matvec_q_w8a8_dot};
 // Rows of A that the matrix-vector kernels handle (one vec4 of sums).
 constexpr int64_t kMaxVectorRows = 4;
 
@@ -101,7 +101,7 @@ Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recor
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
   // matvec_q: a workgroup per column; matvec: an invocation per column.
   const uint64_t invocations = static_cast<uint64_t>(d.n) * (b.quant.quantized() ? kDefaultWorkgroupSize : 1);
-  return recorder.dispatch(kVectorVariants.pick(b.quant), {inputs[0].slice, b.slice, c, outputs[0].slice}, push,
+  return recorder.dispatch(kVectorVariants.pick(b.quant, recorder.integer_dot_product()), {inputs[0].slice, b.slice, c, outputs[0].slice}, push,
                            invocations);
 }
 
@@ -184,7 +184,7 @@ Status record_matmul(const ops::Op& op, Recorder& recorder, std::span<const Tens
   set_weight_push(push, inputs[1].quant);
 
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch(kTiledVariants.pick(inputs[1].quant),
+  return recorder.dispatch(kTiledVariants.pick(inputs[1].quant, recorder.integer_dot_product()),
                            {inputs[0].slice, inputs[1].slice, c, outputs[0].slice}, push,
                            groups * kDefaultWorkgroupSize);
 }

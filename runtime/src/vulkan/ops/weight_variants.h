@@ -9,12 +9,14 @@
 namespace fennec::vulkan {
 
 // One shader per format; `float32` is the plain kernel, `w8a8` the one for
-// INT8 weights with int8 activations.
+// INT8 weights with int8 activations and `w8a8_dot` its variant with packed
+// integer dot products (the same as w8a8 where a kernel has none).
 struct WeightVariants {
-  ShaderId float32, float16, int8, int4, int4_asymmetric, mxfp8, w8a8;
+  ShaderId float32, float16, int8, int4, int4_asymmetric, mxfp8, w8a8, w8a8_dot;
 
-  ShaderId pick(const quant::WeightQuant& quant) const {
-    if (quant.int8_activations()) return w8a8;  // Graph::validate(): INT8 weights
+  ShaderId pick(const quant::WeightQuant& quant, bool integer_dot_product) const {
+    // Graph::validate(): int8 activations come with INT8 weights.
+    if (quant.int8_activations()) return integer_dot_product ? w8a8_dot : w8a8;
     switch (quant.format) {
       case quant::WeightFormat::kFloat16: return float16;
       case quant::WeightFormat::kInt8: return int8;
