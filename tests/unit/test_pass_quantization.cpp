@@ -202,6 +202,27 @@ TEST_CASE("graph validation: a quantized weight may only feed a kernel that deco
 
 namespace fennec {
 
+TEST_CASE("pass quantization: fp16 keeps a layer whose weights overflow fp16 in fp32") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4});
+  std::vector<float> big = random_values(4 * 3, 31), small = random_values(3 * 2, 32);
+  big[5] = 70000.0f;  // past 65504: fp16 would store infinity
+  b.initializer("w_big", {4, 3}, big);
+  b.initializer("w_small", {3, 2}, small);
+  b.node("MatMul", {"x", "w_big"}, {"h"}, "big");
+  b.node("MatMul", {"h", "w_small"}, {"y"}, "small");
+  b.output("y");
+  graph::Graph g = onnx_import::import_model(b.model()).graph;
+  passes::run_passes(g);
+  const passes::QuantizeReport report = passes::quantize_weights(g, options(QuantScheme::kFp16));
+  REQUIRE(report.layers.size() == 2);
+  CHECK(report.layers[0].quant.format == WeightFormat::kFloat32);
+  CHECK(report.layers[0].note.find("beyond fp16's 65504") != std::string::npos);
+  CHECK(report.layers[1].quant.format == WeightFormat::kFloat16);
+  CHECK(!weight(g, "w_big").is_quantized());
+  CHECK(g.constant_value(g.find_tensor("w_big")).as<float>()[5] == 70000.0f);
+}
+
 TEST_CASE("pass quantization: calibration measures layer and model output errors on the device") {
   graph::Graph fp32 = small_model();
   graph::Graph g = small_model();
@@ -288,6 +309,30 @@ TEST_CASE("pass quantization: w8a8 takes its activation scales from calibration"
   const passes::QuantizeReport report = passes::quantize_weights_calibrated(g, o, samples);
   for (const passes::QuantizedLayer& l : report.layers) CHECK(l.quant.activation_scale == 0.0f);
   CHECK(report.layers[1].note.rfind("int8: float activations (int8 input NMSE", 0) == 0);
+}
+
+TEST_CASE("pass quantization: GPTQ rounding from calibration lowers the model output error") {
+  std::vector<passes::CalibrationSample> samples;
+  for (uint32_t seed : {41u, 42u, 43u, 44u}) samples.push_back({converter_test::random_tensor({1, 3, 16, 16}, seed)});
+  const HostTensor x = converter_test::random_tensor({1, 3, 16, 16}, 9);  // not a calibration sample
+  const HostTensor expected = run(small_model()).at("y");
+  double nmse[2] = {0.0, 0.0};
+  for (const passes::Rounding rounding : {passes::Rounding::kNearest, passes::Rounding::kGptq}) {
+    graph::Graph g = small_model();
+    passes::QuantizeOptions o = options(QuantScheme::kInt4);
+    o.group_size = 8;
+    o.protect_ends = false;
+    o.rounding = rounding;
+    const passes::QuantizeReport report = passes::quantize_weights_calibrated(g, o, samples);
+    for (const passes::QuantizedLayer& l : report.layers) {
+      INFO(l.node);
+      CHECK(l.quant.format == WeightFormat::kInt4);
+      CHECK((l.gptq_vectors > 0) == (rounding == passes::Rounding::kGptq));
+    }
+    nmse[rounding == passes::Rounding::kGptq] = output_nmse(expected, run(g).at("y"));
+  }
+  INFO("nearest ", nmse[0], ", gptq ", nmse[1]);
+  CHECK(nmse[1] < nmse[0]);
 }
 
 }  // namespace fennec

@@ -15,6 +15,8 @@
 namespace fennec::passes {
 namespace {
 
+constexpr float kFp16Max = 65504.0f;
+
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -202,6 +204,18 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
         layer.note = fmt::format("int8: float activations (int8 input NMSE {:.1e})", layer.activation_nmse);
       else
         q.activation_scale = it->second;
+    }
+    if (q.format == quant::WeightFormat::kFloat16) {
+      // fp16 overflows past 65504 (peers are known to fail there): such a
+      // layer keeps fp32 instead of storing infinities.
+      const HostTensor values = graph.constant_value(w);
+      float amax = 0.0f;
+      for (const float v : values.as<float>())
+        if (std::isfinite(v)) amax = std::max(amax, std::fabs(v));
+      if (amax > kFp16Max) {
+        q = {};
+        layer.note = fmt::format("kept fp32 (a weight of {:.3g} is beyond fp16's 65504)", amax);
+      }
     }
     layer.quant = q;
     layer.bytes_before = graph.tensors[static_cast<size_t>(w)].data_bytes;
