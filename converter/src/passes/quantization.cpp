@@ -205,13 +205,11 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
       else
         q.activation_scale = it->second;
     }
+    const HostTensor original = q.quantized() ? graph.constant_value(w) : HostTensor{};
     if (q.format == quant::WeightFormat::kFloat16) {
       // fp16 overflows past 65504 (peers are known to fail there): such a
       // layer keeps fp32 instead of storing infinities.
-      const HostTensor values = graph.constant_value(w);
-      float amax = 0.0f;
-      for (const float v : values.as<float>())
-        if (std::isfinite(v)) amax = std::max(amax, std::fabs(v));
+      const float amax = quant::finite_abs_max(original.as<float>());
       if (amax > kFp16Max) {
         q = {};
         layer.note = fmt::format("kept fp32 (a weight of {:.3g} is beyond fp16's 65504)", amax);
@@ -220,7 +218,6 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     layer.quant = q;
     layer.bytes_before = graph.tensors[static_cast<size_t>(w)].data_bytes;
     if (q.quantized()) {
-      const HostTensor original = graph.constant_value(w);
       const auto hessian = options.hessians.find(node.name);
       std::vector<std::byte> bytes;
       if (hessian != options.hessians.end() && q.format != quant::WeightFormat::kFloat16) {
@@ -255,21 +252,17 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
   for (const auto& [n, view] : candidates)
     if (!graph.nodes[n].outputs.empty()) watched.push_back(graph.nodes[n].outputs[0]);
   // w8a8 also watches each layer's input X, whose values set its scale.
-  // GPTQ needs every layer's X for its Hessian.
-  std::vector<std::pair<std::string, int>> layer_inputs;
+  // GPTQ needs every layer's X for its Hessian. These are the layers' nodes.
   std::vector<size_t> input_nodes;
   if (options.scheme == QuantScheme::kW8A8 || options.rounding == Rounding::kGptq)
     for (const auto& [n, view] : candidates)
-      if (graph.nodes[n].inputs[0] >= 0) {
-        layer_inputs.emplace_back(graph.nodes[n].name, graph.nodes[n].inputs[0]);
-        input_nodes.push_back(n);
-      }
+      if (graph.nodes[n].inputs[0] >= 0) input_nodes.push_back(n);
   std::vector<int> captured = watched;
-  for (const auto& [name, tensor] : layer_inputs) captured.push_back(tensor);
+  for (const size_t n : input_nodes) captured.push_back(graph.nodes[n].inputs[0]);
   const auto reference = run_capturing(graph, captured, samples);
   QuantizeOptions effective = options;
   if (options.rounding == Rounding::kGptq)
-    for (size_t i = 0; i < layer_inputs.size(); ++i) {
+    for (size_t i = 0; i < input_nodes.size(); ++i) {
       const graph::Node& node = graph.nodes[input_nodes[i]];
       quant::WeightQuant view;
       weight_view(graph, node, view);
@@ -279,13 +272,14 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
       for (const auto& sample : reference) hessian->add(sample[watched.size() + i]);
       effective.hessians[node.name] = std::move(hessian);
     }
-  for (size_t i = 0; i < layer_inputs.size() && options.scheme == QuantScheme::kW8A8; ++i) {
+  for (size_t i = 0; i < input_nodes.size() && options.scheme == QuantScheme::kW8A8; ++i) {
+    const std::string& name = graph.nodes[input_nodes[i]].name;
     std::vector<float> magnitudes;
     for (const auto& sample : reference)
       for (const float v : sample[watched.size() + i].as<float>())
         if (std::isfinite(v)) magnitudes.push_back(std::fabs(v));
     const float scale = activation_scale(magnitudes, options.calibration_method, options.percentile);
-    effective.activation_scales[layer_inputs[i].first] = scale;
+    effective.activation_scales[name] = scale;
     ErrorSums loss;
     for (const auto& sample : reference) {
       const HostTensor& x = sample[watched.size() + i];
@@ -294,7 +288,7 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
         v = static_cast<float>(quant::quantize_activation(v, scale)) * scale;
       loss.add(x, seen);
     }
-    effective.activation_nmse[layer_inputs[i].first] = loss.nmse();
+    effective.activation_nmse[name] = loss.nmse();
   }
   QuantizeReport report = quantize_weights(graph, effective, progress);
   const auto quantized = run_capturing(graph, watched, samples);

@@ -15,13 +15,11 @@ void check_shape(std::span<const float> weights, size_t rows, size_t cols) {
   if (weights.size() != rows * cols) throw std::invalid_argument("quant: weight count does not match rows * cols");
 }
 
-// Largest finite magnitude; 0 when there is none.
-float finite_abs_max(std::span<const float> values) {
-  float amax = 0.0f;
-  for (const float v : values)
-    if (std::isfinite(v)) amax = std::max(amax, std::fabs(v));
-  return amax;
-}
+// The E4M3 code of v in a block with shared exponent `shared`. Scaling by a
+// power of two is exact unless the result drops below the binary32 normal
+// range, and such values are far below half the E4M3 minimum subnormal, so
+// they encode as zero either way.
+uint8_t mx_fp8_element(float v, int shared) { return float_to_e4m3(std::ldexp(v, -shared)); }
 
 struct Int4GroupParams {
   float scale = 1.0f;
@@ -67,6 +65,13 @@ void check_grid(const QuantGrid& g, QuantGrid::Kind kind, size_t rows, size_t co
 }
 
 }  // namespace
+
+float finite_abs_max(std::span<const float> values) {
+  float amax = 0.0f;
+  for (const float v : values)
+    if (std::isfinite(v)) amax = std::max(amax, std::fabs(v));
+  return amax;
+}
 
 QuantGrid make_grid(QuantGrid::Kind kind, std::span<const float> weights, size_t rows, size_t cols,
                     size_t group_size) {
@@ -115,11 +120,7 @@ uint32_t QuantGrid::code(size_t row, size_t col, float v) const {
       return static_cast<uint32_t>(static_cast<int32_t>(std::clamp(std::round(v / scales[i]), -127.0f, 127.0f)));
     case Kind::kInt4: return int4_nibble(v, {scales[i], 0}, true);
     case Kind::kInt4Asymmetric: return int4_nibble(v, {scales[i], offsets[i]}, false);
-    case Kind::kMxFp8:
-      // Scaling by a power of two is exact unless the result drops below the
-      // binary32 normal range, and such values are far below half the E4M3
-      // minimum subnormal, so they encode as zero either way.
-      return float_to_e4m3(std::ldexp(v, -offsets[i]));
+    case Kind::kMxFp8: return mx_fp8_element(v, offsets[i]);
   }
   return 0;
 }
@@ -153,10 +154,7 @@ uint8_t encode_mx_fp8_block(std::span<const float> block, std::span<uint8_t> ele
   if (block.size() > kMxBlockSize || elements.size() != block.size())
     throw std::invalid_argument("quant: an MX block holds at most 32 values, one byte each");
   const int shared = mx_fp8_shared_exponent(block);
-  // Scaling by a power of two is exact unless the result drops below the
-  // binary32 normal range, and such values are far below half the E4M3
-  // minimum subnormal, so they encode as zero either way.
-  for (size_t i = 0; i < block.size(); ++i) elements[i] = float_to_e4m3(std::ldexp(block[i], -shared));
+  for (size_t i = 0; i < block.size(); ++i) elements[i] = mx_fp8_element(block[i], shared);
   return ue8m0_from_exponent(shared);
 }
 

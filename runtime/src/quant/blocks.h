@@ -80,6 +80,9 @@ struct QuantGrid {
 QuantGrid make_grid(QuantGrid::Kind kind, std::span<const float> weights, size_t rows, size_t cols,
                     size_t group_size = 0);
 
+// Largest finite magnitude; 0 when there is none.
+float finite_abs_max(std::span<const float> values);
+
 // ---- MX FP8 (E4M3 elements, UE8M0 scale per 32 values) ----
 
 constexpr size_t kMxBlockSize = 32;

@@ -151,12 +151,22 @@ std::vector<float> from_weight_matrix(const WeightQuant& quant, const Shape& sha
   return out;
 }
 
-QuantGrid weight_grid(const WeightQuant& quant, const Shape& shape, std::span<const float> values) {
+namespace {
+
+// The matrix view of `values` after checking that `quant` fits `shape` and
+// that the count matches.
+std::vector<float> checked_matrix(const WeightQuant& quant, const Shape& shape, std::span<const float> values) {
   if (const std::string why = check_weight_quant(quant, shape); !why.empty()) throw std::invalid_argument(why);
   if (values.size() != static_cast<size_t>(element_count(shape)))
     throw std::invalid_argument("quant: value count does not match the weight shape");
+  return to_weight_matrix(quant, shape, values);
+}
+
+}  // namespace
+
+QuantGrid weight_grid(const WeightQuant& quant, const Shape& shape, std::span<const float> values) {
+  const std::vector<float> w = checked_matrix(quant, shape, values);
   const WeightMatrix m = weight_matrix(quant, shape);
-  const std::vector<float> w = to_weight_matrix(quant, shape, values);
   switch (quant.format) {
     case WeightFormat::kInt8: return make_grid(QuantGrid::Kind::kInt8, w, m.rows, m.cols);
     case WeightFormat::kInt4: return make_grid(QuantGrid::Kind::kInt4, w, m.rows, m.cols, quant.group_size);
@@ -170,11 +180,8 @@ QuantGrid weight_grid(const WeightQuant& quant, const Shape& shape, std::span<co
 
 std::vector<std::byte> encode_weight(const WeightQuant& quant, const Shape& shape,
                                      std::span<const float> values, const QuantGrid* grid) {
-  if (const std::string why = check_weight_quant(quant, shape); !why.empty()) throw std::invalid_argument(why);
-  if (values.size() != static_cast<size_t>(element_count(shape)))
-    throw std::invalid_argument("quant: value count does not match the weight shape");
+  const std::vector<float> w = checked_matrix(quant, shape, values);
   const WeightLayout l = weight_layout(quant, shape);
-  const std::vector<float> w = to_weight_matrix(quant, shape, values);
   std::vector<std::byte> out(l.total_bytes, std::byte{0});
   switch (quant.format) {
     case WeightFormat::kFloat32: put<float>(out, 0, w); break;
