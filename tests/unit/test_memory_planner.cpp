@@ -3,6 +3,7 @@
 #include <random>
 
 #include "graph/memory_planner.h"
+#include "graph/residency.h"
 
 using fennec::graph::BufferRequest;
 using fennec::graph::MemoryPlan;
@@ -67,4 +68,94 @@ TEST_CASE("memory_planner: random lifetimes never overlap and the best plan is k
     CHECK(best.arena_bytes == std::min(a.arena_bytes, b.arena_bytes));
     CHECK(best.arena_bytes <= best.naive_bytes);
   }
+}
+
+TEST_CASE("memory_planner: blocks never cut a tensor") {
+  using fennec::graph::ByteRange;
+  std::mt19937 rng(11);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::vector<ByteRange> ranges;
+    uint64_t total = 0;
+    for (int i = 0; i < 30; ++i) {
+      const uint64_t begin = rng() % 5000, size = 1 + rng() % 900;
+      ranges.push_back({begin, begin + size});
+      total = std::max(total, begin + size);
+    }
+    const uint64_t cap = 200 + rng() % 2000;
+    const auto blocks = fennec::graph::split_into_blocks(ranges, total, cap);
+    REQUIRE(!blocks.empty());
+    CHECK(blocks.front().begin == 0);
+    CHECK(blocks.back().end == total);
+    for (size_t b = 1; b < blocks.size(); ++b) CHECK(blocks[b].begin == blocks[b - 1].end);
+    for (const ByteRange& r : ranges) {
+      int inside = 0;
+      for (const ByteRange& block : blocks) inside += block.begin <= r.begin && r.end <= block.end;
+      CHECK_MESSAGE(inside == 1, "range [" << r.begin << ", " << r.end << ") is cut");
+    }
+    // A block longer than the cap holds a range that could not be cut.
+    for (const ByteRange& block : blocks)
+      if (block.end - block.begin > cap) {
+        bool forced = false;
+        for (const ByteRange& r : ranges) forced = forced || (r.begin < block.begin + cap && r.end > block.begin + cap);
+        CHECK(forced);
+      }
+  }
+  // Back-to-back ranges of 100 bytes, cap 250: blocks of two.
+  std::vector<ByteRange> packed;
+  for (uint64_t i = 0; i < 7; ++i) packed.push_back({i * 100, i * 100 + 100});
+  const auto blocks = fennec::graph::split_into_blocks(packed, 700, 250);
+  REQUIRE(blocks.size() == 4);
+  CHECK(blocks[0].end == 200);
+  CHECK(blocks[3].end == 700);
+}
+
+TEST_CASE("residency: everything resident when it fits, the largest constants first when not") {
+  using fennec::graph::ResidencyPlan;
+  fennec::graph::ResidencyRequest request;
+  // Tensor 0 is an activation; constants 1..4 of 100, 400, 300, 50 bytes.
+  request.constant_bytes = {0, 100, 400, 300, 50};
+  request.node_constants = {{1}, {2, 4}, {3}, {1}};
+  auto exact = [](uint64_t bytes) { return bytes; };
+  ResidencyPlan plan;
+  uint64_t minimum = 0;
+  REQUIRE(fennec::graph::plan_residency(request, 850, exact, plan, minimum));
+  CHECK(!plan.streams());
+  CHECK(plan.resident_bytes == 850);
+  // Streaming all: slots of 450 (node 1) -> 900; 400 resident: slots of 300
+  // -> 1000; 400 and 300: slots of 100 -> 900; all but 50: 800 + 100 = 900.
+  // Nothing fits 700, and everything resident (850) is the cheapest.
+  CHECK(!fennec::graph::plan_residency(request, 700, exact, plan, minimum));
+  CHECK(minimum == 850);
+  // One constant per node: streaming wins over residency.
+  request.constant_bytes = {0, 1000, 1000, 1000, 1000};
+  request.node_constants = {{1}, {2}, {3}, {4}};
+  REQUIRE(fennec::graph::plan_residency(request, 2500, exact, plan, minimum));
+  CHECK(minimum == 2000);  // all streamed through two 1000-byte slots
+  CHECK(plan.streams());
+  CHECK(plan.slot_bytes >= 1000);
+  CHECK(plan.device_bytes() <= 2500);
+  // The most resident bytes within the room: 0 resident + 2 slots (2000),
+  // or 1000 resident + 2 slots (3000) -> only the first fits 2500.
+  CHECK(plan.resident_bytes == 0);
+  REQUIRE(fennec::graph::plan_residency(request, 3000, exact, plan, minimum));
+  CHECK(plan.resident_bytes == 1000);
+  // Constant 1 resident; nodes 0 and 1 share the first slot fill.
+  CHECK(plan.resident[1]);
+  CHECK(plan.slot_bytes == 1000);
+  CHECK(fennec::graph::plan_stream_groups(request, plan) == std::vector<int>{0, 2, 3});
+}
+
+TEST_CASE("residency: stream groups fill a slot with consecutive nodes") {
+  fennec::graph::ResidencyRequest request;
+  request.constant_bytes = {0, 100, 100, 100, 100, 100};
+  request.node_constants = {{1}, {2}, {}, {3, 1}, {4}, {5}};
+  fennec::graph::ResidencyPlan plan;
+  plan.resident.assign(6, false);
+  plan.slot_bytes = 250;
+  // Groups: {0, 1, 2} (1, 2), {3, 4} (3, 1, then 4 would make 300 -> new), ...
+  const auto starts = fennec::graph::plan_stream_groups(request, plan);
+  REQUIRE(starts.size() == 3);
+  CHECK(starts[0] == 0);
+  CHECK(starts[1] == 3);
+  CHECK(starts[2] == 4);
 }

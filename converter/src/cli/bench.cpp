@@ -21,6 +21,7 @@
 
 #include "cli/commands.h"
 #include "cli/byte_size.h"
+#include "cli/memory_report.h"
 #include "fennec/fennec.hpp"
 #include "ops/matmul.h"
 #include "passes/quantization.h"
@@ -130,17 +131,6 @@ void run_once(fennec::Session& session, const Feeds& feeds, Measured& m, bool re
   if (record) m.ms.push_back(m.stats.last_gpu_ms > 0.0 ? m.stats.last_gpu_ms : m.stats.last_run_ms);
 }
 
-nlohmann::json memory_json(const fennec_session_stats_t& s) {
-  return {{"peak_device_bytes", s.peak_device_bytes},
-          {"peak_by_category",
-           {{"weights", s.peak_weight_bytes}, {"arena", s.peak_arena_bytes}, {"staging", s.peak_staging_bytes},
-            {"other", s.peak_other_bytes}}},
-          {"arena_bytes", s.arena_bytes},
-          {"naive_arena_bytes", s.naive_arena_bytes},
-          {"budget_bytes", s.memory_budget_bytes},
-          {"budget_source", s.memory_budget_source}};
-}
-
 void bench_model(const BenchArgs& args) {
   std::map<std::string, std::vector<int64_t>> shapes;
   for (const std::string& spec : args.input_shapes) {
@@ -175,6 +165,7 @@ void bench_model(const BenchArgs& args) {
               m.stats.peak_arena_bytes / 1048576.0, m.stats.peak_staging_bytes / 1048576.0,
               m.stats.peak_other_bytes / 1048576.0, m.stats.memory_budget_bytes / 1048576.0,
               m.stats.memory_budget_source);
+  print_residency(m.stats);
 }
 
 // The linear layer y = x W with W [K, N], as a converter graph.

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/byte_size.h"
+#include "cli/memory_report.h"
 #include "cli/npy.h"
 #include "fennec/fennec.hpp"
 
@@ -97,6 +98,7 @@ void run(const RunArgs& args) {
   options.enable_validation = args.validation;
   options.enable_profiling = args.profile;
   if (!args.memory_budget.empty()) options.memory_budget_bytes = parse_byte_size(args.memory_budget, "--memory-budget");
+  const ResidentMemory before = resident_memory();
   fennec::Session session(model, &options);
   if (!args.json) {
     const auto start = session.stats();
@@ -143,19 +145,8 @@ void run(const RunArgs& args) {
                         {"first_run_ms", latencies.front()},
                         {"latency_ms", steady},
                         {"gpu_ms", steady_gpu},
-                        {"memory",
-                         {{"peak_device_bytes", stats.peak_device_bytes},
-                          {"weight_bytes", stats.weight_bytes},
-                          {"arena_bytes", stats.arena_bytes},
-                          {"naive_arena_bytes", stats.naive_arena_bytes},
-                          {"staging_bytes", stats.staging_bytes},
-                          {"peak_by_category",
-                           {{"weights", stats.peak_weight_bytes},
-                            {"arena", stats.peak_arena_bytes},
-                            {"staging", stats.peak_staging_bytes},
-                            {"other", stats.peak_other_bytes}}},
-                          {"budget_bytes", stats.memory_budget_bytes},
-                          {"budget_source", stats.memory_budget_source}}},
+                        {"memory", memory_json(stats)},
+                        {"resident", resident_json(before, resident_memory())},
                         {"validation_errors", stats.validation_errors},
                         {"outputs", outputs}};
     std::printf("%s\n", j.dump(2).c_str());
@@ -167,6 +158,7 @@ void run(const RunArgs& args) {
                 static_cast<double>(stats.weight_bytes) / (1 << 20),
                 static_cast<double>(stats.arena_bytes) / (1 << 20),
                 static_cast<double>(stats.naive_arena_bytes) / (1 << 20));
+    print_residency(stats);
   }
   if (args.profile) print_profile(model, session);
   if (stats.validation_errors)

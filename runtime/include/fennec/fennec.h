@@ -194,7 +194,7 @@ fennec_status_t fennec_session_output(fennec_session_t session, size_t index,
 typedef struct fennec_session_stats_s {
   char device_name[256];
   uint64_t peak_device_bytes;   /* high-water mark of all device allocations */
-  uint64_t weight_bytes;        /* device bytes holding weights */
+  uint64_t weight_bytes;        /* device bytes holding weights (resident and streaming slots) */
   uint64_t arena_bytes;         /* planned activation arena for the last shapes */
   uint64_t naive_arena_bytes;   /* sum of all intermediate tensors, for comparison */
   uint64_t staging_bytes;       /* host-visible transfer buffers */
@@ -209,6 +209,11 @@ typedef struct fennec_session_stats_s {
   uint64_t peak_arena_bytes;
   uint64_t peak_staging_bytes;
   uint64_t peak_other_bytes;
+  /* Weight residency for the last shapes: weights that did not fit the budget
+   * are streamed from host memory through two slots in every run. */
+  uint64_t streamed_weight_bytes; /* weights not resident on the device (0: all resident) */
+  uint64_t weight_slot_bytes;     /* each of the two streaming slots */
+  uint64_t stream_groups;         /* submissions per run (1 without streaming) */
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

@@ -321,6 +321,9 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.peak_arena_bytes = peak(MemoryCategory::kArena);
   stats.peak_staging_bytes = peak(MemoryCategory::kStaging);
   stats.peak_other_bytes = peak(MemoryCategory::kOther);
+  stats.streamed_weight_bytes = s.streamed_weight_bytes;
+  stats.weight_slot_bytes = s.weight_slot_bytes;
+  stats.stream_groups = s.stream_groups;
   *out_stats = stats;
   return nullptr;
 }

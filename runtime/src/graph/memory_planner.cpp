@@ -79,4 +79,47 @@ MemoryPlan plan_memory(const std::vector<BufferRequest>& requests, uint64_t alig
   return in_order.arena_bytes < by_size.arena_bytes ? in_order : by_size;
 }
 
+std::vector<ByteRange> split_into_blocks(std::vector<ByteRange> ranges, uint64_t total,
+                                         uint64_t block_bytes) {
+  // Candidate cuts are range ends and begins; a cut is valid when no range
+  // that begins before it ends after it.
+  std::sort(ranges.begin(), ranges.end(),
+            [](const ByteRange& a, const ByteRange& b) { return a.begin < b.begin; });
+  std::vector<uint64_t> cuts;
+  for (const ByteRange& r : ranges) {
+    cuts.push_back(r.begin);
+    cuts.push_back(r.end);
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<uint64_t> valid;  // ascending, inside (0, total)
+  size_t next = 0;
+  uint64_t reach = 0;
+  for (uint64_t cut : cuts) {
+    while (next < ranges.size() && ranges[next].begin < cut) reach = std::max(reach, ranges[next++].end);
+    if (reach <= cut && cut > 0 && cut < total) valid.push_back(cut);
+  }
+  std::vector<ByteRange> blocks;
+  uint64_t begin = 0;
+  size_t i = 0;
+  while (begin < total) {
+    if (total - begin <= block_bytes) {
+      blocks.push_back({begin, total});
+      break;
+    }
+    // A full block when its end falls outside every range; else the
+    // furthest valid cut within one block; else the nearest beyond it.
+    const uint64_t full = begin + block_bytes;
+    const bool free = std::none_of(ranges.begin(), ranges.end(),
+                                   [&](const ByteRange& r) { return r.begin < full && full < r.end; });
+    while (i < valid.size() && valid[i] <= begin) ++i;
+    size_t j = i;
+    while (j < valid.size() && valid[j] <= full) ++j;
+    const uint64_t end = free ? full : j > i ? valid[j - 1] : (i < valid.size() ? valid[i] : total);
+    blocks.push_back({begin, end});
+    begin = end;
+  }
+  return blocks;
+}
+
 }  // namespace fennec::graph

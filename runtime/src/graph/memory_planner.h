@@ -29,4 +29,16 @@ MemoryPlan plan_in_order(const std::vector<BufferRequest>& requests, uint64_t al
 // Runs both strategies and keeps the smaller arena.
 MemoryPlan plan_memory(const std::vector<BufferRequest>& requests, uint64_t alignment);
 
+// A byte range [begin, end) of one arena or weight image.
+struct ByteRange {
+  uint64_t begin = 0;
+  uint64_t end = 0;
+};
+
+// Cuts [0, total) into blocks of at most `block_bytes` so that no range in
+// `ranges` crosses a cut; a range longer than `block_bytes` gets a block of
+// its own. Returns the blocks in order; they cover [0, total) exactly.
+std::vector<ByteRange> split_into_blocks(std::vector<ByteRange> ranges, uint64_t total,
+                                         uint64_t block_bytes);
+
 }  // namespace fennec::graph

@@ -87,19 +87,44 @@ bool Allocator::device_local_is_host_visible() const {
   return false;
 }
 
+namespace {
+
+VkBufferCreateInfo buffer_info(VkDeviceSize size) {
+  VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+  info.size = std::max<VkDeviceSize>(4, (size + 3) / 4 * 4);
+  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
+               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+  return info;
+}
+
+}  // namespace
+
+uint64_t Allocator::allocation_size(VkDeviceSize size) const {
+  const VkBufferCreateInfo info = buffer_info(size);
+  VkBuffer buffer = VK_NULL_HANDLE;
+  // A buffer without memory is cheap; fall back to 64 KiB rounding if even
+  // that fails.
+  if (vkCreateBuffer(context_.device(), &info, nullptr, &buffer) != VK_SUCCESS)
+    return (info.size + 65535) / 65536 * 65536;
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(context_.device(), buffer, &req);
+  vkDestroyBuffer(context_.device(), buffer, nullptr);
+  return req.size;
+}
+
 Result<Buffer> Allocator::create_buffer(VkDeviceSize size, MemoryUsage usage,
                                         MemoryCategory category) {
-  size = std::max<VkDeviceSize>(4, (size + 3) / 4 * 4);
+  if (fail_countdown_ > 0 && --fail_countdown_ == 0)
+    return make_error(StatusCode::kOutOfMemory, "allocating {} bytes of {}: injected allocation failure",
+                      size, memory_category_name(category));
+  const VkBufferCreateInfo info = buffer_info(size);
+  size = info.size;
   if (size > context_.caps().max_memory_allocation_size)
     return make_error(StatusCode::kOutOfMemory,
                       "{} buffer of {} bytes exceeds the device's maxMemoryAllocationSize ({} bytes)",
                       memory_category_name(category), size, context_.caps().max_memory_allocation_size);
   VkDevice device = context_.device();
-  VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-  info.size = size;
-  info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | VK_BUFFER_USAGE_TRANSFER_SRC_BIT |
-               VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-  info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
   Buffer buffer;
   FENNEC_VK_RETURN_IF_ERROR(vkCreateBuffer(device, &info, nullptr, &buffer.buffer_));
   buffer.owner_ = this;

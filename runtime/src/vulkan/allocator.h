@@ -72,6 +72,14 @@ class Allocator {
   // Creates a storage/transfer buffer of `size` bytes (rounded up to 4).
   Result<Buffer> create_buffer(VkDeviceSize size, MemoryUsage usage, MemoryCategory category);
 
+  // The device bytes an allocation of a `size`-byte buffer really takes
+  // (the driver's memory requirements), without allocating.
+  uint64_t allocation_size(VkDeviceSize size) const;
+
+  // Failure injection for tests: the `n`th create_buffer() from now (1 =
+  // the next) fails as if the device were out of memory; 0 turns it off.
+  void fail_allocation(uint64_t n) { fail_countdown_ = n; }
+
   const MemoryStats& stats() const { return stats_; }
   uint64_t budget_bytes() const { return budget_bytes_; }
   // True when the device-local memory chosen for kDeviceLocal is also
@@ -85,6 +93,7 @@ class Allocator {
 
   const Context& context_;
   uint64_t budget_bytes_;
+  uint64_t fail_countdown_ = 0;
   MemoryStats stats_;
 };
 

@@ -7,134 +7,44 @@
 #include "base/align.h"
 #include "base/log.h"
 #include "graph/memory_planner.h"
-#include "vulkan/recorder.h"
+#include "vulkan/plan_recorder.h"
 #include "vulkan/vk_check.h"
 
 namespace fennec::vulkan {
 namespace {
 
 constexpr VkDeviceSize kNoOffset = ~VkDeviceSize{0};
-constexpr uint32_t kSetsPerPool = 256;
-constexpr uint32_t kMaxBindings = 16;
-constexpr VkDeviceSize kUploadChunk = 64ull << 20;
+constexpr uint64_t kDefaultBlockBytes = 1ull << 30;
 
 VkDeviceSize tensor_bytes(const Shape& shape, DataType dtype) {
   return static_cast<VkDeviceSize>(element_count(shape)) * dtype_size(dtype);
 }
 
-void full_barrier(VkCommandBuffer cb) {
-  VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  barrier.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-  barrier.dstAccessMask =
-      VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_READ_BIT;
-  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
-                       VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 1,
-                       &barrier, 0, nullptr, 0, nullptr);
-}
+double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
 }  // namespace
+
+// One submission: consecutive nodes whose streamed constants share a slot.
+struct StreamGroup {
+  int first_node = 0;
+  int end_node = 0;
+  std::vector<std::pair<int, VkDeviceSize>> copies;  // streamed constant, offset in the slot
+  std::vector<VkDeviceSize> slot_offsets;            // per tensor, kNoOffset unless copied
+  VkCommandBuffer command_buffer = VK_NULL_HANDLE;
+};
 
 struct Session::Plan {
   std::vector<Shape> shapes;                 // per tensor
   std::vector<VkDeviceSize> arena_offsets;   // per tensor, kNoOffset if not in the arena
   graph::MemoryPlan memory;
+  std::vector<graph::ByteRange> arena_blocks;
   std::vector<VkDeviceSize> input_staging;   // per graph input
   std::vector<VkDeviceSize> output_staging;  // per graph output
   VkDeviceSize staging_in_bytes = 0;
   VkDeviceSize staging_out_bytes = 0;
-  VkCommandBuffer command_buffer = VK_NULL_HANDLE;
+  std::vector<StreamGroup> groups;
   std::vector<VkDescriptorPool> pools;
   size_t dispatches = 0;
-};
-
-// Records dispatches into a plan's command buffer.
-class PlanRecorder final : public Recorder {
- public:
-  PlanRecorder(const Context& context, Pipelines& pipelines, VkCommandBuffer cb,
-               std::vector<VkDescriptorPool>& pools, BufferSlice dummy)
-      : context_(context), pipelines_(pipelines), cb_(cb), pools_(pools), dummy_(dummy) {}
-
-  bool integer_dot_product() const override { return context_.caps().integer_dot_product; }
-
-  Status dispatch(ShaderId shader, std::span<const BufferSlice> buffers,
-                  std::span<const std::byte> push_constants, uint64_t invocations) override {
-    if (invocations == 0) return ok_status();
-    if (buffers.size() > kMaxBindings)
-      return make_error(StatusCode::kInternal, "too many bindings ({})", buffers.size());
-    const uint32_t binding_count = static_cast<uint32_t>(buffers.size());
-    FENNEC_ASSIGN_OR_RETURN(const Pipeline* pipeline, pipelines_.get(shader, binding_count));
-    FENNEC_ASSIGN_OR_RETURN(VkDescriptorSet set, allocate_set(pipeline->set_layout));
-    std::vector<VkDescriptorBufferInfo> infos(binding_count);
-    std::vector<VkWriteDescriptorSet> writes(binding_count);
-    const uint64_t max_range = context_.caps().max_storage_buffer_range;
-    for (uint32_t i = 0; i < binding_count; ++i) {
-      const BufferSlice& slice = buffers[i].valid() ? buffers[i] : dummy_;
-      if (slice.size > max_range)
-        return make_error(StatusCode::kUnsupported,
-                          "shader {} binding {} needs {} bytes, above the device's "
-                          "maxStorageBufferRange of {} bytes; use a smaller input",
-                          shader_blob(shader).name, i, slice.size, max_range);
-      infos[i] = {slice.buffer, slice.offset, std::max<VkDeviceSize>(slice.size, 4)};
-      writes[i] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET};
-      writes[i].dstSet = set;
-      writes[i].dstBinding = i;
-      writes[i].descriptorCount = 1;
-      writes[i].descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
-      writes[i].pBufferInfo = &infos[i];
-    }
-    vkUpdateDescriptorSets(context_.device(), binding_count, writes.data(), 0, nullptr);
-    vkCmdBindPipeline(cb_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->pipeline);
-    vkCmdBindDescriptorSets(cb_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline->layout, 0, 1, &set, 0,
-                            nullptr);
-    if (!push_constants.empty())
-      vkCmdPushConstants(cb_, pipeline->layout, VK_SHADER_STAGE_COMPUTE_BIT, 0,
-                         static_cast<uint32_t>(push_constants.size()), push_constants.data());
-    const uint64_t groups = ceil_div(invocations, kDefaultWorkgroupSize);
-    const uint64_t max_x = std::min<uint64_t>(context_.caps().max_workgroup_count_x, 65535);
-    const uint64_t gx = std::min(groups, max_x);
-    const uint64_t gy = ceil_div(groups, gx);
-    if (gy > 65535)
-      return make_error(StatusCode::kUnsupported, "dispatch of {} invocations is too large",
-                        invocations);
-    vkCmdDispatch(cb_, static_cast<uint32_t>(gx), static_cast<uint32_t>(gy), 1);
-    full_barrier(cb_);
-    ++dispatches_;
-    return ok_status();
-  }
-
-  BufferSlice dummy_buffer() const override { return dummy_; }
-  size_t dispatches() const { return dispatches_; }
-
- private:
-  Result<VkDescriptorSet> allocate_set(VkDescriptorSetLayout layout) {
-    if (pools_.empty() || sets_in_pool_ == kSetsPerPool) {
-      VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, kSetsPerPool * kMaxBindings};
-      VkDescriptorPoolCreateInfo info{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-      info.maxSets = kSetsPerPool;
-      info.poolSizeCount = 1;
-      info.pPoolSizes = &size;
-      VkDescriptorPool pool = VK_NULL_HANDLE;
-      FENNEC_VK_RETURN_IF_ERROR(vkCreateDescriptorPool(context_.device(), &info, nullptr, &pool));
-      pools_.push_back(pool);
-      sets_in_pool_ = 0;
-    }
-    VkDescriptorSetAllocateInfo alloc{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    alloc.descriptorPool = pools_.back();
-    alloc.descriptorSetCount = 1;
-    alloc.pSetLayouts = &layout;
-    VkDescriptorSet set = VK_NULL_HANDLE;
-    FENNEC_VK_RETURN_IF_ERROR(vkAllocateDescriptorSets(context_.device(), &alloc, &set));
-    ++sets_in_pool_;
-    return set;
-  }
-
-  const Context& context_;
-  Pipelines& pipelines_;
-  VkCommandBuffer cb_;
-  std::vector<VkDescriptorPool>& pools_;
-  BufferSlice dummy_;
-  uint32_t sets_in_pool_ = 0;
-  size_t dispatches_ = 0;
 };
 
 Session::Session(Context& context, const graph::Graph& graph, const SessionOptions& options)
@@ -162,11 +72,29 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
   session->stats_.budget_source = "given";
   if (budget == 0) budget = default_memory_budget(context.caps(), &session->stats_.budget_source);
   session->stats_.budget_bytes = budget;
+  session->alignment_ =
+      std::max<VkDeviceSize>(kWeightAlignment, context.caps().min_storage_buffer_offset_alignment);
+  session->block_bytes_ = std::min(options.max_block_bytes ? options.max_block_bytes : kDefaultBlockBytes,
+                                   context.caps().max_memory_allocation_size);
   session->allocator_ = std::make_unique<Allocator>(context, budget);
+  session->allocator_->fail_allocation(options.fail_allocation);
   session->pipelines_ = std::make_unique<Pipelines>(context);
+  session->weights_ = std::make_unique<WeightStore>(context, *session->allocator_, graph, session->alignment_,
+                                                    session->block_bytes_);
   FENNEC_ASSIGN_OR_RETURN(session->dummy_, session->allocator_->create_buffer(
                                                16, MemoryUsage::kDeviceLocal, MemoryCategory::kOther));
-  FENNEC_RETURN_IF_ERROR(session->upload_weights());
+  // Weights that fit the budget all together are uploaded now; otherwise the
+  // first run decides what stays resident, knowing the arena it needs.
+  graph::ResidencyPlan everything;
+  everything.resident.assign(graph.tensors.size(), true);
+  for (uint64_t bytes : session->weights_->request().constant_bytes) everything.resident_bytes += bytes;
+  const uint64_t in_use = session->allocator_->stats().current_bytes;
+  if (in_use + session->weights_->device_bytes(everything) <= budget)
+    FENNEC_RETURN_IF_ERROR(session->weights_->apply(everything));
+  for (VkFence& fence : session->fences_) {
+    VkFenceCreateInfo info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    FENNEC_VK_RETURN_IF_ERROR(vkCreateFence(context.device(), &info, nullptr, &fence));
+  }
   if (context.caps().timestamps) {
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
@@ -181,96 +109,20 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
 
 Session::~Session() {
   drop_plans();
+  for (VkFence fence : fences_)
+    if (fence) vkDestroyFence(context_.device(), fence, nullptr);
   if (timestamps_) vkDestroyQueryPool(context_.device(), timestamps_, nullptr);
 }
 
 void Session::drop_plans() {
   VkDevice device = context_.device();
   for (auto& [shapes, plan] : plans_) {
-    if (plan->command_buffer)
-      vkFreeCommandBuffers(device, context_.command_pool(), 1, &plan->command_buffer);
+    for (StreamGroup& group : plan->groups)
+      if (group.command_buffer)
+        vkFreeCommandBuffers(device, context_.command_pool(), 1, &group.command_buffer);
     for (VkDescriptorPool pool : plan->pools) vkDestroyDescriptorPool(device, pool, nullptr);
   }
   plans_.clear();
-}
-
-Status Session::upload_weights() {
-  const VkDeviceSize alignment =
-      std::max<VkDeviceSize>(kWeightAlignment, context_.caps().min_storage_buffer_offset_alignment);
-  weight_offsets_.assign(graph_.tensors.size(), kNoOffset);
-  VkDeviceSize total = 0;
-  for (size_t i = 0; i < graph_.tensors.size(); ++i) {
-    const graph::TensorInfo& t = graph_.tensors[i];
-    if (!t.is_constant()) continue;
-    weight_offsets_[i] = total;
-    total = align_up(total + std::max<VkDeviceSize>(t.data_bytes, 4), alignment);
-  }
-  if (total == 0) return ok_status();
-  FENNEC_ASSIGN_OR_RETURN(weights_, allocator_->create_buffer(total, MemoryUsage::kDeviceLocal,
-                                                              MemoryCategory::kWeights));
-  stats_.weight_bytes = weights_.size();
-  if (weights_.mapped()) {
-    // Unified memory: write in place, no staging copy.
-    auto* dst = static_cast<std::byte*>(weights_.mapped());
-    for (size_t i = 0; i < graph_.tensors.size(); ++i)
-      if (weight_offsets_[i] != kNoOffset && graph_.tensors[i].data_bytes)
-        std::memcpy(dst + weight_offsets_[i], graph_.tensors[i].data, graph_.tensors[i].data_bytes);
-    return ok_status();
-  }
-  // Discrete memory: stream through a bounded staging buffer.
-  const VkDeviceSize chunk = std::min(total, kUploadChunk);
-  FENNEC_ASSIGN_OR_RETURN(Buffer staging, allocator_->create_buffer(chunk, MemoryUsage::kHostUpload,
-                                                                    MemoryCategory::kStaging));
-  // Assemble the weight image chunk by chunk.
-  for (VkDeviceSize begin = 0; begin < total; begin += chunk) {
-    const VkDeviceSize end = std::min(total, begin + chunk);
-    auto* dst = static_cast<std::byte*>(staging.mapped());
-    std::memset(dst, 0, end - begin);
-    for (size_t i = 0; i < graph_.tensors.size(); ++i) {
-      if (weight_offsets_[i] == kNoOffset) continue;
-      const VkDeviceSize t_begin = weight_offsets_[i];
-      const VkDeviceSize t_end = t_begin + graph_.tensors[i].data_bytes;
-      const VkDeviceSize lo = std::max(begin, t_begin), hi = std::min(end, t_end);
-      if (lo < hi) std::memcpy(dst + (lo - begin), graph_.tensors[i].data + (lo - t_begin), hi - lo);
-    }
-    VkBufferCopy region{0, begin, end - begin};
-    FENNEC_RETURN_IF_ERROR(context_.submit_and_wait([&](VkCommandBuffer cb) {
-      vkCmdCopyBuffer(cb, staging.handle(), weights_.handle(), 1, &region);
-    }));
-  }
-  return ok_status();
-}
-
-// Before growing the arena or staging buffers: the device bytes in use after
-// the growth must fit the budget. If not, the error names the smallest
-// budget that works for these input shapes and what dominates it. Buffers
-// are counted rounded up to 64 KiB, above any driver's alignment.
-Status Session::check_plan_fits(const Plan& plan, bool grow_arena, bool grow_in, bool grow_out) const {
-  const uint64_t budget = allocator_->budget_bytes();
-  auto rounded = [](uint64_t bytes) { return align_up(bytes, VkDeviceSize{64} << 10); };
-  const uint64_t arena = rounded(grow_arena ? plan.memory.arena_bytes : arena_.size());
-  const uint64_t staging = rounded(grow_in ? plan.staging_in_bytes : staging_in_.size()) +
-                           rounded(grow_out ? plan.staging_out_bytes : staging_out_.size());
-  // Weights and the rest: what is in use besides the arena and staging.
-  const uint64_t in_use = allocator_->stats().current_bytes;
-  const uint64_t movable = arena_.size() + staging_in_.size() + staging_out_.size();
-  const uint64_t fixed = rounded(in_use > movable ? in_use - movable : 0);
-  const uint64_t need = fixed + arena + staging;
-  if (budget == 0 || need <= budget) return ok_status();
-  std::string shapes;
-  for (int input : graph_.inputs) {
-    if (!shapes.empty()) shapes += ", ";
-    shapes += graph_.tensors[static_cast<size_t>(input)].name + " " +
-              shape_to_string(plan.shapes[static_cast<size_t>(input)]);
-  }
-  const char* dominant = arena >= fixed && arena >= staging ? "the activation arena dominates"
-                         : fixed >= staging                 ? "the weights dominate"
-                                                            : "the staging buffers dominate";
-  return make_error(StatusCode::kOutOfMemory,
-                    "the memory budget of {} bytes is too small for input {}: the smallest budget that "
-                    "works is {} bytes (weights and other {} + activation arena {} + staging {}; {}). "
-                    "Raise the budget (--memory-budget) or use smaller inputs",
-                    budget, shapes, need, fixed, arena, staging, dominant);
 }
 
 Status Session::check_inputs(std::span<const InputView> inputs) const {
@@ -348,11 +200,14 @@ Status Session::build_plan(Plan& plan, const std::vector<Shape>& input_shapes) {
     requests.push_back({tensor_bytes(plan.shapes[i], tensors[i].dtype), first[i], last[i]});
     request_tensor.push_back(i);
   }
-  const VkDeviceSize alignment =
-      std::max<VkDeviceSize>(kWeightAlignment, context_.caps().min_storage_buffer_offset_alignment);
-  plan.memory = graph::plan_memory(requests, alignment);
+  plan.memory = graph::plan_memory(requests, alignment_);
   plan.arena_offsets.assign(tensors.size(), kNoOffset);
-  for (size_t r = 0; r < requests.size(); ++r) plan.arena_offsets[request_tensor[r]] = plan.memory.offsets[r];
+  std::vector<graph::ByteRange> ranges;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    plan.arena_offsets[request_tensor[r]] = plan.memory.offsets[r];
+    ranges.push_back({plan.memory.offsets[r], plan.memory.offsets[r] + std::max<uint64_t>(requests[r].size, 4)});
+  }
+  plan.arena_blocks = graph::split_into_blocks(std::move(ranges), plan.memory.arena_bytes, block_bytes_);
 
   for (int input : graph_.inputs) {
     plan.input_staging.push_back(plan.staging_in_bytes);
@@ -368,74 +223,202 @@ Status Session::build_plan(Plan& plan, const std::vector<Shape>& input_shapes) {
   return ok_status();
 }
 
+Status Session::too_small(const Plan& plan, uint64_t other, uint64_t arena, uint64_t staging,
+                          uint64_t weights) const {
+  std::string shapes;
+  for (int input : graph_.inputs) {
+    if (!shapes.empty()) shapes += ", ";
+    shapes += graph_.tensors[static_cast<size_t>(input)].name + " " +
+              shape_to_string(plan.shapes[static_cast<size_t>(input)]);
+  }
+  const uint64_t need = other + arena + staging + weights;
+  const char* dominant = arena >= weights && arena >= staging ? "the activation arena dominates"
+                         : weights >= staging                 ? "the weights dominate"
+                                                              : "the staging buffers dominate";
+  return make_error(StatusCode::kOutOfMemory,
+                    "the memory budget of {} bytes ({:.1f} MiB) is too small for input {}: the smallest "
+                    "budget that works is {} bytes ({:.1f} MiB): activation arena {:.1f} MiB, weights "
+                    "{:.1f} MiB (streamed where they do not fit), staging {:.1f} MiB, other {} bytes; {}. "
+                    "Raise the budget (--memory-budget) or use smaller inputs",
+                    allocator_->budget_bytes(), mib(allocator_->budget_bytes()), shapes, need, mib(need),
+                    mib(arena), mib(weights), mib(staging), other, dominant);
+}
+
+Status Session::fit(const Plan& plan) {
+  const Allocator& allocator = *allocator_;
+  const uint64_t budget = allocator.budget_bytes();
+  // The current arena serves the plan when each planned block starts where
+  // a current block does and ends within it.
+  bool arena_fits = true;
+  for (const graph::ByteRange& block : plan.arena_blocks) {
+    auto it = std::find_if(arena_blocks_.begin(), arena_blocks_.end(),
+                           [&](const graph::ByteRange& b) { return b.begin == block.begin; });
+    arena_fits = arena_fits && it != arena_blocks_.end() && it->end >= block.end;
+  }
+  const bool in_fits = staging_in_.size() >= plan.staging_in_bytes;
+  const bool out_fits = staging_out_.size() >= plan.staging_out_bytes;
+  uint64_t arena = 0, staging = 0;
+  if (arena_fits) {
+    for (const Buffer& block : arena_) arena += allocator.allocation_size(block.size());
+  } else {
+    for (const graph::ByteRange& block : plan.arena_blocks)
+      arena += allocator.allocation_size(block.end - block.begin);
+  }
+  staging += allocator.allocation_size(in_fits ? staging_in_.size() : plan.staging_in_bytes);
+  staging += allocator.allocation_size(out_fits ? staging_out_.size() : plan.staging_out_bytes);
+  const uint64_t other = allocator.stats().current_by_category[static_cast<size_t>(MemoryCategory::kOther)];
+  const uint64_t fixed = other + arena + staging;
+
+  const bool weights_fit = weights_->applied() && fixed + weights_->device_bytes(weights_->plan()) <= budget;
+  if (weights_fit && arena_fits && in_fits && out_fits) return ok_status();
+
+  graph::ResidencyPlan residency = weights_->plan();
+  if (!weights_fit) {
+    auto size_of = [&](uint64_t bytes) { return allocator.allocation_size(bytes); };
+    uint64_t available = budget > fixed ? budget - fixed : 0;
+    uint64_t minimum = 0;
+    bool found = false;
+    // Blocks round separately: shrink the room until the exact size fits.
+    for (int attempt = 0; attempt < 4 && !found; ++attempt) {
+      if (!graph::plan_residency(weights_->request(), available, size_of, residency, minimum)) break;
+      const uint64_t exact = weights_->device_bytes(residency);
+      found = exact <= budget - fixed;
+      if (!found) available -= std::min(available, exact - (budget - fixed));
+    }
+    if (!found) return too_small(plan, other, arena, staging, minimum);
+  }
+  // Everything is idle (run() waits), so buffers can be replaced; free the
+  // old ones first so that the peak stays within the budget.
+  drop_plans();
+  arena_.clear();
+  arena_blocks_.clear();
+  if (!weights_fit) weights_->release();
+  if (!in_fits) staging_in_.reset();
+  if (!out_fits) staging_out_.reset();
+  if (!weights_fit) FENNEC_RETURN_IF_ERROR(weights_->apply(residency));
+  for (const graph::ByteRange& block : plan.arena_blocks) {
+    FENNEC_ASSIGN_OR_RETURN(Buffer buffer, allocator_->create_buffer(block.end - block.begin,
+                                                                     MemoryUsage::kDeviceLocal,
+                                                                     MemoryCategory::kArena));
+    arena_.push_back(std::move(buffer));
+    arena_blocks_.push_back(block);
+  }
+  if (!in_fits) {
+    FENNEC_ASSIGN_OR_RETURN(staging_in_, allocator_->create_buffer(plan.staging_in_bytes, MemoryUsage::kHostUpload,
+                                                                   MemoryCategory::kStaging));
+  }
+  if (!out_fits) {
+    FENNEC_ASSIGN_OR_RETURN(staging_out_, allocator_->create_buffer(plan.staging_out_bytes,
+                                                                    MemoryUsage::kHostReadback,
+                                                                    MemoryCategory::kStaging));
+  }
+  return ok_status();
+}
+
+void Session::plan_stream_groups(Plan& plan) const {
+  const graph::ResidencyPlan& residency = weights_->plan();
+  const graph::ResidencyRequest& request = weights_->request();
+  const std::vector<int> starts = graph::plan_stream_groups(request, residency);
+  const int nodes = static_cast<int>(graph_.nodes.size());
+  for (size_t g = 0; g < starts.size(); ++g) {
+    StreamGroup group;
+    group.first_node = starts[g];
+    group.end_node = g + 1 < starts.size() ? starts[g + 1] : nodes;
+    group.slot_offsets.assign(graph_.tensors.size(), kNoOffset);
+    VkDeviceSize offset = 0;
+    for (int n = group.first_node; n < group.end_node; ++n)
+      for (int c : request.node_constants[static_cast<size_t>(n)]) {
+        if (residency.resident[static_cast<size_t>(c)] || group.slot_offsets[static_cast<size_t>(c)] != kNoOffset)
+          continue;
+        group.slot_offsets[static_cast<size_t>(c)] = offset;
+        group.copies.emplace_back(c, offset);
+        offset += request.constant_bytes[static_cast<size_t>(c)];
+      }
+    plan.groups.push_back(std::move(group));
+  }
+  if (plan.groups.empty()) plan.groups.push_back(StreamGroup{0, nodes, {}, {}, VK_NULL_HANDLE});
+}
+
+BufferSlice Session::slice_of(const Plan& plan, size_t group, int index) const {
+  if (index < 0) return {};
+  const size_t i = static_cast<size_t>(index);
+  const auto& t = graph_.tensors[i];
+  if (t.is_constant()) {
+    if (weights_->resident(index)) return weights_->resident_slice(index);
+    const StreamGroup& g = plan.groups[group];
+    return {weights_->slot(static_cast<int>(group % 2)).handle(), g.slot_offsets[i],
+            align_up(std::max<VkDeviceSize>(t.data_bytes, 4), 4)};
+  }
+  const VkDeviceSize offset = plan.arena_offsets[i];
+  size_t b = 0;
+  while (b + 1 < arena_blocks_.size() && arena_blocks_[b + 1].begin <= offset) ++b;
+  return {arena_[b].handle(), offset - arena_blocks_[b].begin,
+          std::max<VkDeviceSize>(tensor_bytes(plan.shapes[i], t.dtype), 4)};
+}
+
 Status Session::record_plan(Plan& plan) {
   VkDevice device = context_.device();
-  VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
-  alloc.commandPool = context_.command_pool();
-  alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-  alloc.commandBufferCount = 1;
-  FENNEC_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &alloc, &plan.command_buffer));
-  VkCommandBuffer cb = plan.command_buffer;
-  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-  FENNEC_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(cb, &begin));
-  if (timestamps_) {
-    vkCmdResetQueryPool(cb, timestamps_, 0, query_count_);
-    vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
-  }
-
-  auto slice_of = [&](int index) -> BufferSlice {
-    if (index < 0) return {};
-    const size_t i = static_cast<size_t>(index);
-    const auto& t = graph_.tensors[i];
-    // Shaders read constants as 32-bit words (quantized weights as packed
-    // bytes and halves): bind whole words. upload_weights() leaves at least
-    // that much room after each constant.
-    if (t.is_constant())
-      return {weights_.handle(), weight_offsets_[i], align_up(std::max<VkDeviceSize>(t.data_bytes, 4), 4)};
-    return {arena_.handle(), plan.arena_offsets[i],
-            std::max<VkDeviceSize>(tensor_bytes(plan.shapes[i], t.dtype), 4)};
-  };
-
-  for (size_t i = 0; i < graph_.inputs.size(); ++i) {
-    const int input = graph_.inputs[i];
-    const VkDeviceSize bytes = tensor_bytes(plan.shapes[static_cast<size_t>(input)], DataType::FLOAT32);
-    if (bytes == 0) continue;
-    VkBufferCopy region{plan.input_staging[i], plan.arena_offsets[static_cast<size_t>(input)], bytes};
-    vkCmdCopyBuffer(cb, staging_in_.handle(), arena_.handle(), 1, &region);
-  }
-  full_barrier(cb);
-
-  PlanRecorder recorder(context_, *pipelines_, cb, plan.pools, {dummy_.handle(), 0, dummy_.size()});
-  for (const graph::Node& node : graph_.nodes) {
-    std::vector<TensorBinding> ins, outs;
-    for (int in : node.inputs)
-      ins.push_back({in >= 0 ? plan.shapes[static_cast<size_t>(in)] : Shape{}, slice_of(in),
-                     in >= 0 ? graph_.tensors[static_cast<size_t>(in)].quant : quant::WeightQuant{}});
-    for (int out : node.outputs) outs.push_back({plan.shapes[static_cast<size_t>(out)], slice_of(out)});
-    Status status = find_kernel(node.op->type())(*node.op, recorder, ins, outs);
-    if (!status.ok())
-      return status.with_context(fmt::format("recording node '{}' ({})", node.name, node.op->type_name()));
-    if (options_.profile && timestamps_)
-      vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_,
-                          static_cast<uint32_t>(&node - graph_.nodes.data()) + 1);
+  PlanRecorder recorder(context_, *pipelines_, plan.pools, {dummy_.handle(), 0, dummy_.size()});
+  for (size_t g = 0; g < plan.groups.size(); ++g) {
+    StreamGroup& group = plan.groups[g];
+    VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    alloc.commandPool = context_.command_pool();
+    alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    alloc.commandBufferCount = 1;
+    FENNEC_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &alloc, &group.command_buffer));
+    VkCommandBuffer cb = group.command_buffer;
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    FENNEC_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(cb, &begin));
+    recorder.set_command_buffer(cb);
+    if (g == 0) {
+      if (timestamps_) {
+        vkCmdResetQueryPool(cb, timestamps_, 0, query_count_);
+        vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
+      }
+      for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+        const int input = graph_.inputs[i];
+        const VkDeviceSize bytes = tensor_bytes(plan.shapes[static_cast<size_t>(input)], DataType::FLOAT32);
+        if (bytes == 0) continue;
+        const BufferSlice dst = slice_of(plan, g, input);
+        VkBufferCopy region{plan.input_staging[i], dst.offset, bytes};
+        vkCmdCopyBuffer(cb, staging_in_.handle(), dst.buffer, 1, &region);
+      }
+    }
+    // Orders this submission after the previous one and the input copies.
+    full_barrier(cb);
+    for (int n = group.first_node; n < group.end_node; ++n) {
+      const graph::Node& node = graph_.nodes[static_cast<size_t>(n)];
+      std::vector<TensorBinding> ins, outs;
+      for (int in : node.inputs)
+        ins.push_back({in >= 0 ? plan.shapes[static_cast<size_t>(in)] : Shape{}, slice_of(plan, g, in),
+                       in >= 0 ? graph_.tensors[static_cast<size_t>(in)].quant : quant::WeightQuant{}});
+      for (int out : node.outputs) outs.push_back({plan.shapes[static_cast<size_t>(out)], slice_of(plan, g, out)});
+      Status status = find_kernel(node.op->type())(*node.op, recorder, ins, outs);
+      if (!status.ok())
+        return status.with_context(fmt::format("recording node '{}' ({})", node.name, node.op->type_name()));
+      if (options_.profile && timestamps_)
+        vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, static_cast<uint32_t>(n) + 1);
+    }
+    if (g + 1 == plan.groups.size()) {
+      for (size_t i = 0; i < graph_.outputs.size(); ++i) {
+        BufferSlice src = slice_of(plan, g, graph_.outputs[i]);
+        const auto& t = graph_.tensors[static_cast<size_t>(graph_.outputs[i])];
+        const VkDeviceSize bytes = tensor_bytes(plan.shapes[static_cast<size_t>(graph_.outputs[i])], t.dtype);
+        if (bytes == 0) continue;
+        VkBufferCopy region{src.offset, plan.output_staging[i], bytes};
+        vkCmdCopyBuffer(cb, src.buffer, staging_out_.handle(), 1, &region);
+      }
+      VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+      to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+      to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+      vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0,
+                           nullptr, 0, nullptr);
+      if (timestamps_)
+        vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, query_count_ - 1);
+    }
+    FENNEC_VK_RETURN_IF_ERROR(vkEndCommandBuffer(cb));
   }
   plan.dispatches = recorder.dispatches();
-
-  for (size_t i = 0; i < graph_.outputs.size(); ++i) {
-    BufferSlice src = slice_of(graph_.outputs[i]);
-    const auto& t = graph_.tensors[static_cast<size_t>(graph_.outputs[i])];
-    const VkDeviceSize bytes = tensor_bytes(plan.shapes[static_cast<size_t>(graph_.outputs[i])], t.dtype);
-    if (bytes == 0) continue;
-    VkBufferCopy region{src.offset, plan.output_staging[i], bytes};
-    vkCmdCopyBuffer(cb, src.buffer, staging_out_.handle(), 1, &region);
-  }
-  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
-  to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host,
-                       0, nullptr, 0, nullptr);
-  if (timestamps_) vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, query_count_ - 1);
-  FENNEC_VK_RETURN_IF_ERROR(vkEndCommandBuffer(cb));
   return ok_status();
 }
 
@@ -447,35 +430,9 @@ Result<Session::Plan*> Session::get_plan(std::span<const InputView> inputs) {
 
   auto plan = std::make_unique<Plan>();
   FENNEC_RETURN_IF_ERROR(build_plan(*plan, key));
-
-  // Grow the shared arena and staging buffers when this plan needs more;
-  // plans recorded against the old buffers are dropped and re-recorded.
-  const bool grow_arena = plan->memory.arena_bytes > arena_.size();
-  const bool grow_in = plan->staging_in_bytes > staging_in_.size();
-  const bool grow_out = plan->staging_out_bytes > staging_out_.size();
-  if (grow_arena || grow_in || grow_out) {
-    FENNEC_RETURN_IF_ERROR(check_plan_fits(*plan, grow_arena, grow_in, grow_out));
-    // Every submission has completed (run() waits), so nothing uses them.
-    drop_plans();
-    if (grow_arena) {
-      arena_.reset();
-      FENNEC_ASSIGN_OR_RETURN(arena_, allocator_->create_buffer(plan->memory.arena_bytes,
-                                                                MemoryUsage::kDeviceLocal,
-                                                                MemoryCategory::kArena));
-    }
-    if (grow_in) {
-      staging_in_.reset();
-      FENNEC_ASSIGN_OR_RETURN(staging_in_, allocator_->create_buffer(plan->staging_in_bytes,
-                                                                     MemoryUsage::kHostUpload,
-                                                                     MemoryCategory::kStaging));
-    }
-    if (grow_out) {
-      staging_out_.reset();
-      FENNEC_ASSIGN_OR_RETURN(staging_out_, allocator_->create_buffer(plan->staging_out_bytes,
-                                                                      MemoryUsage::kHostReadback,
-                                                                      MemoryCategory::kStaging));
-    }
-  }
+  // May replace buffers and drop the plans recorded against them.
+  FENNEC_RETURN_IF_ERROR(fit(*plan));
+  plan_stream_groups(*plan);
   Status recorded = record_plan(*plan);
   Plan* raw = plan.get();
   plans_[key] = std::move(plan);
@@ -486,6 +443,42 @@ Result<Session::Plan*> Session::get_plan(std::span<const InputView> inputs) {
   return raw;
 }
 
+Status Session::submit(const Plan& plan) {
+  // Group g fills slot g % 2 while the device may still run group g - 1 from
+  // the other slot; before refilling a slot, wait for the group that used it.
+  VkDevice device = context_.device();
+  std::array<bool, 2> pending{false, false};
+  Status status = ok_status();
+  for (size_t g = 0; g < plan.groups.size() && status.ok(); ++g) {
+    const StreamGroup& group = plan.groups[g];
+    const size_t slot = g % 2;
+    if (pending[slot]) {
+      VkResult r = vkWaitForFences(device, 1, &fences_[slot], VK_TRUE, UINT64_MAX);
+      if (r != VK_SUCCESS) status = vk_status(r, "vkWaitForFences");
+      pending[slot] = false;
+    }
+    if (!status.ok()) break;
+    auto* dst = static_cast<std::byte*>(weights_->slot(static_cast<int>(slot)).mapped());
+    for (const auto& [tensor, offset] : group.copies) {
+      const auto& t = graph_.tensors[static_cast<size_t>(tensor)];
+      std::memcpy(dst + offset, t.data, t.data_bytes);
+    }
+    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &group.command_buffer;
+    VkResult r = vkResetFences(device, 1, &fences_[slot]);
+    if (r == VK_SUCCESS) r = vkQueueSubmit(context_.queue(), 1, &submit, fences_[slot]);
+    if (r != VK_SUCCESS) status = vk_status(r, "vkQueueSubmit");
+    else pending[slot] = true;
+  }
+  for (size_t slot = 0; slot < 2; ++slot)
+    if (pending[slot]) {
+      VkResult r = vkWaitForFences(device, 1, &fences_[slot], VK_TRUE, UINT64_MAX);
+      if (r != VK_SUCCESS && status.ok()) status = vk_status(r, "vkWaitForFences");
+    }
+  return status;
+}
+
 Status Session::run(std::span<const InputView> inputs) {
   const auto start = std::chrono::steady_clock::now();
   FENNEC_RETURN_IF_ERROR(check_inputs(inputs));
@@ -493,7 +486,7 @@ Status Session::run(std::span<const InputView> inputs) {
   auto* staging_in = static_cast<std::byte*>(staging_in_.mapped());
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].bytes) std::memcpy(staging_in + plan->input_staging[i], inputs[i].data, inputs[i].bytes);
-  FENNEC_RETURN_IF_ERROR(context_.submit_and_wait(plan->command_buffer));
+  FENNEC_RETURN_IF_ERROR(submit(*plan));
 
   outputs_.clear();
   const auto* staging_out = static_cast<const std::byte*>(staging_out_.mapped());
@@ -515,6 +508,13 @@ Status Session::run(std::span<const InputView> inputs) {
         stats_.node_ms.push_back(static_cast<double>(ticks[q] - ticks[q - 1]) * ms_per_tick);
     }
   }
+  const graph::ResidencyPlan& residency = weights_->plan();
+  stats_.weight_bytes = weights_->resident_device_bytes() + 2 * weights_->slot(0).size();
+  stats_.weight_slot_bytes = weights_->slot(0).size();
+  stats_.streamed_weight_bytes = 0;
+  for (size_t i = 0; i < residency.resident.size(); ++i)
+    if (!residency.resident[i]) stats_.streamed_weight_bytes += weights_->request().constant_bytes[i];
+  stats_.stream_groups = plan->groups.size();
   stats_.arena_bytes = plan->memory.arena_bytes;
   stats_.naive_arena_bytes = plan->memory.naive_bytes;
   stats_.staging_bytes = staging_in_.size() + staging_out_.size();

@@ -1,14 +1,17 @@
 // Runs a graph on a Vulkan device.
 //
-// create() uploads the constants and checks that every op has a kernel.
-// run() binds the input shapes: for each new set of shapes it infers all
-// shapes, plans the activation arena by tensor lifetimes and records one
-// command buffer (upload, dispatches, download), then caches that plan; later
-// runs with the same shapes only copy data and submit.
+// create() checks that every op has a kernel and uploads the constants when
+// they fit the memory budget. run() binds the input shapes: for each new set
+// of shapes it infers all shapes, plans the activation arena by tensor
+// lifetimes, decides which weights stay resident (the rest are streamed from
+// host memory through two slots, see graph/residency.h) and records command
+// buffers (upload, dispatches, download), then caches that plan; later runs
+// with the same shapes only copy data and submit.
 // A Session is used by one thread at a time; the Context and the Graph (and
 // the memory its constants point to) must outlive it.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <span>
@@ -21,6 +24,7 @@
 #include "vulkan/allocator.h"
 #include "vulkan/context.h"
 #include "vulkan/pipelines.h"
+#include "vulkan/weight_store.h"
 
 namespace fennec::vulkan {
 
@@ -33,15 +37,25 @@ struct InputView {
 };
 
 struct SessionOptions {
-  uint64_t memory_budget_bytes = 0;  // 0: no budget beyond the device's
+  uint64_t memory_budget_bytes = 0;  // 0: the device's budget less a margin
   bool profile = false;              // time every node (device timestamps)
+  // Largest single device allocation; weights and the arena are split into
+  // blocks of at most this (a tensor larger than it gets a block of its own).
+  // Drivers are known to fail below their reported limits. 0: 1 GiB, or the
+  // device's maxMemoryAllocationSize when smaller.
+  uint64_t max_block_bytes = 0;
+  // Tests: the Nth device allocation fails as if out of memory (0: none).
+  uint64_t fail_allocation = 0;
 };
 
 struct SessionStats {
   MemoryStats memory;
   uint64_t budget_bytes = 0;       // the budget in force (given, or the device default)
   std::string budget_source;       // where it came from, for users
-  uint64_t weight_bytes = 0;
+  uint64_t weight_bytes = 0;          // device bytes held for weights (resident and slots)
+  uint64_t streamed_weight_bytes = 0; // weights not resident, copied in every run
+  uint64_t weight_slot_bytes = 0;     // each of the two streaming slots
+  size_t stream_groups = 0;           // submissions per run in the last plan
   uint64_t arena_bytes = 0;        // planned arena for the last shapes
   uint64_t naive_arena_bytes = 0;  // sum of intermediates for the last shapes
   uint64_t staging_bytes = 0;
@@ -80,12 +94,18 @@ class Session {
  private:
   struct Plan;
   Session(Context& context, const graph::Graph& graph, const SessionOptions& options);
-  Status upload_weights();
   Status check_inputs(std::span<const InputView> inputs) const;
-  Status check_plan_fits(const Plan& plan, bool grow_arena, bool grow_in, bool grow_out) const;
   Result<Plan*> get_plan(std::span<const InputView> inputs);
   Status build_plan(Plan& plan, const std::vector<Shape>& input_shapes);
+  // Makes the arena, staging buffers and weight residency fit `plan` within
+  // the budget, reallocating (and dropping recorded plans) where needed.
+  Status fit(const Plan& plan);
+  Status too_small(const Plan& plan, uint64_t other, uint64_t arena, uint64_t staging,
+                   uint64_t weights) const;
+  void plan_stream_groups(Plan& plan) const;
   Status record_plan(Plan& plan);
+  Status submit(const Plan& plan);
+  BufferSlice slice_of(const Plan& plan, size_t group, int tensor) const;
   void drop_plans();
 
   Context& context_;
@@ -94,14 +114,17 @@ class Session {
   // Declared before the buffers so that buffers are released first.
   std::unique_ptr<Allocator> allocator_;
   std::unique_ptr<Pipelines> pipelines_;
-  Buffer weights_;
-  std::vector<VkDeviceSize> weight_offsets_;  // per tensor; meaningful for constants
-  Buffer arena_;
+  std::unique_ptr<WeightStore> weights_;
+  std::vector<Buffer> arena_;                 // blocks
+  std::vector<graph::ByteRange> arena_blocks_;  // where each block lies in the planned arena
   Buffer staging_in_;
   Buffer staging_out_;
   Buffer dummy_;
+  std::array<VkFence, 2> fences_{};  // one per streaming slot
   VkQueryPool timestamps_ = VK_NULL_HANDLE;
   uint32_t query_count_ = 0;
+  VkDeviceSize alignment_ = 0;   // of constants and arena tensors
+  uint64_t block_bytes_ = 0;     // largest allocation
   std::map<std::vector<Shape>, std::unique_ptr<Plan>> plans_;
   std::vector<HostTensor> outputs_;
   SessionStats stats_;

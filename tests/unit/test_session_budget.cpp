@@ -1,0 +1,183 @@
+// Memory budgets on a session: weights streamed through two slots when they
+// do not fit, weights and arena split into blocks, the smallest budget named
+// when nothing fits, and injected allocation failures reported cleanly. Every
+// constrained run must give the unconstrained run's outputs bit for bit.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+
+#include "common/harness.h"
+#include "graph/graph.h"
+#include "ops/conv.h"
+#include "vulkan/context.h"
+#include "vulkan/session.h"
+
+using namespace fennec;
+
+namespace {
+
+constexpr int kChannels = 16;
+constexpr int kLayers = 5;
+
+// x -> CONV 3x3 +RELU -> ... (kLayers) -> y; each layer 9 KiB of weights.
+graph::Graph make_chain() {
+  graph::Graph g;
+  int prev = g.add_tensor({"x", DataType::FLOAT32, {1, kChannels, kUnknownDim, kUnknownDim}, {"", "", "h", "w"}});
+  g.inputs.push_back(prev);
+  for (int l = 0; l < kLayers; ++l) {
+    const std::string name = "conv" + std::to_string(l);
+    const int w = g.add_constant(name + ".w", testing::random_tensor({kChannels, kChannels, 3, 3}, 10 + l, -0.3f, 0.3f));
+    const int b = g.add_constant(name + ".b", testing::random_tensor({kChannels}, 20 + l));
+    const int out = g.add_tensor({name + ".y", DataType::FLOAT32, {1, kChannels, kUnknownDim, kUnknownDim}, {"", "", "", ""}});
+    ops::ConvParams p;
+    p.kernel_h = p.kernel_w = 3;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+    p.activation.kind = schema::Activation::RELU;
+    g.nodes.push_back({name, std::make_unique<ops::ConvOp>(p), {prev, w, b}, {out}});
+    prev = out;
+  }
+  g.outputs.push_back(prev);
+  return g;
+}
+
+struct Outcome {
+  Status status;
+  std::vector<std::byte> output;
+  vulkan::SessionStats stats;
+};
+
+Outcome run_chain(vulkan::Context& context, const graph::Graph& g, const vulkan::SessionOptions& options,
+                  const HostTensor& x) {
+  Outcome outcome;
+  auto session = vulkan::Session::create(context, g, options);
+  if (!session.ok()) {
+    outcome.status = session.status();
+    return outcome;
+  }
+  vulkan::InputView view{DataType::FLOAT32, x.shape, x.bytes.data(), x.bytes.size()};
+  outcome.status = session.value()->run({&view, 1});
+  outcome.stats = session.value()->stats();
+  if (outcome.status.ok()) outcome.output = session.value()->outputs()[0].bytes;
+  return outcome;
+}
+
+// The smallest budget that an out-of-memory message names.
+uint64_t named_minimum(const Status& status) {
+  std::smatch match;
+  const std::string message = status.message();
+  static const std::regex pattern("smallest budget that works is ([0-9]+) bytes");
+  return std::regex_search(message, match, pattern) ? std::stoull(match[1].str()) : 0;
+}
+
+// The smallest budget for `x`, from the error of a run with almost none.
+uint64_t minimum_budget(vulkan::Context& context, const graph::Graph& g, const HostTensor& x) {
+  vulkan::SessionOptions options;
+  options.memory_budget_bytes = 1024;
+  const Outcome outcome = run_chain(context, g, options, x);
+  REQUIRE(outcome.status.code() == StatusCode::kOutOfMemory);
+  return named_minimum(outcome.status);
+}
+
+}  // namespace
+
+TEST_CASE("session budget: weights streamed through two slots give identical outputs") {
+  auto context = vulkan::Context::create({});
+  REQUIRE(context.ok());
+  const graph::Graph g = make_chain();
+  const HostTensor x = testing::random_tensor({1, kChannels, 20, 24}, 3);
+  const Outcome full = run_chain(*context.value(), g, {}, x);
+  REQUIRE_MESSAGE(full.status.ok(), full.status.to_string());
+  CHECK(full.stats.streamed_weight_bytes == 0);
+  CHECK(full.stats.stream_groups == 1);
+  const uint64_t unconstrained = full.stats.memory.peak_bytes;
+
+  // Below the minimum: the error names it; at the minimum the model runs.
+  vulkan::SessionOptions options;
+  options.memory_budget_bytes = unconstrained / 4;
+  const Outcome tiny = run_chain(*context.value(), g, options, x);
+  REQUIRE(tiny.status.code() == StatusCode::kOutOfMemory);
+  const uint64_t minimum = named_minimum(tiny.status);
+  INFO(tiny.status.message());
+  REQUIRE(minimum > options.memory_budget_bytes);
+  REQUIRE(minimum < unconstrained);
+  CHECK(tiny.stats.memory.peak_bytes <= options.memory_budget_bytes);
+
+  for (uint64_t budget : {minimum, minimum + 4096, (minimum + unconstrained) / 2, unconstrained - 1}) {
+    CAPTURE(budget);
+    options.memory_budget_bytes = budget;
+    const Outcome constrained = run_chain(*context.value(), g, options, x);
+    REQUIRE_MESSAGE(constrained.status.ok(), constrained.status.to_string());
+    CHECK(constrained.stats.memory.peak_bytes <= budget);
+    CHECK(constrained.stats.streamed_weight_bytes > 0);
+    CHECK(constrained.stats.stream_groups >= 1);
+    CHECK(constrained.output == full.output);
+  }
+  options.memory_budget_bytes = minimum;
+  CHECK(run_chain(*context.value(), g, options, x).stats.stream_groups > 2);
+  options.memory_budget_bytes = minimum - 1;
+  CHECK(run_chain(*context.value(), g, options, x).status.code() == StatusCode::kOutOfMemory);
+}
+
+TEST_CASE("session budget: weights and arena split into small blocks give identical outputs") {
+  auto context = vulkan::Context::create({});
+  REQUIRE(context.ok());
+  const graph::Graph g = make_chain();
+  const HostTensor x = testing::random_tensor({1, kChannels, 24, 20}, 4);
+  const Outcome full = run_chain(*context.value(), g, {}, x);
+  REQUIRE(full.status.ok());
+  // Each activation is 30 KiB and each weight 9 KiB: blocks of 32 KiB hold
+  // one activation or three weights.
+  vulkan::SessionOptions options;
+  options.max_block_bytes = 32 << 10;
+  const Outcome split = run_chain(*context.value(), g, options, x);
+  REQUIRE_MESSAGE(split.status.ok(), split.status.to_string());
+  CHECK(split.output == full.output);
+  // Blocks and streaming together, at the smallest budget.
+  options.memory_budget_bytes = minimum_budget(*context.value(), g, x);
+  REQUIRE(options.memory_budget_bytes > 0);
+  const Outcome both = run_chain(*context.value(), g, options, x);
+  REQUIRE_MESSAGE(both.status.ok(), both.status.to_string());
+  CHECK(both.stats.streamed_weight_bytes > 0);
+  CHECK(both.output == full.output);
+}
+
+TEST_CASE("session budget: every injected allocation failure is reported cleanly") {
+  // A context of its own, with the validation layer when it is installed:
+  // destroying it reports any buffer, memory or pool left behind.
+  vulkan::ContextOptions context_options;
+  context_options.enable_validation = std::getenv("FENNEC_VALIDATION") != nullptr;
+  const uint64_t errors_before = vulkan::validation_error_count();
+  {
+    auto context = vulkan::Context::create(context_options);
+    REQUIRE(context.ok());
+    const graph::Graph g = make_chain();
+    const HostTensor x = testing::random_tensor({1, kChannels, 16, 16}, 5);
+    const Outcome full = run_chain(*context.value(), g, {}, x);
+    REQUIRE(full.status.ok());
+    const uint64_t minimum = minimum_budget(*context.value(), g, x);
+    REQUIRE(minimum > 0);
+    for (uint64_t budget : {uint64_t{0}, minimum}) {
+      int failures = 0;
+      for (uint64_t n = 1; n < 100; ++n) {
+        CAPTURE(budget);
+        CAPTURE(n);
+        vulkan::SessionOptions options;
+        options.memory_budget_bytes = budget;
+        options.fail_allocation = n;
+        const Outcome outcome = run_chain(*context.value(), g, options, x);
+        if (outcome.status.ok()) {
+          CHECK(outcome.output == full.output);
+          break;
+        }
+        ++failures;
+        CHECK(outcome.status.code() == StatusCode::kOutOfMemory);
+        CHECK_MESSAGE(outcome.status.message().find("injected allocation failure") != std::string::npos, outcome.status.message());
+      }
+      // The dummy, weights, (slots,) arena and staging: several allocations.
+      CHECK(failures >= 4);
+    }
+  }
+  CHECK(vulkan::validation_error_count() == errors_before);
+}
