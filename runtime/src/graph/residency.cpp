@@ -58,7 +58,21 @@ bool plan_residency(const ResidencyRequest& request, uint64_t available,
   }
   if (!found) return false;
   if (best.slot_bytes > 0) {
-    // Spare room grows the slots (fewer, larger copies), up to a point.
+    // Spare room first keeps more constants resident (largest that fit; a
+    // slot never needs to grow for that), then grows the slots (fewer,
+    // larger copies), up to a point.
+    for (size_t c : order) {
+      if (best.resident[c]) continue;
+      const uint64_t grown = best.resident_bytes + request.constant_bytes[c];
+      if (image(grown) + 2 * image(best.slot_bytes) > available) continue;
+      best.resident[c] = true;
+      best.resident_bytes = grown;
+    }
+    best.slot_bytes = largest_streamed_node(request, best.resident);
+    if (best.slot_bytes == 0) {
+      plan = std::move(best);
+      return true;
+    }
     const uint64_t least = best.slot_bytes;
     const uint64_t need = image(best.resident_bytes) + 2 * image(best.slot_bytes);
     const uint64_t spare = (available - need) / 2;

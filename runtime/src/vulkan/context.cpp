@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/log.h"
+#include "vulkan/pipelines.h"
 #include "vulkan/vk_check.h"
 
 namespace fennec::vulkan {
@@ -308,9 +309,15 @@ Status Context::submit_and_wait(VkCommandBuffer command_buffer) {
   return ok_status();
 }
 
+Pipelines& Context::pipelines() {
+  std::call_once(pipelines_once_, [this] { pipelines_ = std::make_unique<Pipelines>(*this); });
+  return *pipelines_;
+}
+
 Context::~Context() {
   if (device_) {
     vkDeviceWaitIdle(device_);
+    pipelines_.reset();
     if (fence_) vkDestroyFence(device_, fence_, nullptr);
     if (command_pool_) vkDestroyCommandPool(device_, command_pool_, nullptr);
     vkDestroyDevice(device_, nullptr);

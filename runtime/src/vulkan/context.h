@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ Result<std::vector<DeviceCaps>> enumerate_devices(int* default_index);
 // in this process (0 when validation is off).
 uint64_t validation_error_count();
 
+class Pipelines;
+
 class Context {
  public:
   static Result<std::unique_ptr<Context>> create(const ContextOptions& options);
@@ -85,6 +88,10 @@ class Context {
 
   VkCommandPool command_pool() const { return command_pool_; }
 
+  // The compute pipelines of this device, shared by every session on it:
+  // a second session of a model compiles nothing.
+  Pipelines& pipelines();
+
  private:
   Context() = default;
   Status init(const ContextOptions& options);
@@ -97,6 +104,8 @@ class Context {
   uint32_t queue_family_ = 0;
   VkCommandPool command_pool_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
+  std::unique_ptr<Pipelines> pipelines_;
+  std::once_flag pipelines_once_;
   DeviceCaps caps_;
   VkPhysicalDeviceMemoryProperties memory_properties_{};
 };

@@ -25,6 +25,7 @@ Pipelines::~Pipelines() {
 }
 
 Result<const Pipeline*> Pipelines::get(ShaderId shader, uint32_t bindings) {
+  std::lock_guard<std::mutex> lock(mutex_);
   auto key = std::make_pair(shader, bindings);
   if (auto it = pipelines_.find(key); it != pipelines_.end()) return &it->second;
   VkDevice device = context_.device();

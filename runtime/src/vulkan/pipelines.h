@@ -1,8 +1,10 @@
 // Compute pipelines built from the embedded SPIR-V, one per (shader, binding
-// count), created on first use and kept for the owner's lifetime.
+// count), created on first use and kept for the owner's lifetime. The
+// Context owns one set that all its sessions share (Context::pipelines()).
 #pragma once
 
 #include <map>
+#include <mutex>
 #include <utility>
 
 #include <vulkan/vulkan.h>
@@ -29,11 +31,13 @@ class Pipelines {
 
   // The pipeline for `shader` with storage buffers at bindings 0..bindings-1,
   // 128 bytes of push constants and the workgroup size as spec constant 0.
+  // Thread-safe; the pointer stays valid for the owner's lifetime.
   Result<const Pipeline*> get(ShaderId shader, uint32_t bindings);
 
  private:
   const Context& context_;
   VkPipelineCache cache_ = VK_NULL_HANDLE;
+  std::mutex mutex_;
   std::map<std::pair<ShaderId, uint32_t>, Pipeline> pipelines_;
 };
 

@@ -78,7 +78,6 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
                                    context.caps().max_memory_allocation_size);
   session->allocator_ = std::make_unique<Allocator>(context, budget);
   session->allocator_->fail_allocation(options.fail_allocation);
-  session->pipelines_ = std::make_unique<Pipelines>(context);
   session->weights_ = std::make_unique<WeightStore>(context, *session->allocator_, graph, session->alignment_,
                                                     session->block_bytes_);
   FENNEC_ASSIGN_OR_RETURN(session->dummy_, session->allocator_->create_buffer(
@@ -358,7 +357,7 @@ BufferSlice Session::slice_of(const Plan& plan, size_t group, int index) const {
 
 Status Session::record_plan(Plan& plan) {
   VkDevice device = context_.device();
-  PlanRecorder recorder(context_, *pipelines_, plan.pools, {dummy_.handle(), 0, dummy_.size()});
+  PlanRecorder recorder(context_, context_.pipelines(), plan.pools, {dummy_.handle(), 0, dummy_.size()});
   for (size_t g = 0; g < plan.groups.size(); ++g) {
     StreamGroup& group = plan.groups[g];
     VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};

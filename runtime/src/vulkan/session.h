@@ -113,7 +113,6 @@ class Session {
   SessionOptions options_;
   // Declared before the buffers so that buffers are released first.
   std::unique_ptr<Allocator> allocator_;
-  std::unique_ptr<Pipelines> pipelines_;
   std::unique_ptr<WeightStore> weights_;
   std::vector<Buffer> arena_;                 // blocks
   std::vector<graph::ByteRange> arena_blocks_;  // where each block lies in the planned arena

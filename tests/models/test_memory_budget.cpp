@@ -1,0 +1,177 @@
+// The memory budget on real models (`fennec run --json`, the accountant's
+// figures): the planned arena against the naive sum of intermediates, a
+// budget of 60% of weights + arena met by streaming weights with outputs
+// bit-identical to the unconstrained run, and, on CPU drivers where device
+// memory is process memory, the resident set growing by what the accountant
+// says the session allocated.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "model/model_file.h"
+#include "models/model_test_util.h"
+#include "vulkan/context.h"
+#include "vulkan/session.h"
+
+namespace fennec::model_test {
+namespace {
+
+fs::path convert_model(const fs::path& onnx, const std::string& name) {
+  const Tools& t = tools();
+  REQUIRE_MESSAGE(fs::exists(onnx), onnx << " is missing: run scripts/fetch-models.sh " << t.models);
+  const fs::path dir = t.work / ("memory_" + name);
+  fs::create_directories(dir);
+  const fs::path model = dir / "model.fennec";
+  const Command cmd = run_command(quote(t.cli) + " convert " + quote(onnx) + " -o " + quote(model));
+  INFO(cmd.output);
+  REQUIRE(cmd.status == 0);
+  return model;
+}
+
+fs::path random_input(const fs::path& dir, const std::vector<int64_t>& shape, uint32_t seed) {
+  Npy npy;
+  npy.shape = shape;
+  size_t count = 1;
+  for (int64_t d : shape) count *= static_cast<size_t>(d);
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+  for (size_t i = 0; i < count; ++i) npy.data.push_back(dist(rng));
+  const fs::path file = dir / ("input_" + std::to_string(seed) + ".npy");
+  write_npy(file, npy);
+  return file;
+}
+
+struct Run {
+  nlohmann::json report;
+  fs::path out_dir;
+};
+
+Run run_json(const fs::path& model, const std::string& feed, const std::string& tag, const std::string& extra) {
+  const Tools& t = tools();
+  Run r;
+  r.out_dir = model.parent_path() / tag;
+  fs::remove_all(r.out_dir);
+  const Command cmd = run_command(quote(t.cli) + " run " + quote(model) + " --input " + quote(feed) +
+                                  " --json --output-dir " + quote(r.out_dir) + extra);
+  INFO(cmd.output);
+  REQUIRE(cmd.status == 0);
+  r.report = nlohmann::json::parse(cmd.output.substr(cmd.output.find('{')));
+  return r;
+}
+
+std::string read_bytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// VmRSS and VmHWM of /proc/self/status, in bytes.
+struct Resident {
+  uint64_t current = 0, peak = 0;
+};
+Resident resident() {
+  std::ifstream status("/proc/self/status");
+  std::string key, unit;
+  uint64_t kib = 0;
+  Resident r;
+  while (status >> key) {
+    if (key == "VmRSS:" && status >> kib >> unit) r.current = kib * 1024;
+    else if (key == "VmHWM:" && status >> kib >> unit) r.peak = kib * 1024;
+  }
+  return r;
+}
+
+// Resets VmHWM to the current resident set (Linux 4.0 and later).
+bool reset_peak_resident() {
+  std::ofstream clear("/proc/self/clear_refs");
+  clear << "5";
+  clear.flush();
+  return static_cast<bool>(clear);
+}
+
+}  // namespace
+
+TEST_SUITE("models") {
+  TEST_CASE("memory: the planned arena is at most half the naive sum (det 960x960, resnet18)") {
+    const Tools& t = tools();
+    const fs::path det = convert_model(t.models / "ocr-models" / "assets" / "ch_PP-OCRv4_det_infer.onnx", "det");
+    const fs::path resnet = convert_model(t.models / "torchvision" / "resnet18.onnx", "resnet18");
+    const fs::path det_input = random_input(det.parent_path(), {1, 3, 960, 960}, 1);
+    for (const auto& [model, feed] : {std::pair{det, "x=" + det_input.string()},
+                                      std::pair{resnet, "input=" + (t.models / "torchvision" / "resnet18_224x224_input.npy").string()}}) {
+      const auto memory = run_json(model, feed, "default", "").report["memory"];
+      const double arena = memory["arena_bytes"].get<double>(), naive = memory["naive_arena_bytes"].get<double>();
+      MESSAGE(model.parent_path().filename().string() << ": arena " << arena / 1048576.0 << " MiB vs naive "
+                                                      << naive / 1048576.0 << " MiB (" << arena / naive
+                                                      << "x); peak device memory " << memory["peak_device_bytes"]
+                                                      << " bytes of a " << memory["budget_bytes"] << "-byte budget");
+      CHECK(arena <= 0.5 * naive);
+      CHECK(memory["peak_device_bytes"].get<uint64_t>() <= memory["budget_bytes"].get<uint64_t>());
+    }
+  }
+
+  TEST_CASE("memory: resnet18 under 60% of weights + arena streams weights, bit-identical") {
+    const Tools& t = tools();
+    const fs::path model = convert_model(t.models / "torchvision" / "resnet18.onnx", "resnet18");
+    const std::string feed = "input=" + (t.models / "torchvision" / "resnet18_224x224_input.npy").string();
+    const Run full = run_json(model, feed, "full", " --repeat 3");
+    const auto& m = full.report["memory"];
+    REQUIRE(m["streamed_weight_bytes"].get<uint64_t>() == 0);
+    const uint64_t budget = (m["weight_bytes"].get<uint64_t>() + m["arena_bytes"].get<uint64_t>()) * 6 / 10;
+    const Run tight = run_json(model, feed, "tight", " --repeat 3 --memory-budget " + std::to_string(budget));
+    const auto& s = tight.report["memory"];
+    CHECK(s["peak_device_bytes"].get<uint64_t>() <= budget);
+    CHECK(s["streamed_weight_bytes"].get<uint64_t>() > 0);
+    const std::string expected = read_bytes(full.out_dir / "logits.npy");
+    REQUIRE(!expected.empty());
+    CHECK(read_bytes(tight.out_dir / "logits.npy") == expected);
+    MESSAGE("resnet18 at " << budget << " bytes (60% of weights + arena): peak " << s["peak_device_bytes"]
+                           << ", streamed " << s["streamed_weight_bytes"] << " bytes through two "
+                           << s["weight_slot_bytes"] << "-byte slots in " << s["stream_groups"]
+                           << " submissions; latency " << tight.report["latency_ms"] << " ms vs "
+                           << full.report["latency_ms"] << " ms unconstrained ("
+                           << tight.report["latency_ms"].get<double>() / full.report["latency_ms"].get<double>()
+                           << "x)");
+  }
+
+  TEST_CASE("memory: on a CPU driver the peak resident set confirms the accountant (resnet18)") {
+    const Tools& t = tools();
+    const fs::path path = convert_model(t.models / "torchvision" / "resnet18.onnx", "resnet18");
+    auto file = model::ModelFile::open(path.string());
+    REQUIRE(file.ok());
+    auto graph = file.value()->to_graph();
+    REQUIRE(graph.ok());
+    auto context = vulkan::Context::create({});
+    REQUIRE(context.ok());
+    if (context.value()->caps().type != VK_PHYSICAL_DEVICE_TYPE_CPU) {
+      MESSAGE("skipped: device memory is not process memory on " << context.value()->caps().name);
+      return;
+    }
+    const Npy x = read_npy(t.models / "torchvision" / "resnet18_224x224_input.npy");
+    const vulkan::InputView view{DataType::FLOAT32, x.shape, x.data.data(), x.data.size() * sizeof(float)};
+    auto session_run = [&]() {
+      auto session = vulkan::Session::create(*context.value(), graph.value(), {});
+      REQUIRE(session.ok());
+      REQUIRE(session.value()->run({&view, 1}).ok());
+      return session.value()->stats().memory.peak_bytes;
+    };
+    // A first session warms the driver (shader compiler, model file pages);
+    // the second one's whole life, weights to outputs, is measured.
+    session_run();
+    REQUIRE_MESSAGE(reset_peak_resident(), "cannot reset VmHWM through /proc/self/clear_refs");
+    const Resident before = resident();
+    const double counted = static_cast<double>(session_run());
+    const Resident after = resident();
+    const double grown = static_cast<double>(after.peak) - static_cast<double>(before.current);
+    MESSAGE("resnet18 session: accountant peak " << counted << " bytes, process peak resident set "
+                                                 << after.peak << " bytes, " << grown << " above the "
+                                                 << before.current << " before it (" << grown / counted << "x)");
+    CHECK(grown >= 0.9 * counted);
+    CHECK(grown <= 1.1 * counted);
+  }
+}
+
+}  // namespace fennec::model_test
