@@ -6,6 +6,7 @@
 // says the session allocated.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -144,33 +145,48 @@ TEST_SUITE("models") {
     REQUIRE(file.ok());
     auto graph = file.value()->to_graph();
     REQUIRE(graph.ok());
-    auto context = vulkan::Context::create({});
-    REQUIRE(context.ok());
-    if (context.value()->caps().type != VK_PHYSICAL_DEVICE_TYPE_CPU) {
-      MESSAGE("skipped: device memory is not process memory on " << context.value()->caps().name);
-      return;
-    }
     const Npy x = read_npy(t.models / "torchvision" / "resnet18_224x224_input.npy");
     const vulkan::InputView view{DataType::FLOAT32, x.shape, x.data.data(), x.data.size() * sizeof(float)};
-    auto session_run = [&]() {
-      auto session = vulkan::Session::create(*context.value(), graph.value(), {});
-      REQUIRE(session.ok());
-      REQUIRE(session.value()->run({&view, 1}).ok());
-      return session.value()->stats().memory.peak_bytes;
-    };
-    // A first session warms the driver (shader compiler, model file pages);
-    // the second one's whole life, weights to outputs, is measured.
-    session_run();
-    REQUIRE_MESSAGE(reset_peak_resident(), "cannot reset VmHWM through /proc/self/clear_refs");
-    const Resident before = resident();
-    const double counted = static_cast<double>(session_run());
-    const Resident after = resident();
-    const double grown = static_cast<double>(after.peak) - static_cast<double>(before.current);
-    MESSAGE("resnet18 session: accountant peak " << counted << " bytes, process peak resident set "
-                                                 << after.peak << " bytes, " << grown << " above the "
-                                                 << before.current << " before it (" << grown / counted << "x)");
-    CHECK(grown >= 0.9 * counted);
-    CHECK(grown <= 1.1 * counted);
+    // Weights copied into device memory, then used in place from the
+    // mapped file where the driver can import it.
+    for (bool import : {false, true}) {
+      vulkan::ContextOptions options;
+      options.import_host_memory = import;
+      auto context = vulkan::Context::create(options);
+      REQUIRE(context.ok());
+      if (context.value()->caps().type != VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        MESSAGE("skipped: device memory is not process memory on " << context.value()->caps().name);
+        return;
+      }
+      if (import && !context.value()->caps().external_memory_host) {
+        MESSAGE("no VK_EXT_external_memory_host on " << context.value()->caps().name);
+        continue;
+      }
+      auto session_run = [&]() {
+        auto session = vulkan::Session::create(*context.value(), graph.value(), {});
+        REQUIRE(session.ok());
+        REQUIRE(session.value()->run({&view, 1}).ok());
+        return session.value()->stats();
+      };
+      // A first session warms the driver (shader compiler, model file
+      // pages); the second one's whole life, weights to outputs, is measured.
+      session_run();
+      REQUIRE_MESSAGE(reset_peak_resident(), "cannot reset VmHWM through /proc/self/clear_refs");
+      const Resident before = resident();
+      const vulkan::SessionStats stats = session_run();
+      const Resident after = resident();
+      const double peak = static_cast<double>(stats.memory.peak_bytes);
+      const double imported = static_cast<double>(stats.imported_weight_bytes);
+      // Imported weights are the file's pages, resident before the session.
+      const double expected = peak - imported;
+      const double grown = static_cast<double>(after.peak) - static_cast<double>(before.current);
+      MESSAGE("resnet18, weights " << std::string(import ? "imported" : "copied") << ": accountant peak " << peak
+                                   << " bytes (" << imported << " imported), process peak resident set "
+                                   << after.peak << " bytes, " << grown << " above the " << before.current
+                                   << " before the session; expected " << expected);
+      CHECK(import == (imported > 0));
+      CHECK(std::abs(grown - expected) <= 0.1 * peak);
+    }
   }
 }
 

@@ -42,6 +42,29 @@ graph::Graph make_chain() {
   return g;
 }
 
+// Moves every constant of `g` into one page-aligned region, as a mapped
+// model file holds them, so that unified-memory devices may import it.
+struct Region {
+  std::byte* data = nullptr;
+  size_t size = 0;
+  ~Region() { std::free(data); }
+};
+void place_in_one_region(graph::Graph& g, Region& region) {
+  size_t size = 0;
+  for (const auto& t : g.tensors)
+    if (t.is_constant()) size = (size + t.data_bytes + 63) / 64 * 64;
+  region.size = (size + 4095) / 4096 * 4096;
+  region.data = static_cast<std::byte*>(std::aligned_alloc(4096, region.size));
+  size_t offset = 0;
+  for (auto& t : g.tensors) {
+    if (!t.is_constant()) continue;
+    std::memcpy(region.data + offset, t.data, t.data_bytes);
+    t.data = region.data + offset;
+    offset = (offset + t.data_bytes + 63) / 64 * 64;
+  }
+  g.constant_storage = {region.data, size};
+}
+
 struct Outcome {
   Status status;
   std::vector<std::byte> output;
@@ -143,6 +166,31 @@ TEST_CASE("session budget: weights and arena split into small blocks give identi
   CHECK(both.output == full.output);
 }
 
+TEST_CASE("session budget: weights imported from one host region give identical outputs") {
+  auto context = vulkan::Context::create({});
+  REQUIRE(context.ok());
+  graph::Graph g = make_chain();
+  const HostTensor x = testing::random_tensor({1, kChannels, 20, 16}, 6);
+  const Outcome copied = run_chain(*context.value(), g, {}, x);
+  REQUIRE(copied.status.ok());
+  CHECK(copied.stats.imported_weight_bytes == 0);
+  Region region;
+  place_in_one_region(g, region);
+  const Outcome imported = run_chain(*context.value(), g, {}, x);
+  REQUIRE_MESSAGE(imported.status.ok(), imported.status.to_string());
+  const auto& caps = context.value()->caps();
+  const bool unified = caps.type == VK_PHYSICAL_DEVICE_TYPE_CPU || caps.type == VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU;
+  if (caps.external_memory_host && unified) CHECK(imported.stats.imported_weight_bytes >= region.size);
+  CHECK(imported.output == copied.output);
+  // Weights that must stream are copied into the slots, never imported.
+  vulkan::SessionOptions options;
+  options.memory_budget_bytes = minimum_budget(*context.value(), g, x);
+  const Outcome streamed = run_chain(*context.value(), g, options, x);
+  REQUIRE_MESSAGE(streamed.status.ok(), streamed.status.to_string());
+  CHECK(streamed.stats.imported_weight_bytes == 0);
+  CHECK(streamed.output == copied.output);
+}
+
 TEST_CASE("session budget: every injected allocation failure is reported cleanly") {
   // A context of its own, with the validation layer when it is installed:
   // destroying it reports any buffer, memory or pool left behind.
@@ -152,13 +200,20 @@ TEST_CASE("session budget: every injected allocation failure is reported cleanly
   {
     auto context = vulkan::Context::create(context_options);
     REQUIRE(context.ok());
-    const graph::Graph g = make_chain();
+    graph::Graph g = make_chain();
     const HostTensor x = testing::random_tensor({1, kChannels, 16, 16}, 5);
     const Outcome full = run_chain(*context.value(), g, {}, x);
     REQUIRE(full.status.ok());
     const uint64_t minimum = minimum_budget(*context.value(), g, x);
     REQUIRE(minimum > 0);
-    for (uint64_t budget : {uint64_t{0}, minimum}) {
+    // Copied weights, streamed weights, and weights imported from host
+    // memory where the device can.
+    Region region;
+    for (uint64_t budget : {uint64_t{0}, minimum, uint64_t{1}}) {
+      if (budget == 1) {
+        place_in_one_region(g, region);
+        budget = 0;
+      }
       int failures = 0;
       for (uint64_t n = 1; n < 100; ++n) {
         CAPTURE(budget);

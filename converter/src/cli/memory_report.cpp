@@ -13,6 +13,7 @@ nlohmann::json memory_json(const fennec_session_stats_t& s) {
             {"other", s.peak_other_bytes}}},
           {"weight_bytes", s.weight_bytes},
           {"streamed_weight_bytes", s.streamed_weight_bytes},
+          {"imported_weight_bytes", s.imported_weight_bytes},
           {"weight_slot_bytes", s.weight_slot_bytes},
           {"stream_groups", s.stream_groups},
           {"arena_bytes", s.arena_bytes},

@@ -167,6 +167,8 @@ typedef struct fennec_session_options_s {
   int32_t enable_profiling;      /* 1: time every node with device timestamps */
   int32_t disable_integer_dot_product; /* 1: w8a8 kernels without VK_KHR_shader_integer_dot_product
                                           even where the device has it */
+  int32_t disable_host_import;   /* 1: copy weights even where a unified-memory device could use
+                                    the mapped model file in place */
 } fennec_session_options_t;
 
 void fennec_session_options_init(fennec_session_options_t* options);
@@ -214,6 +216,8 @@ typedef struct fennec_session_stats_s {
   uint64_t streamed_weight_bytes; /* weights not resident on the device (0: all resident) */
   uint64_t weight_slot_bytes;     /* each of the two streaming slots */
   uint64_t stream_groups;         /* submissions per run (1 without streaming) */
+  uint64_t imported_weight_bytes; /* weights used in place from the mapped model file on
+                                     unified-memory devices (VK_EXT_external_memory_host), not copied */
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

@@ -227,6 +227,7 @@ fennec_status_t fennec_session_create(fennec_model_t model, const fennec_session
     context_options.device_index = options->device_index;
     context_options.enable_validation = options->enable_validation != 0;
     context_options.integer_dot_product = options->disable_integer_dot_product == 0;
+    context_options.import_host_memory = options->disable_host_import == 0;
     FENNEC_ASSIGN_OR_RETURN(session->context, fennec::vulkan::Context::create(context_options));
     fennec::vulkan::SessionOptions session_options;
     session_options.memory_budget_bytes = options->memory_budget_bytes;
@@ -324,6 +325,7 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.streamed_weight_bytes = s.streamed_weight_bytes;
   stats.weight_slot_bytes = s.weight_slot_bytes;
   stats.stream_groups = s.stream_groups;
+  stats.imported_weight_bytes = s.imported_weight_bytes;
   *out_stats = stats;
   return nullptr;
 }

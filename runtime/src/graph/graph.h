@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,10 @@ struct Graph {
   std::vector<int> outputs;
   // Storage for constants created in memory; TensorInfo::data points here.
   std::vector<std::unique_ptr<std::vector<std::byte>>> owned_data;
+  // When set, one contiguous host region (a mapped model file's weight
+  // section) that outlives the graph's users; constants whose data lie in it
+  // may be used in place by unified-memory devices.
+  std::span<const std::byte> constant_storage;
 
   int add_tensor(TensorInfo info);
   // Adds a constant that the graph owns, copying `tensor`'s bytes.

@@ -168,6 +168,7 @@ Result<graph::Graph> ModelFile::to_graph() const {
   }
   Status valid = out.validate();
   if (!valid.ok()) return valid.with_context(path_);
+  out.constant_storage = weights_;
   return out;
 }
 

@@ -115,9 +115,7 @@ uint64_t Allocator::allocation_size(VkDeviceSize size) const {
 
 Result<Buffer> Allocator::create_buffer(VkDeviceSize size, MemoryUsage usage,
                                         MemoryCategory category) {
-  if (fail_countdown_ > 0 && --fail_countdown_ == 0)
-    return make_error(StatusCode::kOutOfMemory, "allocating {} bytes of {}: injected allocation failure",
-                      size, memory_category_name(category));
+  FENNEC_RETURN_IF_ERROR(injected_failure(size, category));
   const VkBufferCreateInfo info = buffer_info(size);
   size = info.size;
   if (size > context_.caps().max_memory_allocation_size)
@@ -133,29 +131,82 @@ Result<Buffer> Allocator::create_buffer(VkDeviceSize size, MemoryUsage usage,
 
   VkMemoryRequirements req;
   vkGetBufferMemoryRequirements(device, buffer.buffer_, &req);
-  if (budget_bytes_ && stats_.current_bytes + req.size > budget_bytes_)
+  FENNEC_ASSIGN_OR_RETURN(uint32_t type, find_memory_type(req.memoryTypeBits, usage));
+  FENNEC_RETURN_IF_ERROR(allocate_and_bind(buffer, req.size, type, category, nullptr));
+  const auto flags = context_.memory_properties().memoryTypes[type].propertyFlags;
+  if (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+    FENNEC_VK_RETURN_IF_ERROR(vkMapMemory(device, buffer.memory_, 0, VK_WHOLE_SIZE, 0, &buffer.mapped_));
+  return buffer;
+}
+
+Status Allocator::injected_failure(VkDeviceSize size, MemoryCategory category) {
+  if (fail_countdown_ > 0 && --fail_countdown_ == 0)
+    return make_error(StatusCode::kOutOfMemory, "allocating {} bytes of {}: injected allocation failure", size,
+                      memory_category_name(category));
+  return ok_status();
+}
+
+Status Allocator::allocate_and_bind(Buffer& buffer, VkDeviceSize bytes, uint32_t type, MemoryCategory category,
+                                    const void* next) {
+  if (budget_bytes_ && stats_.current_bytes + bytes > budget_bytes_)
     return make_error(StatusCode::kOutOfMemory,
                       "allocating {} bytes of {} would exceed the memory budget of {} bytes "
                       "({} bytes in use); raise the budget",
-                      req.size, memory_category_name(category), budget_bytes_, stats_.current_bytes);
-  FENNEC_ASSIGN_OR_RETURN(uint32_t type, find_memory_type(req.memoryTypeBits, usage));
+                      bytes, memory_category_name(category), budget_bytes_, stats_.current_bytes);
+  VkDevice device = context_.device();
   VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-  alloc.allocationSize = req.size;
+  alloc.pNext = next;
+  alloc.allocationSize = bytes;
   alloc.memoryTypeIndex = type;
   VkResult r = vkAllocateMemory(device, &alloc, nullptr, &buffer.memory_);
   if (r != VK_SUCCESS)
     return vk_status(r, "vkAllocateMemory").with_context(
-        fmt::format("allocating {} bytes of {}", req.size, memory_category_name(category)));
-  buffer.allocated_ = req.size;
+        fmt::format("allocating {} bytes of {}", bytes, memory_category_name(category)));
+  buffer.allocated_ = bytes;
   const auto c = static_cast<size_t>(category);
-  stats_.current_bytes += req.size;
-  stats_.current_by_category[c] += req.size;
+  stats_.current_bytes += bytes;
+  stats_.current_by_category[c] += bytes;
   stats_.peak_bytes = std::max(stats_.peak_bytes, stats_.current_bytes);
   stats_.peak_by_category[c] = std::max(stats_.peak_by_category[c], stats_.current_by_category[c]);
   FENNEC_VK_RETURN_IF_ERROR(vkBindBufferMemory(device, buffer.buffer_, buffer.memory_, 0));
-  const auto flags = context_.memory_properties().memoryTypes[type].propertyFlags;
-  if (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
-    FENNEC_VK_RETURN_IF_ERROR(vkMapMemory(device, buffer.memory_, 0, VK_WHOLE_SIZE, 0, &buffer.mapped_));
+  return ok_status();
+}
+
+Result<Buffer> Allocator::import_host(const void* host, VkDeviceSize size, MemoryCategory category) {
+  FENNEC_RETURN_IF_ERROR(injected_failure(size, category));
+  const uint64_t alignment = context_.caps().min_imported_host_pointer_alignment;
+  if (!context_.caps().external_memory_host || alignment == 0 ||
+      reinterpret_cast<uintptr_t>(host) % alignment != 0 || size % alignment != 0)
+    return make_error(StatusCode::kUnsupported, "host memory cannot be imported on device '{}'",
+                      context_.caps().name);
+  VkDevice device = context_.device();
+  auto host_properties = reinterpret_cast<PFN_vkGetMemoryHostPointerPropertiesEXT>(
+      vkGetDeviceProcAddr(device, "vkGetMemoryHostPointerPropertiesEXT"));
+  if (!host_properties) return make_error(StatusCode::kUnsupported, "vkGetMemoryHostPointerPropertiesEXT is missing");
+  const auto handle = VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT;
+  VkMemoryHostPointerPropertiesEXT pointer{VK_STRUCTURE_TYPE_MEMORY_HOST_POINTER_PROPERTIES_EXT};
+  FENNEC_VK_RETURN_IF_ERROR(host_properties(device, handle, host, &pointer));
+
+  VkExternalMemoryBufferCreateInfo external{VK_STRUCTURE_TYPE_EXTERNAL_MEMORY_BUFFER_CREATE_INFO};
+  external.handleTypes = handle;
+  VkBufferCreateInfo info = buffer_info(size);
+  info.pNext = &external;
+  Buffer buffer;
+  FENNEC_VK_RETURN_IF_ERROR(vkCreateBuffer(device, &info, nullptr, &buffer.buffer_));
+  buffer.owner_ = this;
+  buffer.category_ = category;
+  buffer.size_ = size;
+  VkMemoryRequirements req;
+  vkGetBufferMemoryRequirements(device, buffer.buffer_, &req);
+  const uint32_t bits = req.memoryTypeBits & pointer.memoryTypeBits;
+  if (bits == 0 || req.size > size)
+    return make_error(StatusCode::kUnsupported, "no memory type of device '{}' can hold imported host memory",
+                      context_.caps().name);
+  FENNEC_ASSIGN_OR_RETURN(uint32_t type, find_memory_type(bits, MemoryUsage::kDeviceLocal));
+  VkImportMemoryHostPointerInfoEXT import{VK_STRUCTURE_TYPE_IMPORT_MEMORY_HOST_POINTER_INFO_EXT};
+  import.handleType = handle;
+  import.pHostPointer = const_cast<void*>(host);
+  FENNEC_RETURN_IF_ERROR(allocate_and_bind(buffer, size, type, category, &import));
   return buffer;
 }
 

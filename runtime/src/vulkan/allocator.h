@@ -72,6 +72,13 @@ class Allocator {
   // Creates a storage/transfer buffer of `size` bytes (rounded up to 4).
   Result<Buffer> create_buffer(VkDeviceSize size, MemoryUsage usage, MemoryCategory category);
 
+  // Device memory over `size` bytes of the caller's host memory at `host`
+  // (VK_EXT_external_memory_host, enabled on the context), used in place:
+  // nothing is copied. Both must be multiples of the device's
+  // minImportedHostPointerAlignment, and the memory must outlive the buffer.
+  // Counted like any allocation.
+  Result<Buffer> import_host(const void* host, VkDeviceSize size, MemoryCategory category);
+
   // The device bytes an allocation of a `size`-byte buffer really takes
   // (the driver's memory requirements), without allocating.
   uint64_t allocation_size(VkDeviceSize size) const;
@@ -90,6 +97,12 @@ class Allocator {
   friend class Buffer;
   void release(Buffer& buffer);
   Result<uint32_t> find_memory_type(uint32_t type_bits, MemoryUsage usage) const;
+  // The failure that fail_allocation() asked for, on its turn.
+  Status injected_failure(VkDeviceSize size, MemoryCategory category);
+  // Checks the budget, allocates, counts and binds `buffer` (created, not
+  // yet bound); `next` chains import information.
+  Status allocate_and_bind(Buffer& buffer, VkDeviceSize bytes, uint32_t type, MemoryCategory category,
+                           const void* next);
 
   const Context& context_;
   uint64_t budget_bytes_;

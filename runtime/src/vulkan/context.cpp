@@ -116,6 +116,15 @@ DeviceCaps probe(VkPhysicalDevice device) {
     caps.integer_dot_product = dot_ext && dot.shaderIntegerDotProduct == VK_TRUE;
   }
   caps.memory_budget_ext = has_device_extension(device, VK_EXT_MEMORY_BUDGET_EXTENSION_NAME);
+  if (has_device_extension(device, VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME)) {
+    VkPhysicalDeviceExternalMemoryHostPropertiesEXT host{
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_EXTERNAL_MEMORY_HOST_PROPERTIES_EXT};
+    VkPhysicalDeviceProperties2 p2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2};
+    p2.pNext = &host;
+    vkGetPhysicalDeviceProperties2(device, &p2);
+    caps.external_memory_host = true;
+    caps.min_imported_host_pointer_alignment = host.minImportedHostPointerAlignment;
+  }
 
   VkPhysicalDeviceMemoryBudgetPropertiesEXT budget{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_BUDGET_PROPERTIES_EXT};
   VkPhysicalDeviceMemoryProperties2 memory2{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MEMORY_PROPERTIES_2};
@@ -284,6 +293,11 @@ Status Context::init(const ContextOptions& options) {
     device_info.pNext = &dot;
     device_extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
   }
+  // Weights used in place from host memory on unified-memory devices.
+  const char* import_env = std::getenv("FENNEC_IMPORT_HOST_MEMORY");
+  if (!options.import_host_memory || (import_env && std::string(import_env) == "0"))
+    caps_.external_memory_host = false;
+  if (caps_.external_memory_host) device_extensions.push_back(VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
   device_info.enabledExtensionCount = static_cast<uint32_t>(device_extensions.size());
   device_info.ppEnabledExtensionNames = device_extensions.data();
   FENNEC_VK_RETURN_IF_ERROR(vkCreateDevice(physical_device_, &device_info, nullptr, &device_));

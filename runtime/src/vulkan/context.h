@@ -42,6 +42,10 @@ struct DeviceCaps {
   // context enabled it.
   bool integer_dot_product = false;
   bool memory_budget_ext = false;
+  // VK_EXT_external_memory_host; after Context::create, whether the context
+  // enabled it.
+  bool external_memory_host = false;
+  uint64_t min_imported_host_pointer_alignment = 0;
   // What VK_EXT_memory_budget says this process may use of the largest
   // device-local heap (0 when the extension is missing).
   uint64_t device_budget_bytes = 0;
@@ -53,6 +57,10 @@ struct ContextOptions {
   // Use VK_KHR_shader_integer_dot_product (w8a8 kernels) when the device has
   // it; false, or FENNEC_INTEGER_DOT=0, keeps the plain integer path.
   bool integer_dot_product = true;
+  // Import host memory (VK_EXT_external_memory_host) so that weights on
+  // unified-memory devices are used where the model file is mapped instead
+  // of copied; false, or FENNEC_IMPORT_HOST_MEMORY=0, always copies.
+  bool import_host_memory = true;
 };
 
 // Probes every physical device without creating a logical device.

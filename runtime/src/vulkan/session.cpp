@@ -510,6 +510,7 @@ Status Session::run(std::span<const InputView> inputs) {
   const graph::ResidencyPlan& residency = weights_->plan();
   stats_.weight_bytes = weights_->resident_device_bytes() + 2 * weights_->slot(0).size();
   stats_.weight_slot_bytes = weights_->slot(0).size();
+  stats_.imported_weight_bytes = weights_->imported_bytes();
   stats_.streamed_weight_bytes = 0;
   for (size_t i = 0; i < residency.resident.size(); ++i)
     if (!residency.resident[i]) stats_.streamed_weight_bytes += weights_->request().constant_bytes[i];

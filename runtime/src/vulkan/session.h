@@ -54,6 +54,7 @@ struct SessionStats {
   std::string budget_source;       // where it came from, for users
   uint64_t weight_bytes = 0;          // device bytes held for weights (resident and slots)
   uint64_t streamed_weight_bytes = 0; // weights not resident, copied in every run
+  uint64_t imported_weight_bytes = 0; // weights used in place from host memory (not copied)
   uint64_t weight_slot_bytes = 0;     // each of the two streaming slots
   size_t stream_groups = 0;           // submissions per run in the last plan
   uint64_t arena_bytes = 0;        // planned arena for the last shapes

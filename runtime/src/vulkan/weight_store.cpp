@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <unistd.h>
+
 #include "base/align.h"
 
 namespace fennec::vulkan {
@@ -56,8 +58,39 @@ std::vector<graph::ByteRange> WeightStore::layout(const graph::ResidencyPlan& pl
   return blocks;
 }
 
+bool WeightStore::importable(std::vector<graph::ByteRange>* blocks) const {
+  const DeviceCaps& caps = context_.caps();
+  const std::span<const std::byte> storage = graph_.constant_storage;
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t alignment = caps.min_imported_host_pointer_alignment;
+  // Importing whole pages around the region stays inside mapped memory only
+  // when the import alignment is at most a page.
+  if (import_failed_ || !caps.external_memory_host || storage.empty() || alignment == 0 || page % alignment != 0 ||
+      !allocator_.device_local_is_host_visible())
+    return false;
+  const auto base = reinterpret_cast<uintptr_t>(storage.data()) / page * page;
+  const uintptr_t end = reinterpret_cast<uintptr_t>(storage.data() + storage.size());
+  std::vector<graph::ByteRange> ranges;  // constants, page-rounded, relative to base
+  for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+    const auto& t = graph_.tensors[i];
+    if (!t.is_constant() || t.data_bytes == 0) continue;
+    const auto begin = reinterpret_cast<uintptr_t>(t.data);
+    if (begin < base || begin + t.data_bytes > end || (begin - base) % alignment_ != 0) return false;
+    const uint64_t offset = begin - base;
+    ranges.push_back({offset / page * page, align_up(offset + std::max<uint64_t>(t.data_bytes, 4), page)});
+  }
+  if (ranges.empty()) return false;
+  if (blocks) *blocks = graph::split_into_blocks(ranges, align_up(end - base, page), block_bytes_);
+  return true;
+}
+
 uint64_t WeightStore::device_bytes(const graph::ResidencyPlan& plan) const {
   uint64_t bytes = 0;
+  std::vector<graph::ByteRange> imported;
+  if (!plan.streams() && importable(&imported)) {
+    for (const graph::ByteRange& block : imported) bytes += block.end - block.begin;
+    return bytes;
+  }
   for (const graph::ByteRange& block : layout(plan, nullptr))
     bytes += allocator_.allocation_size(block.end - block.begin);
   if (plan.slot_bytes) bytes += 2 * allocator_.allocation_size(plan.slot_bytes);
@@ -66,6 +99,7 @@ uint64_t WeightStore::device_bytes(const graph::ResidencyPlan& plan) const {
 
 void WeightStore::release() {
   blocks_.clear();
+  imported_bytes_ = 0;
   for (Buffer& slot : slots_) slot.reset();
   placements_.clear();
   plan_.resident.assign(request_.constant_bytes.size(), false);
@@ -73,8 +107,45 @@ void WeightStore::release() {
   applied_ = false;
 }
 
+Status WeightStore::import(const std::vector<graph::ByteRange>& blocks) {
+  const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const auto* base = reinterpret_cast<const std::byte*>(
+      reinterpret_cast<uintptr_t>(graph_.constant_storage.data()) / page * page);
+  for (const graph::ByteRange& block : blocks) {
+    Result<Buffer> buffer = allocator_.import_host(base + block.begin, block.end - block.begin,
+                                                   MemoryCategory::kWeights);
+    if (!buffer.ok()) return buffer.status();
+    blocks_.push_back(std::move(buffer).value());
+    imported_bytes_ += block.end - block.begin;
+  }
+  placements_.assign(request_.constant_bytes.size(), Placement{});
+  for (size_t i = 0; i < graph_.tensors.size(); ++i) {
+    const auto& t = graph_.tensors[i];
+    if (!t.is_constant() || t.data_bytes == 0) continue;
+    const uint64_t offset = static_cast<uint64_t>(static_cast<const std::byte*>(t.data) - base);
+    size_t b = 0;
+    while (offset >= blocks[b].end) ++b;
+    placements_[i] = {static_cast<int>(b), offset - blocks[b].begin};
+  }
+  return ok_status();
+}
+
 Status WeightStore::apply(const graph::ResidencyPlan& plan) {
   release();
+  std::vector<graph::ByteRange> imported;
+  if (!plan.streams() && importable(&imported)) {
+    Status status = import(imported);
+    if (status.ok()) {
+      plan_ = plan;
+      applied_ = true;
+      return ok_status();
+    }
+    release();
+    if (status.code() == StatusCode::kOutOfMemory && status.message().find("injected") != std::string::npos)
+      return status;
+    // The driver refused this memory (some do for file mappings): copy.
+    import_failed_ = true;
+  }
   std::vector<Placement> placements;
   const std::vector<graph::ByteRange> blocks = layout(plan, &placements);
   for (const graph::ByteRange& block : blocks) {
@@ -110,6 +181,7 @@ const void* WeightStore::host_data(int tensor) const {
 BufferSlice WeightStore::resident_slice(int tensor) const {
   const Placement& p = placements_[static_cast<size_t>(tensor)];
   const auto& t = graph_.tensors[static_cast<size_t>(tensor)];
+  if (p.block < 0) return {};  // an empty constant, left unimported: bound to the dummy
   // Shaders read constants as 32-bit words (quantized weights as packed
   // bytes and halves): bind whole words; request_ leaves that much room.
   return {blocks_[static_cast<size_t>(p.block)].handle(), p.offset,

@@ -4,6 +4,9 @@
 // device: those are packed into blocks of at most `block_bytes` each. The
 // others are streamed: before a group of nodes runs, the session copies
 // their constants into one of two host-visible slots (see Session::run).
+// On unified-memory devices with VK_EXT_external_memory_host, a plan that
+// keeps everything resident imports the model's mapped weight section
+// instead of copying it, so the weights are not held twice.
 #pragma once
 
 #include <array>
@@ -42,6 +45,8 @@ class WeightStore {
   // Where a constant's bytes are on the host (the model's weight section).
   const void* host_data(int tensor) const;
   uint64_t resident_device_bytes() const;  // blocks only
+  // Device bytes used in place from host memory (no copy), 0 if none.
+  uint64_t imported_bytes() const { return imported_bytes_; }
   size_t block_count() const { return blocks_.size(); }
 
  private:
@@ -53,6 +58,10 @@ class WeightStore {
   std::vector<graph::ByteRange> layout(const graph::ResidencyPlan& plan,
                                        std::vector<Placement>* placements) const;
   Status upload(const std::vector<graph::ByteRange>& blocks);
+  // Whether every constant can be used in place from graph.constant_storage
+  // on this device; `blocks` receives the host ranges to import.
+  bool importable(std::vector<graph::ByteRange>* blocks) const;
+  Status import(const std::vector<graph::ByteRange>& blocks);
 
   Context& context_;
   Allocator& allocator_;
@@ -64,6 +73,8 @@ class WeightStore {
   bool applied_ = false;
   std::vector<Placement> placements_;  // per tensor
   std::vector<Buffer> blocks_;
+  uint64_t imported_bytes_ = 0;
+  bool import_failed_ = false;  // the driver refused once: copy from then on
   std::array<Buffer, 2> slots_;
 };
 
