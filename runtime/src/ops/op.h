@@ -63,6 +63,11 @@ class Op {
   // Ops that carry a fused activation return it for editing; others nullptr.
   virtual Activation* fused_activation() { return nullptr; }
 
+  // True when every output element depends only on the elements at the same
+  // index of each input that has the output's element count (other inputs
+  // are broadcast): the output may then overwrite such an input in place.
+  virtual bool elementwise() const { return false; }
+
   // One-line description of the parameters for `inspect` and --dump-graph.
   virtual std::string describe() const { return {}; }
 };

@@ -14,6 +14,7 @@ class UnaryOp final : public Op {
   UnaryOp(OpType type, Activation activation) : type_(type), activation_(activation) {}
 
   OpType type() const override { return type_; }
+  bool elementwise() const override { return true; }
   Status infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& outputs) const override;
   Status reference(std::span<const HostTensor* const> inputs,
                    std::span<HostTensor> outputs) const override;

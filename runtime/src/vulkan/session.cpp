@@ -192,20 +192,49 @@ Status Session::build_plan(Plan& plan, const std::vector<Shape>& input_shapes) {
   for (int output : graph_.outputs)
     if (!tensors[static_cast<size_t>(output)].is_constant()) last[static_cast<size_t>(output)] = steps;
 
+  // In place: an elementwise op's output takes the memory of an input of
+  // the same size that dies at that op. Aliases share their root's request.
+  std::vector<size_t> root(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) root[i] = i;
+  for (int step = 0; step < steps; ++step) {
+    const graph::Node& node = graph_.nodes[static_cast<size_t>(step)];
+    if (!node.op->elementwise() || node.outputs.size() != 1) continue;
+    const size_t out = static_cast<size_t>(node.outputs[0]);
+    const VkDeviceSize out_bytes = tensor_bytes(plan.shapes[out], tensors[out].dtype);
+    for (int in : node.inputs) {
+      if (in < 0) continue;
+      const size_t i = static_cast<size_t>(in);
+      if (tensors[i].is_constant() || last[i] != step || tensors[i].dtype != tensors[out].dtype ||
+          element_count(plan.shapes[i]) != element_count(plan.shapes[out]) || out_bytes == 0)
+        continue;
+      root[out] = root[i];
+      last[root[i]] = std::max(last[root[i]], last[out]);
+      break;
+    }
+  }
+
   std::vector<graph::BufferRequest> requests;
   std::vector<size_t> request_tensor;
+  std::vector<size_t> request_of(tensors.size(), SIZE_MAX);
+  uint64_t naive = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (tensors[i].is_constant() || first[i] == INT32_MAX) continue;
-    requests.push_back({tensor_bytes(plan.shapes[i], tensors[i].dtype), first[i], last[i]});
+    const VkDeviceSize bytes = tensor_bytes(plan.shapes[i], tensors[i].dtype);
+    naive += align_up(std::max<uint64_t>(bytes, 1), alignment_);
+    if (root[i] != i) continue;
+    request_of[i] = requests.size();
+    requests.push_back({bytes, first[i], last[i]});
     request_tensor.push_back(i);
   }
   plan.memory = graph::plan_memory(requests, alignment_);
+  plan.memory.naive_bytes = naive;  // every intermediate on its own, aliases included
   plan.arena_offsets.assign(tensors.size(), kNoOffset);
   std::vector<graph::ByteRange> ranges;
-  for (size_t r = 0; r < requests.size(); ++r) {
-    plan.arena_offsets[request_tensor[r]] = plan.memory.offsets[r];
+  for (size_t r = 0; r < requests.size(); ++r)
     ranges.push_back({plan.memory.offsets[r], plan.memory.offsets[r] + std::max<uint64_t>(requests[r].size, 4)});
-  }
+  for (size_t i = 0; i < tensors.size(); ++i)
+    if (!tensors[i].is_constant() && first[i] != INT32_MAX)
+      plan.arena_offsets[i] = plan.memory.offsets[request_of[root[i]]];
   plan.arena_blocks = graph::split_into_blocks(std::move(ranges), plan.memory.arena_bytes, block_bytes_);
 
   for (int input : graph_.inputs) {
