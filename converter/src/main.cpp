@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   fennec::cli::add_inspect_command(app);
   fennec::cli::add_devices_command(app);
   fennec::cli::add_bench_command(app);
+  fennec::cli::add_generate_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

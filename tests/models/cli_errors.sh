@@ -177,5 +177,27 @@ else
   echo "SKIP  17 input checks (no converted model)"
 fi
 
+# ---- LLM generation (the stories260K fixture) ---------------------------
+stories="$(dirname "$0")/../fixtures/stories260K.bin"
+if "$fennec" convert "$stories" -o "$tmp/stories.fennec" >/dev/null 2>"$tmp/stderr.txt"; then
+  pass "convert the llama2.c fixture"
+  expect_error "generate with a non-numeric token" "token ids.*x" \
+    "$fennec" generate "$tmp/stories.fennec" --tokens 1,x
+  expect_error "generate with a token outside the vocabulary" "outside the vocabulary of 512" \
+    "$fennec" generate "$tmp/stories.fennec" --tokens 1,512
+  expect_error "generate under a budget too small for one position" "smallest budget that works is [0-9]+ bytes" \
+    "$fennec" generate "$tmp/stories.fennec" --memory-budget 200K
+  if [[ -n "$model" ]]; then
+    expect_error "generate with a model that is not an LLM" "not an LLM" "$fennec" generate "$model"
+  fi
+  expect_error "convert a llama2.c checkpoint with --quantize" "do not apply to LLM imports" \
+    "$fennec" convert "$stories" -o "$tmp/q.fennec" --quantize int8
+  head -c 400000 "$stories" >"$tmp/truncated.bin"
+  expect_error "convert a truncated llama2.c checkpoint" "truncated" \
+    "$fennec" convert "$tmp/truncated.bin" -o "$tmp/t.fennec"
+else
+  fail "convert the llama2.c fixture" "$(head -c 300 "$tmp/stderr.txt")"
+fi
+
 if ((skipped)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
 ((failed == 0))

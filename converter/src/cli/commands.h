@@ -11,5 +11,6 @@ void add_run_command(CLI::App& app);
 void add_inspect_command(CLI::App& app);
 void add_devices_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
 
 }  // namespace fennec::cli

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "llm/llama2c.h"
 #include "onnx/importer.h"
 #include "passes/convert_error.h"
 #include "passes/pipeline.h"
@@ -186,6 +187,32 @@ std::string fusion_summary(const passes::PassReport& report) {
   return s;
 }
 
+// An LLM checkpoint: weights as named constants, the shape as metadata.
+void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, const std::filesystem::path& output,
+                 std::chrono::steady_clock::time_point start) {
+  if (!args.quantize.empty() || !args.calibration.empty() || args.dump_graph || !args.input_shapes.empty() ||
+      !args.fix_dims.empty() || !args.input_values.empty())
+    throw converter::ConvertError("'" + input.string() +
+                                  "' is a llama2.c checkpoint: --quantize, --calibration, --dump-graph and input "
+                                  "options do not apply to LLM imports yet");
+  llm_import::ImportedLlm imported = llm_import::import_llama2c(input);
+  writer::WriteOptions write_options;
+  write_options.keep_all_constants = true;
+  write_options.metadata = llm::to_metadata(imported.config);
+  write_options.metadata.push_back({"source", input.filename().string()});
+  write_options.metadata.push_back({"llm.format", "llama2.c"});
+  const writer::WriteStats stats = writer::write_model_file(imported.graph, output, write_options);
+  const llm::LlmConfig& c = imported.config;
+  std::printf("fennec convert: %s -> %s\n", input.string().c_str(), output.string().c_str());
+  std::printf("  source      %s (llama2.c checkpoint)\n", input.filename().string().c_str());
+  std::printf("  llm         %s: dim %d, hidden %d, %d layers, %d heads (%d kv), vocab %d, context %d\n",
+              c.arch.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.context);
+  std::printf("  weights     %d constants, %s\n", stats.constants, human_bytes(stats.weights_bytes).c_str());
+  std::printf("  file        %s\n", human_bytes(stats.file_bytes).c_str());
+  std::printf("  time        %.3f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
 void run_convert(const ConvertArgs& args) {
   const auto start = std::chrono::steady_clock::now();
   const std::filesystem::path input(args.input);
@@ -195,6 +222,10 @@ void run_convert(const ConvertArgs& args) {
   if (std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
     throw converter::ConvertError("output '" + output.string() + "' is the input file");
 
+  if (llm_import::looks_like_llama2c(input) && input.extension() != ".onnx") {
+    convert_llm(args, input, output, start);
+    return;
+  }
   onnx_import::ImportResult imported = onnx_import::import_file(input, import_options(args));
   graph::Graph& graph = imported.graph;
   const onnx_import::ImportInfo& info = imported.info;
@@ -305,7 +336,7 @@ void run_convert(const ConvertArgs& args) {
 void add_convert_command(CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert an ONNX model to a .fennec file");
-  cmd->add_option("input", args->input, "ONNX model (.onnx)")->required();
+  cmd->add_option("input", args->input, "ONNX model (.onnx), or a llama2.c checkpoint (.bin)")->required();
   cmd->add_option("-o,--output", args->output,
                   "Output .fennec file (default: the input with extension .fennec)");
   cmd->add_flag("--dump-graph", args->dump_graph,

@@ -46,7 +46,7 @@ WriteStats write_model(const graph::Graph& graph, std::ostream& out, const Write
   std::vector<int> remap(graph.tensors.size(), -1);
   std::vector<size_t> order;
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
-    if (!used[i]) continue;
+    if (!used[i] && !(options.keep_all_constants && graph.tensors[i].is_constant())) continue;
     remap[i] = static_cast<int>(order.size());
     order.push_back(i);
   }

@@ -9,7 +9,8 @@
 // after Finish.
 //
 // Only tensors that a node or the graph inputs/outputs reference are
-// written; indices are renumbered densely in their original order.
+// written (unless WriteOptions::keep_all_constants); indices are renumbered
+// densely in their original order.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +32,9 @@ constexpr const char* kProducer = "fennec-convert 0.1";
 struct WriteOptions {
   std::string producer = kProducer;
   std::vector<std::pair<std::string, std::string>> metadata;  // Model.metadata, in order
+  // Write every constant, also those no node references (the weights of an
+  // LLM file, which the decoder finds by name).
+  bool keep_all_constants = false;
 };
 
 struct WriteStats {

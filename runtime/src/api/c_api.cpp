@@ -186,11 +186,7 @@ fennec_status_t fennec_model_node_info(fennec_model_t model, size_t index, fenne
 
 const char* fennec_model_metadata(fennec_model_t model, const char* key) {
   if (!model || !key) return nullptr;
-  const auto* metadata = model->file->model().metadata();
-  if (!metadata) return nullptr;
-  for (const auto* kv : *metadata)
-    if (kv->key() && kv->value() && kv->key()->str() == key) return kv->value()->c_str();
-  return nullptr;
+  return model->file->metadata(key);
 }
 
 size_t fennec_model_input_count(fennec_model_t model) { return model ? model->graph.inputs.size() : 0; }

@@ -97,6 +97,14 @@ Status ModelFile::verify() {
   return ok_status();
 }
 
+const char* ModelFile::metadata(const char* key) const {
+  const auto* metadata = model_->metadata();
+  if (!metadata || !key) return nullptr;
+  for (const auto* kv : *metadata)
+    if (kv->key() && kv->value() && kv->key()->str() == key) return kv->value()->c_str();
+  return nullptr;
+}
+
 Result<graph::Graph> ModelFile::to_graph() const {
   const schema::Graph& g = *model_->graph();
   graph::Graph out;

@@ -34,6 +34,9 @@ class ModelFile {
   const std::string& path() const { return path_; }
   size_t file_size() const { return bytes_.size(); }
 
+  // The metadata value for `key`, or nullptr.
+  const char* metadata(const char* key) const;
+
   // The graph, with ops created and validated. Constants point into the
   // mapping, so the ModelFile must outlive the graph.
   Result<graph::Graph> to_graph() const;

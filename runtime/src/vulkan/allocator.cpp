@@ -12,6 +12,7 @@ const char* memory_category_name(MemoryCategory category) {
     case MemoryCategory::kWeights: return "weights";
     case MemoryCategory::kArena: return "arena";
     case MemoryCategory::kStaging: return "staging";
+    case MemoryCategory::kKvCache: return "kv cache";
     default: return "other";
   }
 }

@@ -16,7 +16,7 @@
 
 namespace fennec::vulkan {
 
-enum class MemoryCategory : int { kWeights = 0, kArena = 1, kStaging = 2, kOther = 3, kCount = 4 };
+enum class MemoryCategory : int { kWeights = 0, kArena = 1, kStaging = 2, kOther = 3, kKvCache = 4, kCount = 5 };
 const char* memory_category_name(MemoryCategory category);
 
 enum class MemoryUsage {

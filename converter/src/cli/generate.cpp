@@ -1,0 +1,201 @@
+// `fennec generate model.fennec -n 128 [--tokens 1,2,3] [--temperature 0]
+// [--seed S] [--json]`: runs an LLM file (llm/config.h) on Vulkan and
+// prints the generated token ids as they come, then prefill and decode
+// speeds and the accountant's memory figures. Prompts are token ids until
+// the model carries a tokenizer.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/byte_size.h"
+#include "cli/commands.h"
+#include "llm/decoder.h"
+#include "llm/sampler.h"
+#include "model/model_file.h"
+#include "vulkan/context.h"
+
+namespace fennec::cli {
+namespace {
+
+struct GenerateArgs {
+  std::string model;
+  std::string tokens;  // comma-separated prompt ids; empty: BOS
+  int count = 128;
+  int context = 0;
+  float temperature = 0.0f;
+  int top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repetition_penalty = 1.0f;
+  uint64_t seed = 0;
+  bool json = false;
+  bool stop_at_eos = true;
+  int device = -1;
+  std::string memory_budget;
+};
+
+template <typename T>
+T check(Result<T> result) {
+  if (!result.ok()) throw std::runtime_error(result.status().message());
+  return std::move(result).value();
+}
+
+std::vector<int> parse_tokens(const std::string& text, int bos) {
+  if (text.empty()) return {bos};
+  std::vector<int> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    size_t used = 0;
+    int id = -1;
+    try {
+      id = std::stoi(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || item.empty())
+      throw std::runtime_error("--tokens expects comma-separated token ids, got '" + item + "'");
+    ids.push_back(id);
+  }
+  return ids;
+}
+
+void run_generate(const GenerateArgs& args) {
+  auto file = check(model::ModelFile::open(args.model));
+  const llm::LlmConfig config =
+      check(llm::from_metadata([&](const char* key) { return file->metadata(key); }));
+  const graph::Graph graph = check(file->to_graph());
+  vulkan::ContextOptions context_options;
+  context_options.device_index = args.device;
+  auto context = check(vulkan::Context::create(context_options));
+  llm::DecoderOptions options;
+  options.max_context = args.context;
+  if (!args.memory_budget.empty()) options.memory_budget_bytes = parse_byte_size(args.memory_budget, "--memory-budget");
+  auto decoder = check(llm::Decoder::create(*context, graph, config, options));
+  const llm::DecoderStats start = decoder->stats();
+  if (!args.json) {
+    std::fprintf(stderr, "memory budget %.1f MiB (%s); context %d tokens%s\n",
+                 static_cast<double>(start.budget_bytes) / (1 << 20), start.budget_source.c_str(), start.context,
+                 start.context_limited ? " (limited by the budget)" : "");
+  }
+
+  const std::vector<int> prompt = parse_tokens(args.tokens, config.bos_token);
+  for (int id : prompt)
+    if (id < 0 || id >= config.vocab_size)
+      throw std::runtime_error("--tokens: id " + std::to_string(id) + " is outside the vocabulary of " +
+                               std::to_string(config.vocab_size));
+  if (static_cast<int>(prompt.size()) > decoder->context())
+    throw std::runtime_error("the prompt has " + std::to_string(prompt.size()) + " tokens, the context holds " +
+                             std::to_string(decoder->context()));
+  llm::SamplerOptions sampling;
+  sampling.temperature = args.temperature;
+  sampling.top_k = args.top_k;
+  sampling.top_p = args.top_p;
+  sampling.min_p = args.min_p;
+  sampling.repetition_penalty = args.repetition_penalty;
+  sampling.seed = args.seed;
+  llm::Sampler sampler(sampling);
+
+  using clock = std::chrono::steady_clock;
+  std::vector<int> history = prompt;
+  std::vector<int> generated;
+  const auto prefill_start = clock::now();
+  std::span<const float> logits;
+  for (size_t i = 0; i < prompt.size(); ++i) logits = check(decoder->forward(prompt[i], static_cast<int>(i)));
+  const double prefill_s = std::chrono::duration<double>(clock::now() - prefill_start).count();
+  const auto decode_start = clock::now();
+  int decode_steps = 0;
+  std::string stop = "length";
+  while (static_cast<int>(generated.size()) < args.count) {
+    const int next = sampler.sample(logits, history);
+    generated.push_back(next);
+    history.push_back(next);
+    if (!args.json) {
+      std::printf("%d ", next);
+      std::fflush(stdout);
+    }
+    if (args.stop_at_eos && next == config.eos_token) {
+      stop = "eos";
+      break;
+    }
+    if (static_cast<int>(history.size()) >= decoder->context()) {
+      stop = "context";
+      break;
+    }
+    if (static_cast<int>(generated.size()) == args.count) break;
+    logits = check(decoder->forward(next, static_cast<int>(history.size()) - 1));
+    ++decode_steps;
+  }
+  const double decode_s = std::chrono::duration<double>(clock::now() - decode_start).count();
+  const double prefill_tps = prefill_s > 0 ? static_cast<double>(prompt.size()) / prefill_s : 0.0;
+  const double decode_tps = decode_s > 0 && decode_steps > 0 ? decode_steps / decode_s : 0.0;
+  const llm::DecoderStats s = decoder->stats();
+  auto peak = [&](vulkan::MemoryCategory c) { return s.memory.peak_by_category[static_cast<size_t>(c)]; };
+  if (args.json) {
+    nlohmann::json j = {{"model", args.model},
+                        {"device", context->caps().name},
+                        {"prompt_tokens", prompt},
+                        {"tokens", generated},
+                        {"stop", stop},
+                        {"prefill_tokens_per_s", prefill_tps},
+                        {"decode_tokens_per_s", decode_tps},
+                        {"context", s.context},
+                        {"context_limited", s.context_limited},
+                        {"memory",
+                         {{"peak_device_bytes", s.memory.peak_bytes},
+                          {"peak_by_category",
+                           {{"weights", peak(vulkan::MemoryCategory::kWeights)},
+                            {"kv_cache", peak(vulkan::MemoryCategory::kKvCache)},
+                            {"activations", peak(vulkan::MemoryCategory::kArena)},
+                            {"staging", peak(vulkan::MemoryCategory::kStaging)},
+                            {"other", peak(vulkan::MemoryCategory::kOther)}}},
+                          {"imported_weight_bytes", s.imported_weight_bytes},
+                          {"budget_bytes", s.budget_bytes},
+                          {"budget_source", s.budget_source}}}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return;
+  }
+  std::printf("\n");
+  std::fprintf(stderr,
+               "%zu prompt tokens at %.1f tokens/s, %d generated at %.1f tokens/s (stop: %s); peak device memory "
+               "%.2f MiB (weights %.2f, kv cache %.2f, activations %.2f)\n",
+               prompt.size(), prefill_tps, static_cast<int>(generated.size()), decode_tps, stop.c_str(),
+               s.memory.peak_bytes / 1048576.0, peak(vulkan::MemoryCategory::kWeights) / 1048576.0,
+               peak(vulkan::MemoryCategory::kKvCache) / 1048576.0, peak(vulkan::MemoryCategory::kArena) / 1048576.0);
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app) {
+  auto args = std::make_shared<GenerateArgs>();
+  CLI::App* cmd = app.add_subcommand("generate", "Generate tokens with an LLM (.fennec from a llama2.c checkpoint)");
+  cmd->add_option("model", args->model, "Converted LLM (.fennec)")->required();
+  cmd->add_option("-n,--count", args->count, "Tokens to generate (default 128)")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--tokens", args->tokens, "Prompt as comma-separated token ids (default: BOS)");
+  cmd->add_option("--context", args->context, "Longest context to plan for (default: the model's)")
+      ->check(CLI::Range(1, 1 << 24));
+  cmd->add_option("--temperature", args->temperature, "0 (default): greedy; higher samples more freely")
+      ->check(CLI::Range(0.0f, 100.0f));
+  cmd->add_option("--top-k", args->top_k, "Sample among the k most likely tokens (default 40; 0: all)")
+      ->check(CLI::Range(0, 1 << 24));
+  cmd->add_option("--top-p", args->top_p, "Nucleus sampling mass (default 0.95)")->check(CLI::Range(0.0f, 1.0f));
+  cmd->add_option("--min-p", args->min_p, "Drop tokens below this share of the top one (default 0.05)")
+      ->check(CLI::Range(0.0f, 1.0f));
+  cmd->add_option("--repetition-penalty", args->repetition_penalty, "Penalty on recent tokens (default 1: none)")
+      ->check(CLI::Range(0.0f, 10.0f));
+  cmd->add_option("--seed", args->seed, "Sampling seed (default 0)");
+  cmd->add_flag("!--ignore-eos", args->stop_at_eos, "Keep generating past the end-of-sequence token");
+  cmd->add_flag("--json", args->json, "Print tokens, speeds and memory as JSON");
+  cmd->add_option("--device", args->device, "Vulkan device index (see `fennec devices`)");
+  cmd->add_option("--memory-budget", args->memory_budget,
+                  "Device memory cap, e.g. 256M (default: the device's budget less a margin)");
+  cmd->callback([args]() { run_generate(*args); });
+}
+
+}  // namespace fennec::cli

@@ -1,0 +1,245 @@
+#include "llm/decoder.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+
+#include "base/align.h"
+#include "ops/binary.h"
+#include "ops/matmul.h"
+#include "vulkan/plan_recorder.h"
+#include "vulkan/session.h"
+#include "vulkan/vk_check.h"
+
+namespace fennec::llm {
+namespace {
+
+using vulkan::Buffer;
+using vulkan::BufferSlice;
+using vulkan::MemoryCategory;
+using vulkan::MemoryUsage;
+using vulkan::TensorBinding;
+
+// The activation vectors of one token, in the order they sit in the buffer.
+enum Vector { kX, kXb, kXb2, kQ, kK, kV, kHb, kHb2, kLogits, kVectorCount };
+
+struct Layout {
+  VkDeviceSize offsets[kVectorCount] = {};
+  VkDeviceSize sizes[kVectorCount] = {};
+  VkDeviceSize total = 0;
+};
+
+Layout layout(const LlmConfig& c, VkDeviceSize alignment) {
+  const int64_t counts[kVectorCount] = {c.dim,      c.dim,        c.dim,        c.dim,       c.kv_dim(),
+                                        c.kv_dim(), c.hidden_dim, c.hidden_dim, c.vocab_size};
+  Layout l;
+  for (int v = 0; v < kVectorCount; ++v) {
+    l.offsets[v] = l.total;
+    l.sizes[v] = static_cast<VkDeviceSize>(counts[v]) * sizeof(float);
+    l.total = align_up(l.total + l.sizes[v], alignment);
+  }
+  return l;
+}
+
+struct EmbedPush {
+  uint32_t dim;
+};
+struct NormPush {
+  uint32_t dim;
+  float eps;
+};
+struct RopePush {
+  uint32_t n_heads, n_kv_heads, head_dim, neox, cache_offset;
+  float theta;
+};
+struct AttentionPush {
+  uint32_t n_heads, n_kv_heads, head_dim, cache_offset;
+  float scale;
+};
+struct CountPush {
+  uint32_t count;
+};
+
+}  // namespace
+
+Decoder::~Decoder() {
+  VkDevice device = context_.device();
+  if (command_buffer_) vkFreeCommandBuffers(device, context_.command_pool(), 1, &command_buffer_);
+  for (VkDescriptorPool pool : pools_) vkDestroyDescriptorPool(device, pool, nullptr);
+}
+
+Result<std::unique_ptr<Decoder>> Decoder::create(vulkan::Context& context, const graph::Graph& graph,
+                                                 const LlmConfig& config, const DecoderOptions& options) {
+  FENNEC_RETURN_IF_ERROR(config.validate());
+  std::unique_ptr<Decoder> d(new Decoder(context, graph, config));
+  FENNEC_ASSIGN_OR_RETURN(d->weights_, find_weights(graph, config));
+  FENNEC_RETURN_IF_ERROR(d->plan_memory(options));
+  FENNEC_RETURN_IF_ERROR(d->record());
+  d->logits_.resize(static_cast<size_t>(config.vocab_size));
+  return d;
+}
+
+Status Decoder::plan_memory(const DecoderOptions& options) {
+  const vulkan::DeviceCaps& caps = context_.caps();
+  uint64_t budget = options.memory_budget_bytes;
+  stats_.budget_source = "given";
+  if (budget == 0) budget = vulkan::default_memory_budget(caps, &stats_.budget_source);
+  stats_.budget_bytes = budget;
+  allocator_ = std::make_unique<vulkan::Allocator>(context_, budget);
+  const VkDeviceSize alignment = std::max<VkDeviceSize>(kWeightAlignment, caps.min_storage_buffer_offset_alignment);
+  store_ = std::make_unique<vulkan::WeightStore>(context_, *allocator_, graph_, alignment,
+                                                 std::min<uint64_t>(1ull << 30, caps.max_memory_allocation_size));
+  graph::ResidencyPlan everything;
+  everything.resident.assign(graph_.tensors.size(), true);
+  for (uint64_t bytes : store_->request().constant_bytes) everything.resident_bytes += bytes;
+
+  const Layout acts = layout(config_, alignment);
+  const uint64_t logits_bytes = static_cast<uint64_t>(config_.vocab_size) * sizeof(float);
+  const uint64_t fixed = allocator_->allocation_size(16) + allocator_->allocation_size(8) +
+                         allocator_->allocation_size(acts.total) + allocator_->allocation_size(logits_bytes);
+  const uint64_t weights = store_->device_bytes(everything);
+  // Keys and values of one position in every layer.
+  const uint64_t per_position = 2ull * static_cast<uint64_t>(config_.n_layers) *
+                                static_cast<uint64_t>(config_.kv_dim()) * sizeof(float);
+  const int wanted = options.max_context > 0 ? std::min(options.max_context, config_.context) : config_.context;
+  const uint64_t slack = 2 * 65536;  // rounding of the two cache allocations
+  const uint64_t room = budget > fixed + weights + slack ? budget - fixed - weights - slack : 0;
+  const int fits = static_cast<int>(std::min<uint64_t>(room / per_position, static_cast<uint64_t>(wanted)));
+  if (fits < 1) {
+    const uint64_t minimum = fixed + weights + slack + per_position;
+    return make_error(StatusCode::kOutOfMemory,
+                      "the memory budget of {} bytes is too small for this LLM: the smallest budget that works is "
+                      "{} bytes (weights {} + key/value cache {} per position + activations {}); "
+                      "raise the budget (--memory-budget)",
+                      budget, minimum, weights, per_position, fixed);
+  }
+  stats_.context = fits;
+  stats_.context_limited = fits < wanted;
+
+  FENNEC_ASSIGN_OR_RETURN(dummy_, allocator_->create_buffer(16, MemoryUsage::kDeviceLocal, MemoryCategory::kOther));
+  FENNEC_RETURN_IF_ERROR(store_->apply(everything));
+  FENNEC_ASSIGN_OR_RETURN(step_, allocator_->create_buffer(8, MemoryUsage::kHostUpload, MemoryCategory::kStaging));
+  FENNEC_ASSIGN_OR_RETURN(activations_,
+                          allocator_->create_buffer(acts.total, MemoryUsage::kDeviceLocal, MemoryCategory::kArena));
+  const uint64_t cache_bytes = per_position / 2 * static_cast<uint64_t>(fits);
+  FENNEC_ASSIGN_OR_RETURN(key_cache_,
+                          allocator_->create_buffer(cache_bytes, MemoryUsage::kDeviceLocal, MemoryCategory::kKvCache));
+  FENNEC_ASSIGN_OR_RETURN(value_cache_,
+                          allocator_->create_buffer(cache_bytes, MemoryUsage::kDeviceLocal, MemoryCategory::kKvCache));
+  FENNEC_ASSIGN_OR_RETURN(readback_,
+                          allocator_->create_buffer(logits_bytes, MemoryUsage::kHostReadback, MemoryCategory::kStaging));
+  stats_.weight_bytes = store_->resident_device_bytes();
+  stats_.imported_weight_bytes = store_->imported_bytes();
+  stats_.kv_cache_bytes = 2 * cache_bytes;
+  stats_.activation_bytes = acts.total;
+  return ok_status();
+}
+
+Status Decoder::record() {
+  VkDevice device = context_.device();
+  VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+  alloc.commandPool = context_.command_pool();
+  alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+  alloc.commandBufferCount = 1;
+  FENNEC_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &alloc, &command_buffer_));
+  VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+  FENNEC_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(command_buffer_, &begin));
+  vulkan::PlanRecorder recorder(context_, context_.pipelines(), pools_, {dummy_.handle(), 0, dummy_.size()});
+  recorder.set_command_buffer(command_buffer_);
+
+  const LlmConfig& c = config_;
+  const VkDeviceSize alignment =
+      std::max<VkDeviceSize>(kWeightAlignment, context_.caps().min_storage_buffer_offset_alignment);
+  const Layout acts = layout(c, alignment);
+  auto vec = [&](Vector v) -> BufferSlice { return {activations_.handle(), acts.offsets[v], acts.sizes[v]}; };
+  const BufferSlice step{step_.handle(), 0, 8};
+  const BufferSlice keys{key_cache_.handle(), 0, key_cache_.size()};
+  const BufferSlice values{value_cache_.handle(), 0, value_cache_.size()};
+  const int64_t dim = c.dim, kv = c.kv_dim(), hidden = c.hidden_dim;
+
+  ops::MatMulParams matmul_params;
+  matmul_params.transpose_b = true;
+  const ops::MatMulOp matmul(matmul_params);
+  const vulkan::RecordFn record_matmul = vulkan::find_kernel(ops::OpType::MATMUL);
+  // out [1, rows] = in [1, cols] x W^T for W [rows, cols].
+  auto linear = [&](Vector in, int weight, Vector out) -> Status {
+    const graph::TensorInfo& w = graph_.tensors[static_cast<size_t>(weight)];
+    const int64_t rows = w.shape[0], cols = w.shape[1];
+    const std::array<TensorBinding, 2> inputs = {TensorBinding{{1, cols}, vec(in), {}},
+                                                 TensorBinding{w.shape, store_->resident_slice(weight), w.quant}};
+    const std::array<TensorBinding, 1> outputs = {TensorBinding{{1, rows}, vec(out), {}}};
+    return record_matmul(matmul, recorder, inputs, outputs);
+  };
+  const ops::BinaryOp add(ops::OpType::ADD);
+  const vulkan::RecordFn record_add = vulkan::find_kernel(ops::OpType::ADD);
+  auto residual = [&](Vector delta) -> Status {
+    const std::array<TensorBinding, 2> inputs = {TensorBinding{{dim}, vec(kX), {}},
+                                                 TensorBinding{{dim}, vec(delta), {}}};
+    const std::array<TensorBinding, 1> outputs = {TensorBinding{{dim}, vec(kX), {}}};
+    return record_add(add, recorder, inputs, outputs);
+  };
+  auto rmsnorm = [&](Vector in, int weight, Vector out) -> Status {
+    return recorder.dispatch(vulkan::ShaderId::llm_rmsnorm, {vec(in), store_->resident_slice(weight), vec(out)},
+                             NormPush{static_cast<uint32_t>(dim), c.norm_eps}, vulkan::kDefaultWorkgroupSize);
+  };
+
+  FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_embed,
+                                           {step, store_->resident_slice(weights_.token_embedding), vec(kX)},
+                                           EmbedPush{static_cast<uint32_t>(dim)}, static_cast<uint64_t>(dim)));
+  for (int l = 0; l < c.n_layers; ++l) {
+    const LlmWeights::Layer& w = weights_.layers[static_cast<size_t>(l)];
+    const uint32_t cache_offset = static_cast<uint32_t>(static_cast<int64_t>(l) * stats_.context * kv);
+    FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.attn_norm, kXb));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wq, kQ));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wk, kK));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wv, kV));
+    const RopePush rope{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
+                        static_cast<uint32_t>(c.head_dim()), c.rope_neox ? 1u : 0u, cache_offset, c.rope_theta};
+    FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_rope_kv, {step, vec(kQ), vec(kK), vec(kV), keys, values},
+                                             rope,
+                                             static_cast<uint64_t>((c.n_heads + c.n_kv_heads) * c.head_dim() / 2)));
+    const AttentionPush attention{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
+                                  static_cast<uint32_t>(c.head_dim()), cache_offset,
+                                  1.0f / std::sqrt(static_cast<float>(c.head_dim()))};
+    FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_attention, {step, vec(kQ), keys, values, vec(kXb)},
+                                             attention,
+                                             static_cast<uint64_t>(c.n_heads) * vulkan::kDefaultWorkgroupSize));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wo, kXb2));
+    FENNEC_RETURN_IF_ERROR(residual(kXb2));
+    FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.ffn_norm, kXb));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.w_gate, kHb));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.w_up, kHb2));
+    FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_swiglu, {vec(kHb), vec(kHb2)},
+                                             CountPush{static_cast<uint32_t>(hidden)}, static_cast<uint64_t>(hidden)));
+    FENNEC_RETURN_IF_ERROR(linear(kHb, w.w_down, kXb));
+    FENNEC_RETURN_IF_ERROR(residual(kXb));
+  }
+  FENNEC_RETURN_IF_ERROR(rmsnorm(kX, weights_.output_norm, kXb));
+  FENNEC_RETURN_IF_ERROR(linear(kXb, weights_.classifier(), kLogits));
+  VkBufferCopy region{acts.offsets[kLogits], 0, acts.sizes[kLogits]};
+  vkCmdCopyBuffer(command_buffer_, activations_.handle(), readback_.handle(), 1, &region);
+  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+  to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(command_buffer_, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0,
+                       nullptr, 0, nullptr);
+  FENNEC_VK_RETURN_IF_ERROR(vkEndCommandBuffer(command_buffer_));
+  return ok_status();
+}
+
+Result<std::span<const float>> Decoder::forward(int token, int pos) {
+  if (token < 0 || token >= config_.vocab_size)
+    return make_error(StatusCode::kInvalidArgument, "token {} is outside the vocabulary of {}", token,
+                      config_.vocab_size);
+  if (pos < 0 || pos >= stats_.context)
+    return make_error(StatusCode::kInvalidArgument, "position {} is beyond the context of {} tokens{}", pos,
+                      stats_.context, stats_.context_limited ? " that the memory budget leaves room for" : "");
+  const uint32_t step[2] = {static_cast<uint32_t>(token), static_cast<uint32_t>(pos)};
+  std::memcpy(step_.mapped(), step, sizeof(step));
+  FENNEC_RETURN_IF_ERROR(context_.submit_and_wait(command_buffer_));
+  std::memcpy(logits_.data(), readback_.mapped(), logits_.size() * sizeof(float));
+  return std::span<const float>(logits_);
+}
+
+}  // namespace fennec::llm

@@ -1,0 +1,77 @@
+#version 450
+// llm_attention: one query position against the cached keys and values
+// 0..position of one layer; one workgroup per query head. Keys are scored in
+// blocks held in shared memory and folded into running softmax sums
+// (online softmax), so no score matrix is stored.
+// Bindings (set 0): 0 = step (uint[]: token, position), 1 = Q (float[]),
+// 2 = cache K (float[]), 3 = cache V (float[]), 4 = Out (float[])
+// Push constants: { uint n_heads, n_kv_heads, head_dim, cache_offset; float scale; }
+#extension GL_GOOGLE_include_directive : require
+#include "index.glsl"
+
+layout(local_size_x_id = 0) in;
+
+layout(set = 0, binding = 0) readonly buffer Step { uint step[]; };
+layout(set = 0, binding = 1) readonly buffer Q { float q[]; };
+layout(set = 0, binding = 2) readonly buffer CacheK { float cache_k[]; };
+layout(set = 0, binding = 3) readonly buffer CacheV { float cache_v[]; };
+layout(set = 0, binding = 4) writeonly buffer Out { float o[]; };
+
+layout(push_constant) uniform Push {
+  uint n_heads;
+  uint n_kv_heads;
+  uint head_dim;
+  uint cache_offset;
+  float scale;
+} p;
+
+// Output dims per lane: head_dim up to 4 x the workgroup size.
+const uint kMaxDimsPerLane = 4u;
+shared float scores[256];
+
+void main() {
+  uint head = gl_WorkGroupID.x;
+  uint lane = gl_LocalInvocationID.x;
+  uint kv_head = head / (p.n_heads / p.n_kv_heads);
+  uint stride = p.n_kv_heads * p.head_dim;  // one cached position
+  uint kv_base = p.cache_offset + kv_head * p.head_dim;
+  uint q_base = head * p.head_dim;
+  uint last = step[1];
+  float running_max = uintBitsToFloat(0xff800000u);
+  float running_sum = 0.0;
+  float acc[kMaxDimsPerLane];
+  for (uint j = 0u; j < kMaxDimsPerLane; ++j) acc[j] = 0.0;
+
+  for (uint block = 0u; block <= last; block += kFennecWorkgroupSize) {
+    uint t = block + lane;
+    float score = uintBitsToFloat(0xff800000u);
+    if (t <= last) {
+      float dot_qk = 0.0;
+      for (uint d = 0u; d < p.head_dim; ++d) dot_qk += q[q_base + d] * cache_k[kv_base + t * stride + d];
+      score = dot_qk * p.scale;
+    }
+    scores[lane] = score;
+    barrier();
+    uint count = min(kFennecWorkgroupSize, last + 1u - block);
+    float block_max = running_max;
+    for (uint j = 0u; j < count; ++j) block_max = max(block_max, scores[j]);
+    float correction = exp(running_max - block_max);
+    running_sum *= correction;
+    for (uint j = 0u; j < kMaxDimsPerLane; ++j) acc[j] *= correction;
+    for (uint j = 0u; j < count; ++j) {
+      float weight = exp(scores[j] - block_max);
+      running_sum += weight;
+      uint row = kv_base + (block + j) * stride;
+      for (uint slot = 0u; slot < kMaxDimsPerLane; ++slot) {
+        uint d = lane + slot * kFennecWorkgroupSize;
+        if (d < p.head_dim) acc[slot] += weight * cache_v[row + d];
+      }
+    }
+    running_max = block_max;
+    barrier();
+  }
+  for (uint slot = 0u; slot < kMaxDimsPerLane; ++slot) {
+    uint d = lane + slot * kFennecWorkgroupSize;
+    if (d < p.head_dim) o[q_base + d] = acc[slot] / running_sum;
+  }
+}
