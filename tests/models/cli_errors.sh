@@ -190,8 +190,10 @@ if "$fennec" convert "$stories" -o "$tmp/stories.fennec" >/dev/null 2>"$tmp/stde
   if [[ -n "$model" ]]; then
     expect_error "generate with a model that is not an LLM" "not an LLM" "$fennec" generate "$model"
   fi
-  expect_error "convert a llama2.c checkpoint with --quantize" "do not apply to LLM imports" \
-    "$fennec" convert "$stories" -o "$tmp/q.fennec" --quantize int8
+  expect_error "convert a llama2.c checkpoint with --calibration" "do not apply to LLM imports" \
+    "$fennec" convert "$stories" -o "$tmp/q.fennec" --quantize int8 --calibration "$tmp"
+  expect_error "convert a llama2.c checkpoint to w8a8" "w8a8 needs calibration" \
+    "$fennec" convert "$stories" -o "$tmp/q.fennec" --quantize w8a8
   head -c 400000 "$stories" >"$tmp/truncated.bin"
   expect_error "convert a truncated llama2.c checkpoint" "truncated" \
     "$fennec" convert "$tmp/truncated.bin" -o "$tmp/t.fennec"

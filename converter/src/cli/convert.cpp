@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "llm/llama2c.h"
+#include "llm/quantize_llm.h"
 #include "onnx/importer.h"
 #include "passes/convert_error.h"
 #include "passes/pipeline.h"
@@ -190,17 +191,27 @@ std::string fusion_summary(const passes::PassReport& report) {
 // An LLM checkpoint: weights as named constants, the shape as metadata.
 void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, const std::filesystem::path& output,
                  std::chrono::steady_clock::time_point start) {
-  if (!args.quantize.empty() || !args.calibration.empty() || args.dump_graph || !args.input_shapes.empty() ||
-      !args.fix_dims.empty() || !args.input_values.empty())
+  if (!args.calibration.empty() || args.dump_graph || !args.input_shapes.empty() || !args.fix_dims.empty() ||
+      !args.input_values.empty() || !args.rounding.empty())
     throw converter::ConvertError("'" + input.string() +
-                                  "' is a llama2.c checkpoint: --quantize, --calibration, --dump-graph and input "
+                                  "' is a llama2.c checkpoint: --calibration, --rounding, --dump-graph and input "
                                   "options do not apply to LLM imports yet");
   llm_import::ImportedLlm imported = llm_import::import_llama2c(input);
+  passes::QuantizeOptions quantize_options;
+  passes::QuantizeReport quantized;
+  if (!args.quantize.empty()) {
+    quantize_options.scheme = passes::parse_quant_scheme(args.quantize);
+    quantize_options.group_size = args.group_size;
+    quantize_options.asymmetric = args.asymmetric;
+    quantize_options.keep_fp32 = args.keep_fp32;
+    quantized = llm_import::quantize_llm(imported.graph, quantize_options, print_quantize_progress);
+  }
   writer::WriteOptions write_options;
   write_options.keep_all_constants = true;
   write_options.metadata = llm::to_metadata(imported.config);
   write_options.metadata.push_back({"source", input.filename().string()});
   write_options.metadata.push_back({"llm.format", "llama2.c"});
+  if (!args.quantize.empty()) write_options.metadata.push_back({"quantization", args.quantize});
   const writer::WriteStats stats = writer::write_model_file(imported.graph, output, write_options);
   const llm::LlmConfig& c = imported.config;
   std::printf("fennec convert: %s -> %s\n", input.string().c_str(), output.string().c_str());
@@ -209,6 +220,7 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
               c.arch.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.context);
   std::printf("  weights     %d constants, %s\n", stats.constants, human_bytes(stats.weights_bytes).c_str());
   std::printf("  file        %s\n", human_bytes(stats.file_bytes).c_str());
+  if (!args.quantize.empty()) print_quantize_report(quantized, quantize_options);
   std::printf("  time        %.3f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
