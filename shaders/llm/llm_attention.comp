@@ -2,7 +2,8 @@
 // llm_attention: one query position against the cached keys and values
 // 0..position of one layer; one workgroup per query head. Keys are scored in
 // blocks held in shared memory and folded into running softmax sums
-// (online softmax), so no score matrix is stored.
+// (online softmax), so no score matrix is stored. FENNEC_KV_F16: the cache
+// holds halves, two per uint.
 // Bindings (set 0): 0 = step (uint[]: token, position), 1 = Q (float[]),
 // 2 = cache K (float[]), 3 = cache V (float[]), 4 = Out (float[])
 // Push constants: { uint n_heads, n_kv_heads, head_dim, cache_offset; float scale; }
@@ -13,8 +14,17 @@ layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer Step { uint step[]; };
 layout(set = 0, binding = 1) readonly buffer Q { float q[]; };
+#ifdef FENNEC_KV_F16
+layout(set = 0, binding = 2) readonly buffer CacheK { uint cache_k[]; };
+layout(set = 0, binding = 3) readonly buffer CacheV { uint cache_v[]; };
+float key_at(uint i) { return unpackHalf2x16(cache_k[i / 2u])[i & 1u]; }
+float value_at(uint i) { return unpackHalf2x16(cache_v[i / 2u])[i & 1u]; }
+#else
 layout(set = 0, binding = 2) readonly buffer CacheK { float cache_k[]; };
 layout(set = 0, binding = 3) readonly buffer CacheV { float cache_v[]; };
+float key_at(uint i) { return cache_k[i]; }
+float value_at(uint i) { return cache_v[i]; }
+#endif
 layout(set = 0, binding = 4) writeonly buffer Out { float o[]; };
 
 layout(push_constant) uniform Push {
@@ -47,7 +57,7 @@ void main() {
     float score = uintBitsToFloat(0xff800000u);
     if (t <= last) {
       float dot_qk = 0.0;
-      for (uint d = 0u; d < p.head_dim; ++d) dot_qk += q[q_base + d] * cache_k[kv_base + t * stride + d];
+      for (uint d = 0u; d < p.head_dim; ++d) dot_qk += q[q_base + d] * key_at(kv_base + t * stride + d);
       score = dot_qk * p.scale;
     }
     scores[lane] = score;
@@ -64,7 +74,7 @@ void main() {
       uint row = kv_base + (block + j) * stride;
       for (uint slot = 0u; slot < kMaxDimsPerLane; ++slot) {
         uint d = lane + slot * kFennecWorkgroupSize;
-        if (d < p.head_dim) acc[slot] += weight * cache_v[row + d];
+        if (d < p.head_dim) acc[slot] += weight * value_at(row + d);
       }
     }
     running_max = block_max;

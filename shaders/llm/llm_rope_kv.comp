@@ -2,6 +2,9 @@
 // llm_rope_kv: rotates q and k by the step buffer's position (RoPE) and
 // stores k and v into the layer's cache row for that position.
 // Pairs are (2i, 2i+1) within each head, or (i, i + head_dim/2) with NEOX.
+// q is rotated in place, one rotation pair per invocation; the cache is
+// written two adjacent elements per invocation (one packed word with
+// FENNEC_KV_F16: the cache holds halves, two per uint).
 // Bindings (set 0): 0 = step (uint[]: token, position), 1 = Q (float[], in
 // place), 2 = K (float[]), 3 = V (float[]), 4 = cache K (float[]),
 // 5 = cache V (float[])
@@ -15,8 +18,13 @@ layout(set = 0, binding = 0) readonly buffer Step { uint step[]; };
 layout(set = 0, binding = 1) buffer Q { float q[]; };
 layout(set = 0, binding = 2) readonly buffer K { float k[]; };
 layout(set = 0, binding = 3) readonly buffer V { float v[]; };
+#ifdef FENNEC_KV_F16
+layout(set = 0, binding = 4) writeonly buffer CacheK { uint cache_k[]; };
+layout(set = 0, binding = 5) writeonly buffer CacheV { uint cache_v[]; };
+#else
 layout(set = 0, binding = 4) writeonly buffer CacheK { float cache_k[]; };
 layout(set = 0, binding = 5) writeonly buffer CacheV { float cache_v[]; };
+#endif
 
 layout(push_constant) uniform Push {
   uint n_heads;
@@ -40,6 +48,19 @@ void pair(uint i, out uint a, out uint b, out float freq) {
   freq = pow(p.theta, -float(2u * i) / float(p.head_dim));
 }
 
+// Element e of head `base` of k after rotation by `pos`.
+float rotated_k(uint base, uint e, float pos) {
+  uint half_dim = p.head_dim / 2;
+  uint i = p.neox != 0u ? e % half_dim : e / 2u;
+  uint a, b;
+  float freq;
+  pair(i, a, b, freq);
+  float angle = pos * freq;
+  float c = cos(angle), s = sin(angle);
+  float x0 = k[base + a], x1 = k[base + b];
+  return e == a ? x0 * c - x1 * s : x0 * s + x1 * c;
+}
+
 void main() {
   uint index = fennec_linear_index();
   uint half_dim = p.head_dim / 2;
@@ -47,25 +68,31 @@ void main() {
   uint kv_pairs = p.n_kv_heads * half_dim;
   if (index >= q_pairs + kv_pairs) return;
   float pos = float(step[1]);
-  bool is_q = index < q_pairs;
-  uint local = is_q ? index : index - q_pairs;
-  uint head = local / half_dim;
-  uint a, b;
-  float freq;
-  pair(local % half_dim, a, b, freq);
-  float angle = pos * freq;
-  float c = cos(angle), s = sin(angle);
-  uint base = head * p.head_dim;
-  if (is_q) {
+  if (index < q_pairs) {
+    uint base = (index / half_dim) * p.head_dim;
+    uint a, b;
+    float freq;
+    pair(index % half_dim, a, b, freq);
+    float angle = pos * freq;
+    float c = cos(angle), s = sin(angle);
     float x0 = q[base + a], x1 = q[base + b];
     q[base + a] = x0 * c - x1 * s;
     q[base + b] = x0 * s + x1 * c;
-  } else {
-    float x0 = k[base + a], x1 = k[base + b];
-    uint row = p.cache_offset + step[1] * p.n_kv_heads * p.head_dim + base;
-    cache_k[row + a] = x0 * c - x1 * s;
-    cache_k[row + b] = x0 * s + x1 * c;
-    cache_v[row + a] = v[base + a];
-    cache_v[row + b] = v[base + b];
+    return;
   }
+  // Adjacent elements e, e + 1 of one kv head.
+  uint local = index - q_pairs;
+  uint base = (local / half_dim) * p.head_dim;
+  uint e = 2u * (local % half_dim);
+  float k0 = rotated_k(base, e, pos), k1 = rotated_k(base, e + 1u, pos);
+  uint row = p.cache_offset + step[1] * p.n_kv_heads * p.head_dim + base + e;
+#ifdef FENNEC_KV_F16
+  cache_k[row / 2u] = packHalf2x16(vec2(k0, k1));
+  cache_v[row / 2u] = packHalf2x16(vec2(v[base + e], v[base + e + 1u]));
+#else
+  cache_k[row] = k0;
+  cache_k[row + 1u] = k1;
+  cache_v[row] = v[base + e];
+  cache_v[row + 1u] = v[base + e + 1u];
+#endif
 }

@@ -93,12 +93,14 @@ TEST_CASE("llm: stories260K imports with its llama2.c shape") {
 // Greedy decoding on Vulkan against the CPU reference on the same weights
 // (quantized ones decoded to float32): logits within `bound` relative at
 // every step and the same token ids; returns the ids.
-std::vector<int> check_greedy(const Loaded& m, int steps, double bound) {
-  auto reference = llm::ReferenceDecoder::create(m.graph, m.config);
+std::vector<int> check_greedy(const Loaded& m, int steps, double bound, bool kv_f16 = false) {
+  auto reference = llm::ReferenceDecoder::create(m.graph, m.config, kv_f16);
   REQUIRE(reference.ok());
   auto context = vulkan::Context::create({});
   REQUIRE(context.ok());
-  auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, {});
+  llm::DecoderOptions options;
+  options.kv_cache_f16 = kv_f16;
+  auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, options);
   REQUIRE_MESSAGE(decoder.ok(), decoder.status().to_string());
   int token = m.config.bos_token;
   double worst = 0.0;
@@ -140,6 +142,12 @@ TEST_CASE("llm: stories260K greedy decoding on Vulkan matches the CPU reference 
   std::sort(distinct.begin(), distinct.end());
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   CHECK(distinct.size() > 30);
+}
+
+TEST_CASE("llm: an fp16 key/value cache decodes like the reference with keys and values rounded to fp16") {
+  const Loaded m = load_stories();
+  // A key on a rounding boundary may land one fp16 step apart: 1e-3.
+  check_greedy(m, 200, 1e-3, true);
 }
 
 TEST_CASE("llm: the memory budget limits the key/value cache and names the smallest budget") {

@@ -38,6 +38,7 @@ struct GenerateArgs {
   bool stop_at_eos = true;
   int device = -1;
   std::string memory_budget;
+  std::string kv_cache = "f16";
 };
 
 template <typename T>
@@ -76,6 +77,9 @@ void run_generate(const GenerateArgs& args) {
   auto context = check(vulkan::Context::create(context_options));
   llm::DecoderOptions options;
   options.max_context = args.context;
+  if (args.kv_cache != "f16" && args.kv_cache != "f32")
+    throw std::runtime_error("--kv-cache: expected f16 or f32, got '" + args.kv_cache + "'");
+  options.kv_cache_f16 = args.kv_cache == "f16";
   if (!args.memory_budget.empty()) options.memory_budget_bytes = parse_byte_size(args.memory_budget, "--memory-budget");
   auto decoder = check(llm::Decoder::create(*context, graph, config, options));
   const llm::DecoderStats start = decoder->stats();
@@ -147,6 +151,7 @@ void run_generate(const GenerateArgs& args) {
                         {"decode_tokens_per_s", decode_tps},
                         {"context", s.context},
                         {"context_limited", s.context_limited},
+                        {"kv_cache", s.kv_cache_f16 ? "f16" : "f32"},
                         {"memory",
                          {{"peak_device_bytes", s.memory.peak_bytes},
                           {"peak_by_category",
@@ -191,6 +196,7 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::Range(0.0f, 10.0f));
   cmd->add_option("--seed", args->seed, "Sampling seed (default 0)");
   cmd->add_flag("!--ignore-eos", args->stop_at_eos, "Keep generating past the end-of-sequence token");
+  cmd->add_option("--kv-cache", args->kv_cache, "Key/value cache precision: f16 (default) or f32");
   cmd->add_flag("--json", args->json, "Print tokens, speeds and memory as JSON");
   cmd->add_option("--device", args->device, "Vulkan device index (see `fennec devices`)");
   cmd->add_option("--memory-budget", args->memory_budget,

@@ -100,19 +100,34 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
                          allocator_->allocation_size(acts.total) + allocator_->allocation_size(logits_bytes);
   const uint64_t weights = store_->device_bytes(everything);
   // Keys and values of one position in every layer.
-  const uint64_t per_position = 2ull * static_cast<uint64_t>(config_.n_layers) *
-                                static_cast<uint64_t>(config_.kv_dim()) * sizeof(float);
+  stats_.kv_cache_f16 = options.kv_cache_f16;
+  const uint64_t element = options.kv_cache_f16 ? 2 : sizeof(float);
+  const uint64_t per_position =
+      2ull * static_cast<uint64_t>(config_.n_layers) * static_cast<uint64_t>(config_.kv_dim()) * element;
   const int wanted = options.max_context > 0 ? std::min(options.max_context, config_.context) : config_.context;
-  const uint64_t slack = 2 * 65536;  // rounding of the two cache allocations
-  const uint64_t room = budget > fixed + weights + slack ? budget - fixed - weights - slack : 0;
-  const int fits = static_cast<int>(std::min<uint64_t>(room / per_position, static_cast<uint64_t>(wanted)));
-  if (fits < 1) {
-    const uint64_t minimum = fixed + weights + slack + per_position;
+  // The keys (or values) of `positions`, as allocated.
+  auto cache_allocation = [&](int positions) {
+    return allocator_->allocation_size(per_position / 2 * static_cast<uint64_t>(positions));
+  };
+  auto fits_budget = [&](int positions) { return fixed + weights + 2 * cache_allocation(positions) <= budget; };
+  if (!fits_budget(1)) {
+    const uint64_t minimum = fixed + weights + 2 * cache_allocation(1);
     return make_error(StatusCode::kOutOfMemory,
                       "the memory budget of {} bytes is too small for this LLM: the smallest budget that works is "
                       "{} bytes (weights {} + key/value cache {} per position + activations {}); "
                       "raise the budget (--memory-budget)",
                       budget, minimum, weights, per_position, fixed);
+  }
+  // The longest context that fits (binary search: allocations round up).
+  int fits = 1;
+  for (int lo = 1, hi = wanted; lo <= hi;) {
+    const int mid = lo + (hi - lo) / 2;
+    if (fits_budget(mid)) {
+      fits = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
   }
   stats_.context = fits;
   stats_.context_limited = fits < wanted;
@@ -196,13 +211,17 @@ Status Decoder::record() {
     FENNEC_RETURN_IF_ERROR(linear(kXb, w.wv, kV));
     const RopePush rope{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
                         static_cast<uint32_t>(c.head_dim()), c.rope_neox ? 1u : 0u, cache_offset, c.rope_theta};
-    FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_rope_kv, {step, vec(kQ), vec(kK), vec(kV), keys, values},
+    const bool f16 = stats_.kv_cache_f16;
+    FENNEC_RETURN_IF_ERROR(recorder.dispatch(f16 ? vulkan::ShaderId::llm_rope_kv_f16 : vulkan::ShaderId::llm_rope_kv,
+                                             {step, vec(kQ), vec(kK), vec(kV), keys, values},
                                              rope,
                                              static_cast<uint64_t>((c.n_heads + c.n_kv_heads) * c.head_dim() / 2)));
     const AttentionPush attention{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
                                   static_cast<uint32_t>(c.head_dim()), cache_offset,
                                   1.0f / std::sqrt(static_cast<float>(c.head_dim()))};
-    FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_attention, {step, vec(kQ), keys, values, vec(kXb)},
+    FENNEC_RETURN_IF_ERROR(recorder.dispatch(f16 ? vulkan::ShaderId::llm_attention_f16
+                                                 : vulkan::ShaderId::llm_attention,
+                                             {step, vec(kQ), keys, values, vec(kXb)},
                                              attention,
                                              static_cast<uint64_t>(c.n_heads) * vulkan::kDefaultWorkgroupSize));
     FENNEC_RETURN_IF_ERROR(linear(kXb, w.wo, kXb2));

@@ -6,7 +6,7 @@
 // is recorded once: the token and position come from a small step buffer.
 //
 // Memory: weights (resident; imported in place on unified-memory devices),
-// the key/value cache and a few activation vectors, all through one
+// the key/value cache (fp16 by default, or float32) and a few activation vectors, all through one
 // allocation accountant under the budget. The cache holds as many positions
 // as the budget leaves room for, up to the model's context.
 #pragma once
@@ -26,6 +26,7 @@ namespace fennec::llm {
 struct DecoderOptions {
   uint64_t memory_budget_bytes = 0;  // 0: the device's budget less a margin
   int max_context = 0;               // 0: the model's context
+  bool kv_cache_f16 = true;          // keys and values stored as halves (else float32)
 };
 
 struct DecoderStats {
@@ -37,6 +38,7 @@ struct DecoderStats {
   uint64_t kv_cache_bytes = 0;
   uint64_t activation_bytes = 0;
   int context = 0;         // positions the cache holds
+  bool kv_cache_f16 = false;
   bool context_limited = false;  // shorter than asked because of the budget
 };
 

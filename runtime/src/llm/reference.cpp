@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "quant/formats.h"
+
 namespace fennec::llm {
 namespace {
 
@@ -40,10 +42,11 @@ void rope(float* v, int heads, int head_dim, int pos, float theta, bool neox) {
 
 }  // namespace
 
-Result<ReferenceDecoder> ReferenceDecoder::create(const graph::Graph& graph, const LlmConfig& config) {
+Result<ReferenceDecoder> ReferenceDecoder::create(const graph::Graph& graph, const LlmConfig& config, bool kv_half) {
   FENNEC_RETURN_IF_ERROR(config.validate());
   ReferenceDecoder d;
   d.config_ = config;
+  d.kv_half_ = kv_half;
   FENNEC_ASSIGN_OR_RETURN(d.weights_, find_weights(graph, config));
   d.values_.resize(graph.tensors.size());
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
@@ -84,6 +87,11 @@ const std::vector<float>& ReferenceDecoder::forward(int token, int pos) {
     matvec(v_.data(), xb_.data(), w(layer.wv), kv_dim, dim);
     rope(q_.data(), c.n_heads, hd, pos, c.rope_theta, c.rope_neox);
     rope(k_.data(), c.n_kv_heads, hd, pos, c.rope_theta, c.rope_neox);
+    if (kv_half_)
+      for (size_t i = 0; i < k_.size(); ++i) {
+        k_[i] = quant::fp16_to_float(quant::float_to_fp16(k_[i]));
+        v_[i] = quant::fp16_to_float(quant::float_to_fp16(v_[i]));
+      }
     const size_t layer_base = static_cast<size_t>(l) * static_cast<size_t>(c.context) * static_cast<size_t>(kv_dim);
     std::memcpy(&key_cache_[layer_base + static_cast<size_t>(pos) * kv_dim], k_.data(), kv_dim * sizeof(float));
     std::memcpy(&value_cache_[layer_base + static_cast<size_t>(pos) * kv_dim], v_.data(), kv_dim * sizeof(float));

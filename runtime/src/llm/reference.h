@@ -13,7 +13,9 @@ namespace fennec::llm {
 class ReferenceDecoder {
  public:
   // `graph` (its constants, decoded to float32) must outlive the decoder.
-  static Result<ReferenceDecoder> create(const graph::Graph& graph, const LlmConfig& config);
+  // `kv_half`: cached keys and values rounded to fp16, as a half-precision
+  // cache stores them.
+  static Result<ReferenceDecoder> create(const graph::Graph& graph, const LlmConfig& config, bool kv_half = false);
 
   // Feeds `token` at position `pos` (0, 1, 2, ... in order) and returns the
   // logits for the next token.
@@ -21,6 +23,7 @@ class ReferenceDecoder {
 
  private:
   LlmConfig config_;
+  bool kv_half_ = false;
   LlmWeights weights_;
   std::vector<std::vector<float>> values_;  // per tensor, decoded constants
   std::vector<float> key_cache_, value_cache_;  // [layer][pos][kv_dim]
