@@ -1,11 +1,13 @@
 #version 450
-// llm_attention: one query position against the cached keys and values
-// 0..position of one layer; one workgroup per query head. Keys are scored in
+// llm_attention: each of `rows` query tokens (row r at the step buffer's
+// first position + r) against the cached keys and values 0..its position
+// of one layer (causal); one workgroup per (row, query head). Keys are scored in
 // blocks held in shared memory and folded into running softmax sums
 // (online softmax), so no score matrix is stored. FENNEC_KV_F16: the cache
 // holds halves, two per uint.
-// Bindings (set 0): 0 = step (uint[]: token, position), 1 = Q (float[]),
-// 2 = cache K (float[]), 3 = cache V (float[]), 4 = Out (float[])
+// Bindings (set 0): 0 = step (uint[]: count, first position, tokens),
+// 1 = Q (float[rows, n_heads * head_dim]), 2 = cache K, 3 = cache V,
+// 4 = Out (float[rows, n_heads * head_dim])
 // Push constants: { uint n_heads, n_kv_heads, head_dim, cache_offset; float scale; }
 #extension GL_GOOGLE_include_directive : require
 #include "index.glsl"
@@ -40,13 +42,14 @@ const uint kMaxDimsPerLane = 4u;
 shared float scores[256];
 
 void main() {
-  uint head = gl_WorkGroupID.x;
+  uint row = gl_WorkGroupID.x / p.n_heads;
+  uint head = gl_WorkGroupID.x % p.n_heads;
   uint lane = gl_LocalInvocationID.x;
   uint kv_head = head / (p.n_heads / p.n_kv_heads);
   uint stride = p.n_kv_heads * p.head_dim;  // one cached position
   uint kv_base = p.cache_offset + kv_head * p.head_dim;
-  uint q_base = head * p.head_dim;
-  uint last = step[1];
+  uint q_base = (row * p.n_heads + head) * p.head_dim;
+  uint last = step[1] + row;
   float running_max = uintBitsToFloat(0xff800000u);
   float running_sum = 0.0;
   float acc[kMaxDimsPerLane];

@@ -1,14 +1,16 @@
 #version 450
-// llm_rope_kv: rotates q and k by the step buffer's position (RoPE) and
-// stores k and v into the layer's cache row for that position.
+// llm_rope_kv: for each of `rows` tokens (row r at the step buffer's first
+// position + r), rotates q and k by that position (RoPE) and stores k and v
+// into the layer's cache row for it. Step buffer (uint[]): count, first
+// position, tokens.
 // Pairs are (2i, 2i+1) within each head, or (i, i + head_dim/2) with NEOX.
 // q is rotated in place, one rotation pair per invocation; the cache is
 // written two adjacent elements per invocation (one packed word with
 // FENNEC_KV_F16: the cache holds halves, two per uint).
-// Bindings (set 0): 0 = step (uint[]: token, position), 1 = Q (float[], in
-// place), 2 = K (float[]), 3 = V (float[]), 4 = cache K (float[]),
-// 5 = cache V (float[])
-// Push constants: { uint n_heads, n_kv_heads, head_dim, neox, cache_offset; float theta; }
+// Bindings (set 0): 0 = step, 1 = Q (float[rows, n_heads * head_dim], in
+// place), 2 = K (float[rows, kv]), 3 = V (float[rows, kv]), 4 = cache K,
+// 5 = cache V
+// Push constants: { uint n_heads, n_kv_heads, head_dim, neox, cache_offset; float theta; uint rows; }
 #extension GL_GOOGLE_include_directive : require
 #include "index.glsl"
 
@@ -33,6 +35,7 @@ layout(push_constant) uniform Push {
   uint neox;
   uint cache_offset;  // elements: this layer's cache start
   float theta;
+  uint rows;
 } p;
 
 // The two element indices of rotation pair `i` of a head and its frequency.
@@ -66,10 +69,14 @@ void main() {
   uint half_dim = p.head_dim / 2;
   uint q_pairs = p.n_heads * half_dim;
   uint kv_pairs = p.n_kv_heads * half_dim;
-  if (index >= q_pairs + kv_pairs) return;
-  float pos = float(step[1]);
+  uint per_row = q_pairs + kv_pairs;
+  if (index >= per_row * p.rows) return;
+  uint row = index / per_row;
+  index %= per_row;
+  uint position = step[1] + row;
+  float pos = float(position);
   if (index < q_pairs) {
-    uint base = (index / half_dim) * p.head_dim;
+    uint base = row * p.n_heads * p.head_dim + (index / half_dim) * p.head_dim;
     uint a, b;
     float freq;
     pair(index % half_dim, a, b, freq);
@@ -82,17 +89,19 @@ void main() {
   }
   // Adjacent elements e, e + 1 of one kv head.
   uint local = index - q_pairs;
-  uint base = (local / half_dim) * p.head_dim;
+  uint kv_dim = p.n_kv_heads * p.head_dim;
+  uint head = (local / half_dim) * p.head_dim;
+  uint base = row * kv_dim + head;
   uint e = 2u * (local % half_dim);
   float k0 = rotated_k(base, e, pos), k1 = rotated_k(base, e + 1u, pos);
-  uint row = p.cache_offset + step[1] * p.n_kv_heads * p.head_dim + base + e;
+  uint slot = p.cache_offset + position * kv_dim + head + e;
 #ifdef FENNEC_KV_F16
-  cache_k[row / 2u] = packHalf2x16(vec2(k0, k1));
-  cache_v[row / 2u] = packHalf2x16(vec2(v[base + e], v[base + e + 1u]));
+  cache_k[slot / 2u] = packHalf2x16(vec2(k0, k1));
+  cache_v[slot / 2u] = packHalf2x16(vec2(v[base + e], v[base + e + 1u]));
 #else
-  cache_k[row] = k0;
-  cache_k[row + 1u] = k1;
-  cache_v[row] = v[base + e];
-  cache_v[row + 1u] = v[base + e + 1u];
+  cache_k[slot] = k0;
+  cache_k[slot + 1u] = k1;
+  cache_v[slot] = v[base + e];
+  cache_v[slot + 1u] = v[base + e + 1u];
 #endif
 }

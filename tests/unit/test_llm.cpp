@@ -144,6 +144,37 @@ TEST_CASE("llm: stories260K greedy decoding on Vulkan matches the CPU reference 
   CHECK(distinct.size() > 30);
 }
 
+TEST_CASE("llm: a prompt prefilled in chunks gives the reference logits, and decoding goes on from there") {
+  const Loaded m = load_stories();
+  auto reference = llm::ReferenceDecoder::create(m.graph, m.config);
+  REQUIRE(reference.ok());
+  // The reference's own greedy text as the prompt: BOS and 150 tokens.
+  std::vector<int> prompt{m.config.bos_token};
+  std::vector<std::vector<float>> expected;
+  for (int pos = 0; pos < 160; ++pos) {
+    expected.push_back(reference.value().forward(prompt.back(), pos));
+    prompt.push_back(llm::argmax(expected.back()));
+  }
+  auto context = vulkan::Context::create({});
+  REQUIRE(context.ok());
+  llm::DecoderOptions options;
+  options.kv_cache_f16 = false;
+  auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, options);
+  REQUIRE(decoder.ok());
+  REQUIRE(decoder.value()->prefill_rows() > 1);
+  const int prefix = 151;  // more than two chunks
+  auto logits = decoder.value()->forward(std::span<const int>(prompt.data(), prefix), 0);
+  REQUIRE(logits.ok());
+  CHECK(relative_error(expected[prefix - 1], logits.value()) <= 1e-4);
+  for (int pos = prefix; pos < 160; ++pos) {
+    auto next = decoder.value()->forward(prompt[static_cast<size_t>(pos)], pos);
+    REQUIRE(next.ok());
+    CHECK_MESSAGE(relative_error(expected[static_cast<size_t>(pos)], next.value()) <= 1e-4, "position " << pos);
+  }
+  // Past the context: refused.
+  CHECK(!decoder.value()->forward(std::span<const int>(prompt.data(), 2), decoder.value()->context() - 1).ok());
+}
+
 TEST_CASE("llm: an fp16 key/value cache decodes like the reference with keys and values rounded to fp16") {
   const Loaded m = load_stories();
   // A key on a rounding boundary may land one fp16 step apart: 1e-3.
@@ -171,7 +202,7 @@ TEST_CASE("llm: the memory budget limits the key/value cache and names the small
   CHECK(limited.value()->forward(1, small.context - 1).ok());
   CHECK(!limited.value()->forward(1, small.context).ok());
   // Too small for one position: the error names the smallest budget.
-  options.memory_budget_bytes = stats.memory.peak_bytes - stats.kv_cache_bytes;
+  options.memory_budget_bytes = stats.weight_bytes;
   auto none = llm::Decoder::create(*context.value(), m.graph, m.config, options);
   REQUIRE(!none.ok());
   std::smatch match;

@@ -30,9 +30,17 @@ struct Layout {
   VkDeviceSize total = 0;
 };
 
-Layout layout(const LlmConfig& c, VkDeviceSize alignment) {
-  const int64_t counts[kVectorCount] = {c.dim,      c.dim,        c.dim,        c.dim,       c.kv_dim(),
-                                        c.kv_dim(), c.hidden_dim, c.hidden_dim, c.vocab_size};
+// The step buffer: count, first position, then the tokens.
+uint64_t step_bytes(int rows) { return (2 + static_cast<uint64_t>(rows)) * sizeof(uint32_t); }
+
+// Tokens per prefill chunk, at most.
+constexpr int kPrefillRows = 64;
+
+// Room for `rows` tokens (the logits of one).
+Layout layout(const LlmConfig& c, VkDeviceSize alignment, int rows) {
+  const int64_t counts[kVectorCount] = {c.dim * rows,      c.dim * rows,        c.dim * rows,
+                                        c.dim * rows,      c.kv_dim() * rows,   c.kv_dim() * rows,
+                                        c.hidden_dim * rows, c.hidden_dim * rows, c.vocab_size};
   Layout l;
   for (int v = 0; v < kVectorCount; ++v) {
     l.offsets[v] = l.total;
@@ -43,7 +51,7 @@ Layout layout(const LlmConfig& c, VkDeviceSize alignment) {
 }
 
 struct EmbedPush {
-  uint32_t dim;
+  uint32_t dim, rows;
 };
 struct NormPush {
   uint32_t dim;
@@ -52,6 +60,7 @@ struct NormPush {
 struct RopePush {
   uint32_t n_heads, n_kv_heads, head_dim, neox, cache_offset;
   float theta;
+  uint32_t rows;
 };
 struct AttentionPush {
   uint32_t n_heads, n_kv_heads, head_dim, cache_offset;
@@ -65,7 +74,7 @@ struct CountPush {
 
 Decoder::~Decoder() {
   VkDevice device = context_.device();
-  if (command_buffer_) vkFreeCommandBuffers(device, context_.command_pool(), 1, &command_buffer_);
+  for (auto& [rows, cb] : command_buffers_) vkFreeCommandBuffers(device, context_.command_pool(), 1, &cb);
   for (VkDescriptorPool pool : pools_) vkDestroyDescriptorPool(device, pool, nullptr);
 }
 
@@ -75,7 +84,7 @@ Result<std::unique_ptr<Decoder>> Decoder::create(vulkan::Context& context, const
   std::unique_ptr<Decoder> d(new Decoder(context, graph, config));
   FENNEC_ASSIGN_OR_RETURN(d->weights_, find_weights(graph, config));
   FENNEC_RETURN_IF_ERROR(d->plan_memory(options));
-  FENNEC_RETURN_IF_ERROR(d->record());
+  FENNEC_RETURN_IF_ERROR(d->command_buffer(1).status());
   d->logits_.resize(static_cast<size_t>(config.vocab_size));
   return d;
 }
@@ -94,11 +103,14 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   everything.resident.assign(graph_.tensors.size(), true);
   for (uint64_t bytes : store_->request().constant_bytes) everything.resident_bytes += bytes;
 
-  const Layout acts = layout(config_, alignment);
   const uint64_t logits_bytes = static_cast<uint64_t>(config_.vocab_size) * sizeof(float);
-  const uint64_t fixed = allocator_->allocation_size(16) + allocator_->allocation_size(8) +
-                         allocator_->allocation_size(acts.total) + allocator_->allocation_size(logits_bytes);
   const uint64_t weights = store_->device_bytes(everything);
+  // Everything but the cache, for chunks of `rows` tokens.
+  auto fixed_for = [&](int rows) {
+    return allocator_->allocation_size(16) + allocator_->allocation_size(step_bytes(rows)) +
+           allocator_->allocation_size(layout(config_, alignment, rows).total) +
+           allocator_->allocation_size(logits_bytes);
+  };
   // Keys and values of one position in every layer.
   stats_.kv_cache_f16 = options.kv_cache_f16;
   const uint64_t element = options.kv_cache_f16 ? 2 : sizeof(float);
@@ -109,7 +121,14 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   auto cache_allocation = [&](int positions) {
     return allocator_->allocation_size(per_position / 2 * static_cast<uint64_t>(positions));
   };
+  // Prefill chunks as large as the budget allows room for, down to one token.
+  rows_ = std::min(kPrefillRows, wanted);
+  uint64_t fixed = fixed_for(rows_);
   auto fits_budget = [&](int positions) { return fixed + weights + 2 * cache_allocation(positions) <= budget; };
+  while (rows_ > 1 && !fits_budget(1)) {
+    rows_ = std::max(1, rows_ / 4);
+    fixed = fixed_for(rows_);
+  }
   if (!fits_budget(1)) {
     const uint64_t minimum = fixed + weights + 2 * cache_allocation(1);
     return make_error(StatusCode::kOutOfMemory,
@@ -134,7 +153,9 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
 
   FENNEC_ASSIGN_OR_RETURN(dummy_, allocator_->create_buffer(16, MemoryUsage::kDeviceLocal, MemoryCategory::kOther));
   FENNEC_RETURN_IF_ERROR(store_->apply(everything));
-  FENNEC_ASSIGN_OR_RETURN(step_, allocator_->create_buffer(8, MemoryUsage::kHostUpload, MemoryCategory::kStaging));
+  FENNEC_ASSIGN_OR_RETURN(step_, allocator_->create_buffer(step_bytes(rows_), MemoryUsage::kHostUpload,
+                                                           MemoryCategory::kStaging));
+  const Layout acts = layout(config_, alignment, rows_);
   FENNEC_ASSIGN_OR_RETURN(activations_,
                           allocator_->create_buffer(acts.total, MemoryUsage::kDeviceLocal, MemoryCategory::kArena));
   const uint64_t cache_bytes = per_position / 2 * static_cast<uint64_t>(fits);
@@ -151,71 +172,81 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   return ok_status();
 }
 
-Status Decoder::record() {
-  VkDevice device = context_.device();
+Result<VkCommandBuffer> Decoder::command_buffer(int rows) {
+  if (auto it = command_buffers_.find(rows); it != command_buffers_.end()) return it->second;
   VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
   alloc.commandPool = context_.command_pool();
   alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
   alloc.commandBufferCount = 1;
-  FENNEC_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &alloc, &command_buffer_));
+  VkCommandBuffer cb = VK_NULL_HANDLE;
+  FENNEC_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(context_.device(), &alloc, &cb));
+  command_buffers_[rows] = cb;
+  FENNEC_RETURN_IF_ERROR(record(rows, cb));
+  return cb;
+}
+
+Status Decoder::record(int rows, VkCommandBuffer command_buffer) {
   VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
-  FENNEC_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(command_buffer_, &begin));
+  FENNEC_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(command_buffer, &begin));
   vulkan::PlanRecorder recorder(context_, context_.pipelines(), pools_, {dummy_.handle(), 0, dummy_.size()});
-  recorder.set_command_buffer(command_buffer_);
+  recorder.set_command_buffer(command_buffer);
 
   const LlmConfig& c = config_;
   const VkDeviceSize alignment =
       std::max<VkDeviceSize>(kWeightAlignment, context_.caps().min_storage_buffer_offset_alignment);
-  const Layout acts = layout(c, alignment);
+  const Layout acts = layout(c, alignment, rows_);
   auto vec = [&](Vector v) -> BufferSlice { return {activations_.handle(), acts.offsets[v], acts.sizes[v]}; };
-  const BufferSlice step{step_.handle(), 0, 8};
+  const BufferSlice step{step_.handle(), 0, step_.size()};
   const BufferSlice keys{key_cache_.handle(), 0, key_cache_.size()};
   const BufferSlice values{value_cache_.handle(), 0, value_cache_.size()};
-  const int64_t dim = c.dim, kv = c.kv_dim(), hidden = c.hidden_dim;
+  const int64_t dim = c.dim, kv = c.kv_dim(), hidden = c.hidden_dim, m = rows;
 
   ops::MatMulParams matmul_params;
   matmul_params.transpose_b = true;
   const ops::MatMulOp matmul(matmul_params);
   const vulkan::RecordFn record_matmul = vulkan::find_kernel(ops::OpType::MATMUL);
-  // out [1, rows] = in [1, cols] x W^T for W [rows, cols].
-  auto linear = [&](Vector in, int weight, Vector out) -> Status {
+  // out [m, n] = in [m, k] x W^T for W [n, k].
+  auto linear = [&](Vector in, int weight, Vector out, int64_t tokens) -> Status {
     const graph::TensorInfo& w = graph_.tensors[static_cast<size_t>(weight)];
-    const int64_t rows = w.shape[0], cols = w.shape[1];
-    const std::array<TensorBinding, 2> inputs = {TensorBinding{{1, cols}, vec(in), {}},
+    const int64_t n = w.shape[0], k = w.shape[1];
+    const std::array<TensorBinding, 2> inputs = {TensorBinding{{tokens, k}, vec(in), {}},
                                                  TensorBinding{w.shape, store_->resident_slice(weight), w.quant}};
-    const std::array<TensorBinding, 1> outputs = {TensorBinding{{1, rows}, vec(out), {}}};
+    const std::array<TensorBinding, 1> outputs = {TensorBinding{{tokens, n}, vec(out), {}}};
     return record_matmul(matmul, recorder, inputs, outputs);
   };
   const ops::BinaryOp add(ops::OpType::ADD);
   const vulkan::RecordFn record_add = vulkan::find_kernel(ops::OpType::ADD);
   auto residual = [&](Vector delta) -> Status {
-    const std::array<TensorBinding, 2> inputs = {TensorBinding{{dim}, vec(kX), {}},
-                                                 TensorBinding{{dim}, vec(delta), {}}};
-    const std::array<TensorBinding, 1> outputs = {TensorBinding{{dim}, vec(kX), {}}};
+    const std::array<TensorBinding, 2> inputs = {TensorBinding{{m * dim}, vec(kX), {}},
+                                                 TensorBinding{{m * dim}, vec(delta), {}}};
+    const std::array<TensorBinding, 1> outputs = {TensorBinding{{m * dim}, vec(kX), {}}};
     return record_add(add, recorder, inputs, outputs);
   };
-  auto rmsnorm = [&](Vector in, int weight, Vector out) -> Status {
+  auto rmsnorm = [&](Vector in, int weight, Vector out, int64_t tokens) -> Status {
     return recorder.dispatch(vulkan::ShaderId::llm_rmsnorm, {vec(in), store_->resident_slice(weight), vec(out)},
-                             NormPush{static_cast<uint32_t>(dim), c.norm_eps}, vulkan::kDefaultWorkgroupSize);
+                             NormPush{static_cast<uint32_t>(dim), c.norm_eps},
+                             static_cast<uint64_t>(tokens) * vulkan::kDefaultWorkgroupSize);
   };
 
   FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_embed,
                                            {step, store_->resident_slice(weights_.token_embedding), vec(kX)},
-                                           EmbedPush{static_cast<uint32_t>(dim)}, static_cast<uint64_t>(dim)));
+                                           EmbedPush{static_cast<uint32_t>(dim), static_cast<uint32_t>(m)},
+                                           static_cast<uint64_t>(m * dim)));
   for (int l = 0; l < c.n_layers; ++l) {
     const LlmWeights::Layer& w = weights_.layers[static_cast<size_t>(l)];
     const uint32_t cache_offset = static_cast<uint32_t>(static_cast<int64_t>(l) * stats_.context * kv);
-    FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.attn_norm, kXb));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wq, kQ));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wk, kK));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wv, kV));
+    FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.attn_norm, kXb, m));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wq, kQ, m));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wk, kK, m));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wv, kV, m));
     const RopePush rope{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
-                        static_cast<uint32_t>(c.head_dim()), c.rope_neox ? 1u : 0u, cache_offset, c.rope_theta};
+                        static_cast<uint32_t>(c.head_dim()), c.rope_neox ? 1u : 0u, cache_offset, c.rope_theta,
+                        static_cast<uint32_t>(m)};
     const bool f16 = stats_.kv_cache_f16;
     FENNEC_RETURN_IF_ERROR(recorder.dispatch(f16 ? vulkan::ShaderId::llm_rope_kv_f16 : vulkan::ShaderId::llm_rope_kv,
                                              {step, vec(kQ), vec(kK), vec(kV), keys, values},
                                              rope,
-                                             static_cast<uint64_t>((c.n_heads + c.n_kv_heads) * c.head_dim() / 2)));
+                                             static_cast<uint64_t>(m * (c.n_heads + c.n_kv_heads) * c.head_dim() / 2)));
     const AttentionPush attention{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
                                   static_cast<uint32_t>(c.head_dim()), cache_offset,
                                   1.0f / std::sqrt(static_cast<float>(c.head_dim()))};
@@ -223,40 +254,60 @@ Status Decoder::record() {
                                                  : vulkan::ShaderId::llm_attention,
                                              {step, vec(kQ), keys, values, vec(kXb)},
                                              attention,
-                                             static_cast<uint64_t>(c.n_heads) * vulkan::kDefaultWorkgroupSize));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wo, kXb2));
+                                             static_cast<uint64_t>(m * c.n_heads) * vulkan::kDefaultWorkgroupSize));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wo, kXb2, m));
     FENNEC_RETURN_IF_ERROR(residual(kXb2));
-    FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.ffn_norm, kXb));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.w_gate, kHb));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.w_up, kHb2));
+    FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.ffn_norm, kXb, m));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.w_gate, kHb, m));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.w_up, kHb2, m));
     FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_swiglu, {vec(kHb), vec(kHb2)},
-                                             CountPush{static_cast<uint32_t>(hidden)}, static_cast<uint64_t>(hidden)));
-    FENNEC_RETURN_IF_ERROR(linear(kHb, w.w_down, kXb));
+                                             CountPush{static_cast<uint32_t>(m * hidden)},
+                                             static_cast<uint64_t>(m * hidden)));
+    FENNEC_RETURN_IF_ERROR(linear(kHb, w.w_down, kXb, m));
     FENNEC_RETURN_IF_ERROR(residual(kXb));
   }
-  FENNEC_RETURN_IF_ERROR(rmsnorm(kX, weights_.output_norm, kXb));
-  FENNEC_RETURN_IF_ERROR(linear(kXb, weights_.classifier(), kLogits));
+  // Logits for the last token only: its row of X first moves to row 0 of Xb2.
+  Vector last = kX;
+  if (m > 1) {
+    const VkDeviceSize row_bytes = static_cast<VkDeviceSize>(dim) * sizeof(float);
+    VkBufferCopy row{acts.offsets[kX] + static_cast<VkDeviceSize>(m - 1) * row_bytes, acts.offsets[kXb2], row_bytes};
+    vkCmdCopyBuffer(command_buffer, activations_.handle(), activations_.handle(), 1, &row);
+    vulkan::full_barrier(command_buffer);
+    last = kXb2;
+  }
+  FENNEC_RETURN_IF_ERROR(rmsnorm(last, weights_.output_norm, kXb, 1));
+  FENNEC_RETURN_IF_ERROR(linear(kXb, weights_.classifier(), kLogits, 1));
   VkBufferCopy region{acts.offsets[kLogits], 0, acts.sizes[kLogits]};
-  vkCmdCopyBuffer(command_buffer_, activations_.handle(), readback_.handle(), 1, &region);
+  vkCmdCopyBuffer(command_buffer, activations_.handle(), readback_.handle(), 1, &region);
   VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
   to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
   to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  vkCmdPipelineBarrier(command_buffer_, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0,
+  vkCmdPipelineBarrier(command_buffer, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0,
                        nullptr, 0, nullptr);
-  FENNEC_VK_RETURN_IF_ERROR(vkEndCommandBuffer(command_buffer_));
+  FENNEC_VK_RETURN_IF_ERROR(vkEndCommandBuffer(command_buffer));
   return ok_status();
 }
 
-Result<std::span<const float>> Decoder::forward(int token, int pos) {
-  if (token < 0 || token >= config_.vocab_size)
-    return make_error(StatusCode::kInvalidArgument, "token {} is outside the vocabulary of {}", token,
-                      config_.vocab_size);
-  if (pos < 0 || pos >= stats_.context)
-    return make_error(StatusCode::kInvalidArgument, "position {} is beyond the context of {} tokens{}", pos,
+Result<std::span<const float>> Decoder::forward(std::span<const int> tokens, int start) {
+  if (tokens.empty()) return make_error(StatusCode::kInvalidArgument, "no tokens to feed");
+  for (int token : tokens)
+    if (token < 0 || token >= config_.vocab_size)
+      return make_error(StatusCode::kInvalidArgument, "token {} is outside the vocabulary of {}", token,
+                        config_.vocab_size);
+  const int64_t end = static_cast<int64_t>(start) + static_cast<int64_t>(tokens.size());
+  if (start < 0 || end > stats_.context)
+    return make_error(StatusCode::kInvalidArgument, "position {} is beyond the context of {} tokens{}", end - 1,
                       stats_.context, stats_.context_limited ? " that the memory budget leaves room for" : "");
-  const uint32_t step[2] = {static_cast<uint32_t>(token), static_cast<uint32_t>(pos)};
-  std::memcpy(step_.mapped(), step, sizeof(step));
-  FENNEC_RETURN_IF_ERROR(context_.submit_and_wait(command_buffer_));
+  for (size_t done = 0; done < tokens.size();) {
+    const int rows = static_cast<int>(std::min<size_t>(static_cast<size_t>(rows_), tokens.size() - done));
+    FENNEC_ASSIGN_OR_RETURN(VkCommandBuffer cb, command_buffer(rows));
+    auto* step = static_cast<uint32_t*>(step_.mapped());
+    step[0] = static_cast<uint32_t>(rows);
+    step[1] = static_cast<uint32_t>(start) + static_cast<uint32_t>(done);
+    for (int r = 0; r < rows; ++r) step[2 + r] = static_cast<uint32_t>(tokens[done + static_cast<size_t>(r)]);
+    FENNEC_RETURN_IF_ERROR(context_.submit_and_wait(cb));
+    done += static_cast<size_t>(rows);
+  }
   std::memcpy(logits_.data(), readback_.mapped(), logits_.size() * sizeof(float));
   return std::span<const float>(logits_);
 }

@@ -1,9 +1,12 @@
-// Runs a decoder-only LLM (llm/config.h) on a Vulkan device, one token per
-// forward(): RMSNorm, the q/k/v/output and feed-forward matrix-vector
+// Runs a decoder-only LLM (llm/config.h) on a Vulkan device: forward()
+// takes a run of tokens (a prompt is processed in chunks of up to
+// prefill_rows() tokens with matrix-matrix products, generation one token at
+// a time with matrix-vector products): RMSNorm, the q/k/v/output and feed-forward matrix-vector
 // products (the MATMUL kernels, so quantized weights work as elsewhere),
 // RoPE with the key/value cache write, one attention kernel per layer
-// (online softmax over the cached positions) and SwiGLU. The command buffer
-// is recorded once: the token and position come from a small step buffer.
+// (online softmax over the cached positions, causal) and SwiGLU. One
+// command buffer is recorded per chunk size: the tokens and first position
+// come from a small step buffer.
 //
 // Memory: weights (resident; imported in place on unified-memory devices),
 // the key/value cache (fp16 by default, or float32) and a few activation vectors, all through one
@@ -11,6 +14,7 @@
 // as the budget leaves room for, up to the model's context.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <span>
 #include <vector>
@@ -51,9 +55,13 @@ class Decoder {
   Decoder(const Decoder&) = delete;
   Decoder& operator=(const Decoder&) = delete;
 
-  // Feeds `token` at position `pos` (0 <= pos < context()) and returns the
-  // logits for the next token (valid until the next call).
-  Result<std::span<const float>> forward(int token, int pos);
+  // Feeds `tokens` at positions start, start + 1, ... (all below
+  // context()) and returns the logits that follow the last one (valid until
+  // the next call).
+  Result<std::span<const float>> forward(std::span<const int> tokens, int start);
+  Result<std::span<const float>> forward(int token, int pos) { return forward(std::span<const int>(&token, 1), pos); }
+  // Tokens per prefill submission.
+  int prefill_rows() const { return rows_; }
 
   int context() const { return stats_.context; }
   const LlmConfig& config() const { return config_; }
@@ -67,7 +75,9 @@ class Decoder {
   Decoder(vulkan::Context& context, const graph::Graph& graph, const LlmConfig& config)
       : context_(context), graph_(graph), config_(config) {}
   Status plan_memory(const DecoderOptions& options);
-  Status record();
+  // The command buffer for chunks of `rows` tokens, recorded on first use.
+  Result<VkCommandBuffer> command_buffer(int rows);
+  Status record(int rows, VkCommandBuffer cb);
 
   vulkan::Context& context_;
   const graph::Graph& graph_;
@@ -76,7 +86,8 @@ class Decoder {
   std::unique_ptr<vulkan::Allocator> allocator_;
   std::unique_ptr<vulkan::WeightStore> store_;
   vulkan::Buffer dummy_, step_, activations_, key_cache_, value_cache_, readback_;
-  VkCommandBuffer command_buffer_ = VK_NULL_HANDLE;
+  int rows_ = 1;  // largest chunk the activation buffer holds
+  std::map<int, VkCommandBuffer> command_buffers_;
   std::vector<VkDescriptorPool> pools_;
   std::vector<float> logits_;
   DecoderStats stats_;
