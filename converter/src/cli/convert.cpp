@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "llm/gguf.h"
 #include "llm/llama2c.h"
 #include "llm/quantize_llm.h"
 #include "onnx/importer.h"
@@ -188,15 +189,17 @@ std::string fusion_summary(const passes::PassReport& report) {
   return s;
 }
 
-// An LLM checkpoint: weights as named constants, the shape as metadata.
+// An LLM checkpoint (`format`: llama2.c or gguf): weights as named
+// constants, the shape as metadata.
 void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, const std::filesystem::path& output,
-                 std::chrono::steady_clock::time_point start) {
+                 std::chrono::steady_clock::time_point start, const std::string& format) {
   if (!args.calibration.empty() || args.dump_graph || !args.input_shapes.empty() || !args.fix_dims.empty() ||
       !args.input_values.empty() || !args.rounding.empty())
-    throw converter::ConvertError("'" + input.string() +
-                                  "' is a llama2.c checkpoint: --calibration, --rounding, --dump-graph and input "
+    throw converter::ConvertError("'" + input.string() + "' is a " + format +
+                                  " checkpoint: --calibration, --rounding, --dump-graph and input "
                                   "options do not apply to LLM imports yet");
-  llm_import::ImportedLlm imported = llm_import::import_llama2c(input);
+  llm_import::ImportedLlm imported =
+      format == "gguf" ? llm_import::import_gguf(input) : llm_import::import_llama2c(input);
   passes::QuantizeOptions quantize_options;
   passes::QuantizeReport quantized;
   if (!args.quantize.empty()) {
@@ -210,12 +213,12 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
   write_options.keep_all_constants = true;
   write_options.metadata = llm::to_metadata(imported.config);
   write_options.metadata.push_back({"source", input.filename().string()});
-  write_options.metadata.push_back({"llm.format", "llama2.c"});
+  write_options.metadata.push_back({"llm.format", format});
   if (!args.quantize.empty()) write_options.metadata.push_back({"quantization", args.quantize});
   const writer::WriteStats stats = writer::write_model_file(imported.graph, output, write_options);
   const llm::LlmConfig& c = imported.config;
   std::printf("fennec convert: %s -> %s\n", input.string().c_str(), output.string().c_str());
-  std::printf("  source      %s (llama2.c checkpoint)\n", input.filename().string().c_str());
+  std::printf("  source      %s (%s checkpoint)\n", input.filename().string().c_str(), format.c_str());
   std::printf("  llm         %s: dim %d, hidden %d, %d layers, %d heads (%d kv), vocab %d, context %d\n",
               c.arch.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.context);
   std::printf("  weights     %d constants, %s\n", stats.constants, human_bytes(stats.weights_bytes).c_str());
@@ -234,8 +237,12 @@ void run_convert(const ConvertArgs& args) {
   if (std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
     throw converter::ConvertError("output '" + output.string() + "' is the input file");
 
+  if (llm_import::looks_like_gguf(input)) {
+    convert_llm(args, input, output, start, "gguf");
+    return;
+  }
   if (llm_import::looks_like_llama2c(input) && input.extension() != ".onnx") {
-    convert_llm(args, input, output, start);
+    convert_llm(args, input, output, start, "llama2.c");
     return;
   }
   onnx_import::ImportResult imported = onnx_import::import_file(input, import_options(args));
@@ -348,7 +355,7 @@ void run_convert(const ConvertArgs& args) {
 void add_convert_command(CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert an ONNX model to a .fennec file");
-  cmd->add_option("input", args->input, "ONNX model (.onnx), or a llama2.c checkpoint (.bin)")->required();
+  cmd->add_option("input", args->input, "ONNX model (.onnx), or an LLM: llama2.c checkpoint (.bin) or GGUF (.gguf)")->required();
   cmd->add_option("-o,--output", args->output,
                   "Output .fennec file (default: the input with extension .fennec)");
   cmd->add_flag("--dump-graph", args->dump_graph,

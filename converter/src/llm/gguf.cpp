@@ -1,0 +1,263 @@
+#include "llm/gguf.h"
+
+#include <cstdint>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/align.h"
+#include "passes/convert_error.h"
+#include "quant/formats.h"
+#include "quant/weight_format.h"
+
+namespace fennec::llm_import {
+namespace {
+
+constexpr uint32_t kMagic = 0x46554747;  // "GGUF"
+enum GgmlType : uint32_t { kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kBF16 = 30 };
+constexpr size_t kBlock = 32;
+
+using Value = std::variant<uint64_t, int64_t, double, bool, std::string>;
+
+class Reader {
+ public:
+  Reader(const std::filesystem::path& path) : name_(path.string()), in_(path, std::ios::binary) {
+    if (!in_) fail("cannot open it");
+  }
+  [[noreturn]] void fail(const std::string& why) const {
+    throw converter::ConvertError("'" + name_ + "': " + why);
+  }
+  template <typename T>
+  T read() {
+    T v{};
+    if (!in_.read(reinterpret_cast<char*>(&v), sizeof(T))) fail("truncated GGUF header");
+    return v;
+  }
+  std::string string() {
+    const uint64_t n = read<uint64_t>();
+    if (n > (1u << 24)) fail("a string of " + std::to_string(n) + " bytes");
+    std::string s(n, '\0');
+    if (!in_.read(s.data(), static_cast<std::streamsize>(n))) fail("truncated GGUF string");
+    return s;
+  }
+  // A metadata value of `type`; arrays are skipped (their element count is
+  // returned as the value).
+  Value value(uint32_t type) {
+    switch (type) {
+      case 0: return uint64_t{read<uint8_t>()};
+      case 1: return int64_t{read<int8_t>()};
+      case 2: return uint64_t{read<uint16_t>()};
+      case 3: return int64_t{read<int16_t>()};
+      case 4: return uint64_t{read<uint32_t>()};
+      case 5: return int64_t{read<int32_t>()};
+      case 6: return double{read<float>()};
+      case 7: return read<uint8_t>() != 0;
+      case 8: return string();
+      case 9: {
+        const uint32_t element = read<uint32_t>();
+        const uint64_t count = read<uint64_t>();
+        for (uint64_t i = 0; i < count; ++i) value(element);
+        return count;
+      }
+      case 10: return read<uint64_t>();
+      case 11: return read<int64_t>();
+      case 12: return read<double>();
+      default: fail("unknown metadata value type " + std::to_string(type));
+    }
+  }
+  uint64_t position() { return static_cast<uint64_t>(in_.tellg()); }
+  void bytes(uint64_t offset, void* out, size_t n) {
+    in_.seekg(static_cast<std::streamoff>(offset));
+    if (!in_.read(static_cast<char*>(out), static_cast<std::streamsize>(n))) fail("truncated tensor data");
+  }
+
+ private:
+  std::string name_;
+  std::ifstream in_;
+};
+
+struct TensorInfo {
+  std::vector<uint64_t> dims;  // ne[0] fastest
+  uint32_t type = 0;
+  uint64_t offset = 0;
+};
+
+uint64_t element_count(const TensorInfo& t) {
+  uint64_t n = 1;
+  for (uint64_t d : t.dims) n *= d;
+  return n;
+}
+
+uint64_t data_bytes(const TensorInfo& t, const Reader& r) {
+  const uint64_t n = element_count(t);
+  switch (t.type) {
+    case kF32: return n * 4;
+    case kF16:
+    case kBF16: return n * 2;
+    case kQ8_0: return n / kBlock * 34;
+    case kQ4_0: return n / kBlock * 18;
+    default: r.fail("tensor type " + std::to_string(t.type) + " is not supported (F32, F16, BF16, Q8_0, Q4_0)");
+  }
+}
+
+// The tensor's values as float32, and for Q4_0 its per-block scales.
+std::vector<float> decode(const TensorInfo& t, const std::vector<uint8_t>& raw, std::vector<float>* block_scales) {
+  const uint64_t n = element_count(t);
+  std::vector<float> out(n);
+  auto half = [&](size_t at) {
+    uint16_t h;
+    std::memcpy(&h, raw.data() + at, 2);
+    return quant::fp16_to_float(h);
+  };
+  switch (t.type) {
+    case kF32: std::memcpy(out.data(), raw.data(), n * 4); break;
+    case kF16:
+      for (uint64_t i = 0; i < n; ++i) out[i] = half(i * 2);
+      break;
+    case kBF16:
+      for (uint64_t i = 0; i < n; ++i) {
+        uint16_t b;
+        std::memcpy(&b, raw.data() + i * 2, 2);
+        const uint32_t bits = static_cast<uint32_t>(b) << 16;
+        std::memcpy(&out[i], &bits, 4);
+      }
+      break;
+    case kQ8_0:
+      for (uint64_t b = 0; b < n / kBlock; ++b) {
+        const float d = half(b * 34);
+        for (size_t j = 0; j < kBlock; ++j)
+          out[b * kBlock + j] = static_cast<float>(static_cast<int8_t>(raw[b * 34 + 2 + j])) * d;
+      }
+      break;
+    case kQ4_0:
+      for (uint64_t b = 0; b < n / kBlock; ++b) {
+        const float d = half(b * 18);
+        if (block_scales) block_scales->push_back(d);
+        for (size_t j = 0; j < kBlock / 2; ++j) {
+          const uint8_t q = raw[b * 18 + 2 + j];
+          out[b * kBlock + j] = static_cast<float>(static_cast<int>(q & 0xF) - 8) * d;
+          out[b * kBlock + j + kBlock / 2] = static_cast<float>(static_cast<int>(q >> 4) - 8) * d;
+        }
+      }
+      break;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool looks_like_gguf(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  uint32_t magic = 0;
+  return in.read(reinterpret_cast<char*>(&magic), 4) && magic == kMagic;
+}
+
+ImportedLlm import_gguf(const std::filesystem::path& path) {
+  Reader r(path);
+  if (r.read<uint32_t>() != kMagic) r.fail("not a GGUF file");
+  const uint32_t version = r.read<uint32_t>();
+  if (version < 2 || version > 3) r.fail("GGUF version " + std::to_string(version) + " (2 and 3 are read)");
+  const uint64_t tensor_count = r.read<uint64_t>();
+  const uint64_t kv_count = r.read<uint64_t>();
+  std::map<std::string, Value> kv;
+  for (uint64_t i = 0; i < kv_count; ++i) {
+    std::string key = r.string();
+    const uint32_t type = r.read<uint32_t>();
+    kv[key] = r.value(type);
+  }
+  std::map<std::string, TensorInfo> infos;
+  for (uint64_t i = 0; i < tensor_count; ++i) {
+    std::string name = r.string();
+    TensorInfo t;
+    const uint32_t n_dims = r.read<uint32_t>();
+    if (n_dims == 0 || n_dims > 4) r.fail("tensor '" + name + "' has " + std::to_string(n_dims) + " dims");
+    for (uint32_t d = 0; d < n_dims; ++d) t.dims.push_back(r.read<uint64_t>());
+    t.type = r.read<uint32_t>();
+    t.offset = r.read<uint64_t>();
+    infos[name] = t;
+  }
+  auto integer = [&](const std::string& key, bool required, int64_t fallback) -> int64_t {
+    auto it = kv.find(key);
+    if (it == kv.end()) {
+      if (required) r.fail("metadata '" + key + "' is missing");
+      return fallback;
+    }
+    if (auto* u = std::get_if<uint64_t>(&it->second)) return static_cast<int64_t>(*u);
+    if (auto* s = std::get_if<int64_t>(&it->second)) return *s;
+    r.fail("metadata '" + key + "' is not an integer");
+  };
+  auto real = [&](const std::string& key, double fallback) -> double {
+    auto it = kv.find(key);
+    if (it == kv.end()) return fallback;
+    if (auto* d = std::get_if<double>(&it->second)) return *d;
+    r.fail("metadata '" + key + "' is not a number");
+  };
+  const auto arch_it = kv.find("general.architecture");
+  const std::string arch = arch_it != kv.end() && std::holds_alternative<std::string>(arch_it->second)
+                               ? std::get<std::string>(arch_it->second)
+                               : "";
+  if (arch != "llama")
+    r.fail("architecture '" + arch + "' is not supported yet (llama is)");
+  const uint64_t alignment = static_cast<uint64_t>(integer("general.alignment", false, 32));
+  const uint64_t data_start = align_up(r.position(), alignment);
+
+  ImportedLlm out;
+  llm::LlmConfig& c = out.config;
+  c.arch = arch;
+  c.dim = static_cast<int>(integer(arch + ".embedding_length", true, 0));
+  c.hidden_dim = static_cast<int>(integer(arch + ".feed_forward_length", true, 0));
+  c.n_layers = static_cast<int>(integer(arch + ".block_count", true, 0));
+  c.n_heads = static_cast<int>(integer(arch + ".attention.head_count", true, 0));
+  c.n_kv_heads = static_cast<int>(integer(arch + ".attention.head_count_kv", false, c.n_heads));
+  c.context = static_cast<int>(integer(arch + ".context_length", true, 0));
+  c.norm_eps = static_cast<float>(real(arch + ".attention.layer_norm_rms_epsilon", 1e-5));
+  c.rope_theta = static_cast<float>(real(arch + ".rope.freq_base", 10000.0));
+  c.bos_token = static_cast<int>(integer("tokenizer.ggml.bos_token_id", false, 1));
+  c.eos_token = static_cast<int>(integer("tokenizer.ggml.eos_token_id", false, 2));
+  const auto embd = infos.find("token_embd.weight");
+  if (embd == infos.end() || embd->second.dims.size() != 2) r.fail("tensor 'token_embd.weight' is missing");
+  c.vocab_size = static_cast<int>(embd->second.dims[1]);
+  Status valid = c.validate();
+  if (!valid.ok()) r.fail(valid.message());
+
+  for (const auto& [name, t] : infos) {
+    const std::string base = name.size() > 7 && name.substr(name.size() - 7) == ".weight"
+                                 ? name.substr(0, name.size() - 7)
+                                 : name;
+    std::vector<uint8_t> raw(data_bytes(t, r));
+    if (t.type == kQ8_0 || t.type == kQ4_0)
+      if (t.dims[0] % kBlock != 0) r.fail("tensor '" + name + "' rows are not whole blocks of 32");
+    r.bytes(data_start + t.offset, raw.data(), raw.size());
+    std::vector<float> scales;
+    const std::vector<float> values = decode(t, raw, &scales);
+    Shape shape;
+    for (size_t d = t.dims.size(); d-- > 0;) shape.push_back(static_cast<int64_t>(t.dims[d]));
+    HostTensor tensor(DataType::FLOAT32, shape);
+    std::memcpy(tensor.bytes.data(), values.data(), values.size() * sizeof(float));
+    const int index = out.graph.add_constant(base, tensor);
+    if (t.type == kQ4_0 && shape.size() == 2 && base != "token_embd") {
+      // The same codes on the same fp16 scales: int4 with groups of 32 and
+      // zero point 8 (Q4_0's value is (q - 8) * d, d of either sign).
+      quant::WeightQuant q;
+      q.format = quant::WeightFormat::kInt4Asymmetric;
+      q.group_size = kBlock;
+      const size_t rows = static_cast<size_t>(shape[0]), cols = static_cast<size_t>(shape[1]);
+      quant::QuantGrid grid;
+      grid.kind = quant::QuantGrid::Kind::kInt4Asymmetric;
+      grid.rows = rows;
+      grid.cols = cols;
+      grid.group = kBlock;
+      grid.scales = scales;
+      for (float& s : grid.scales)
+        if (s == 0.0f) s = 1.0f;  // an all-zero block
+      grid.offsets.assign(grid.scales.size(), 8);
+      out.graph.set_quantized_constant(index, q, quant::encode_weight(q, shape, values, &grid));
+    }
+  }
+  return out;
+}
+
+}  // namespace fennec::llm_import

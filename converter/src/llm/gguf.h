@@ -1,0 +1,21 @@
+// Imports a GGUF (v2/v3) file of the llama architecture: metadata, tensor
+// infos and data at the file's alignment. Tensor types F32, F16 and BF16
+// become float32 (exactly); Q8_0 becomes float32 (exactly; --quantize int8
+// re-quantizes per channel); Q4_0 becomes Fennec's int4 with groups of 32,
+// the same fp16 scales and zero point 8 (exactly). GGUF's llama tensors are already in
+// the interleaved RoPE layout (pairs 2i, 2i+1) that the decoder uses.
+#pragma once
+
+#include <filesystem>
+
+#include "llm/llama2c.h"
+
+namespace fennec::llm_import {
+
+// Whether `path` starts with the GGUF magic.
+bool looks_like_gguf(const std::filesystem::path& path);
+
+// Throws converter::ConvertError naming the file and what is wrong.
+ImportedLlm import_gguf(const std::filesystem::path& path);
+
+}  // namespace fennec::llm_import

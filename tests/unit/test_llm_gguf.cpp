@@ -1,0 +1,219 @@
+// GGUF import: stories260K written as GGUF (llama architecture) with its
+// matrices in F32, F16, Q8_0 or Q4_0 blocks quantized the way llama.cpp's
+// reference quantizers do, imported back: F32 decodes exactly like the
+// llama2.c import, Q8_0 and Q4_0 weights come back as exactly the values
+// their blocks stand for (Q4_0 as int4 with the same scales), and the
+// Vulkan decoder matches the CPU reference on them.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "llm/decoder.h"
+#include "llm/gguf.h"
+#include "llm/llama2c.h"
+#include "llm/reference.h"
+#include "llm/sampler.h"
+#include "quant/formats.h"
+#include "vulkan/context.h"
+
+using namespace fennec;
+
+namespace {
+
+const std::filesystem::path kStories = std::filesystem::path(FENNEC_FIXTURES_DIR) / "stories260K.bin";
+enum Type : uint32_t { kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8 };
+
+struct Writer {
+  std::string bytes;
+  template <typename T>
+  void put(T v) {
+    bytes.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  void str(const std::string& s) {
+    put<uint64_t>(s.size());
+    bytes += s;
+  }
+  void kv_u32(const std::string& key, uint32_t v) {
+    str(key);
+    put<uint32_t>(4);
+    put(v);
+  }
+  void kv_f32(const std::string& key, float v) {
+    str(key);
+    put<uint32_t>(6);
+    put(v);
+  }
+  void kv_str(const std::string& key, const std::string& v) {
+    str(key);
+    put<uint32_t>(8);
+    str(v);
+  }
+};
+
+// Encodes `values` (rows of `cols`) as `type` blocks, as llama.cpp's
+// reference quantizers do; `expected` receives what the blocks stand for.
+std::string encode(Type type, const std::vector<float>& values, std::vector<float>& expected) {
+  std::string out;
+  expected.resize(values.size());
+  auto half = [&](float f) {
+    const uint16_t h = quant::float_to_fp16(f);
+    out.append(reinterpret_cast<const char*>(&h), 2);
+    return quant::fp16_to_float(h);
+  };
+  if (type == kF32) {
+    out.append(reinterpret_cast<const char*>(values.data()), values.size() * 4);
+    expected = values;
+  } else if (type == kF16) {
+    for (size_t i = 0; i < values.size(); ++i) expected[i] = half(values[i]);
+  } else if (type == kQ8_0) {
+    for (size_t b = 0; b < values.size() / 32; ++b) {
+      float amax = 0.0f;
+      for (size_t j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(values[b * 32 + j]));
+      const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+      const float stored = half(d);
+      for (size_t j = 0; j < 32; ++j) {
+        const int8_t q = static_cast<int8_t>(std::lround(values[b * 32 + j] * id));
+        out.push_back(static_cast<char>(q));
+        expected[b * 32 + j] = static_cast<float>(q) * stored;
+      }
+    }
+  } else {
+    for (size_t b = 0; b < values.size() / 32; ++b) {
+      float amax = 0.0f, max = 0.0f;
+      for (size_t j = 0; j < 32; ++j)
+        if (std::fabs(values[b * 32 + j]) > amax) {
+          amax = std::fabs(values[b * 32 + j]);
+          max = values[b * 32 + j];
+        }
+      const float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+      const float stored = half(d);
+      uint8_t q[32];
+      for (size_t j = 0; j < 32; ++j)
+        q[j] = static_cast<uint8_t>(std::min(15, static_cast<int>(values[b * 32 + j] * id + 8.5f)));
+      for (size_t j = 0; j < 16; ++j) out.push_back(static_cast<char>(q[j] | (q[j + 16] << 4)));
+      for (size_t j = 0; j < 32; ++j) expected[b * 32 + j] = static_cast<float>(static_cast<int>(q[j]) - 8) * stored;
+    }
+  }
+  return out;
+}
+
+// stories260K as a GGUF file whose matrices (but the embedding) are `type`;
+// `expected` receives each tensor's values as its blocks stand for them.
+std::filesystem::path write_gguf(Type type, std::map<std::string, std::vector<float>>& expected) {
+  const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
+  const llm::LlmConfig& c = m.config;
+  Writer w;
+  std::vector<std::pair<std::string, std::string>> data;  // name, bytes
+  std::vector<std::pair<std::string, std::pair<std::vector<uint64_t>, uint32_t>>> infos;
+  for (const auto& t : m.graph.tensors) {
+    if (!t.is_constant()) continue;
+    std::vector<float> values(static_cast<size_t>(element_count(t.shape)));
+    std::memcpy(values.data(), t.data, values.size() * 4);
+    // Rows that are not whole blocks of 32 stay F32, as llama.cpp's
+    // quantizer leaves them (ffn_down: 172 columns).
+    const bool blocks = type == kF32 || type == kF16 || t.shape.back() % 32 == 0;
+    const Type as = t.shape.size() == 2 && t.name != "token_embd" && blocks ? type : kF32;
+    std::vector<uint64_t> dims;
+    for (size_t d = t.shape.size(); d-- > 0;) dims.push_back(static_cast<uint64_t>(t.shape[d]));
+    data.emplace_back(t.name + ".weight", encode(as, values, expected[t.name]));
+    infos.push_back({t.name + ".weight", {dims, as}});
+  }
+  w.put<uint32_t>(0x46554747);
+  w.put<uint32_t>(3);
+  w.put<uint64_t>(infos.size());
+  w.put<uint64_t>(9);
+  w.kv_str("general.architecture", "llama");
+  w.kv_u32("llama.embedding_length", static_cast<uint32_t>(c.dim));
+  w.kv_u32("llama.feed_forward_length", static_cast<uint32_t>(c.hidden_dim));
+  w.kv_u32("llama.block_count", static_cast<uint32_t>(c.n_layers));
+  w.kv_u32("llama.attention.head_count", static_cast<uint32_t>(c.n_heads));
+  w.kv_u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
+  w.kv_u32("llama.context_length", static_cast<uint32_t>(c.context));
+  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.kv_u32("general.alignment", 64);
+  uint64_t offset = 0;
+  for (size_t i = 0; i < infos.size(); ++i) {
+    w.str(infos[i].first);
+    w.put<uint32_t>(static_cast<uint32_t>(infos[i].second.first.size()));
+    for (uint64_t d : infos[i].second.first) w.put(d);
+    w.put(infos[i].second.second);
+    w.put(offset);
+    offset = (offset + data[i].second.size() + 63) / 64 * 64;
+  }
+  w.bytes.resize((w.bytes.size() + 63) / 64 * 64, '\0');
+  for (const auto& [name, bytes] : data) {
+    w.bytes += bytes;
+    w.bytes.resize((w.bytes.size() + 63) / 64 * 64, '\0');
+  }
+  const auto path = std::filesystem::temp_directory_path() / ("fennec_test_stories_" + std::to_string(type) + ".gguf");
+  std::ofstream(path, std::ios::binary).write(w.bytes.data(), static_cast<std::streamsize>(w.bytes.size()));
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("llm gguf: F32, F16, Q8_0 and Q4_0 tensors import as exactly the values their blocks stand for") {
+  for (Type type : {kF32, kF16, kQ8_0, kQ4_0}) {
+    CAPTURE(static_cast<int>(type));
+    std::map<std::string, std::vector<float>> expected;
+    const auto path = write_gguf(type, expected);
+    REQUIRE(llm_import::looks_like_gguf(path));
+    const llm_import::ImportedLlm m = llm_import::import_gguf(path);
+    const llm_import::ImportedLlm original = llm_import::import_llama2c(kStories);
+    CHECK(m.config.dim == original.config.dim);
+    CHECK(m.config.n_kv_heads == original.config.n_kv_heads);
+    CHECK(m.config.vocab_size == original.config.vocab_size);
+    size_t quantized = 0;
+    for (size_t i = 0; i < m.graph.tensors.size(); ++i) {
+      const auto& t = m.graph.tensors[i];
+      if (!t.is_constant()) continue;
+      quantized += t.is_quantized();
+      const HostTensor value = m.graph.constant_value(static_cast<int>(i));
+      const auto& want = expected.at(t.name);
+      REQUIRE(value.bytes.size() == want.size() * 4);
+      CHECK_MESSAGE(std::memcmp(value.bytes.data(), want.data(), value.bytes.size()) == 0, t.name);
+    }
+    CHECK(quantized == (type == kQ4_0 ? 30u : 0u));  // 6 of 7 matrices x 5 layers
+
+    // Decoding: the Vulkan decoder against the CPU reference on these weights.
+    auto reference = llm::ReferenceDecoder::create(m.graph, m.config);
+    REQUIRE(reference.ok());
+    auto context = vulkan::Context::create({});
+    REQUIRE(context.ok());
+    llm::DecoderOptions options;
+    options.kv_cache_f16 = false;
+    auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, options);
+    REQUIRE_MESSAGE(decoder.ok(), decoder.status().to_string());
+    int token = m.config.bos_token;
+    for (int pos = 0; pos < 30; ++pos) {
+      const std::vector<float>& want = reference.value().forward(token, pos);
+      auto got = decoder.value()->forward(token, pos);
+      REQUIRE(got.ok());
+      double diff = 0.0, ref = 0.0;
+      for (size_t i = 0; i < want.size(); ++i) {
+        diff = std::max(diff, static_cast<double>(std::fabs(want[i] - got.value()[i])));
+        ref = std::max(ref, static_cast<double>(std::fabs(want[i])));
+      }
+      CHECK_MESSAGE(diff <= 1e-4 * ref, "position " << pos);
+      token = llm::argmax(want);
+      CHECK(llm::argmax(got.value()) == token);
+    }
+  }
+}
+
+TEST_CASE("llm gguf: bad files are refused with the reason") {
+  std::map<std::string, std::vector<float>> expected;
+  const auto path = write_gguf(kF32, expected);
+  const auto cut = std::filesystem::temp_directory_path() / "fennec_test_truncated.gguf";
+  std::filesystem::copy_file(path, cut, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::resize_file(cut, std::filesystem::file_size(path) - 1000);
+  CHECK_THROWS_WITH(llm_import::import_gguf(cut), doctest::Contains("truncated"));
+  std::filesystem::resize_file(cut, 100);
+  CHECK_THROWS_WITH(llm_import::import_gguf(cut), doctest::Contains("truncated"));
+}
