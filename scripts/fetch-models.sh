@@ -7,6 +7,8 @@
 #   <cache>/silero-vad/weights/silero_vad_16k_op15.onnx
 #   <cache>/ort/node_modules/onnxruntime-node                   (reference outputs)
 #   <cache>/torchvision/<arch>.onnx + inputs + torch outputs    (exported here)
+#   <cache>/llama-vocab/ggml-vocab-llama-spm.gguf{,.inp,.out}   (llama.cpp's tokenizer
+#                                   vectors, from the git bundle in node-llama-cpp)
 #
 # Only the npm registry is contacted, through npm itself. Runs in well under a
 # second when everything is cached and verified.
@@ -26,6 +28,15 @@ SILERO_SHA="8a6f42a91df0ff9148da93a23c887ba27665c5d5b155894b70d4715698189401"
 ORT_SPEC="onnxruntime-node@1.30.0"
 ORT_TGZ="onnxruntime-node-1.30.0.tgz"
 ORT_SHA="6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b0383291e75"
+LLAMA_SPEC="node-llama-cpp@3.21.1"
+LLAMA_TGZ="node-llama-cpp-3.21.1.tgz"
+LLAMA_SHA="7a231d6bafa14142a1cbed9893d4ec5bc6041b2a5f5939a623accaab4203c11f"
+# The vocabulary files taken from the bundle, and their sha256.
+VOCAB_FILES=(
+  "ggml-vocab-llama-spm.gguf 16c3724582d59aa8bf84711894e833f916ee46a31d80e21312759c48bf8d0e69"
+  "ggml-vocab-llama-spm.gguf.inp be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0"
+  "ggml-vocab-llama-spm.gguf.out ad6905c925c49c022974fe67e030382e8a4f56eb4489a0b9481dcedb1ec73b29"
+)
 
 die() {
   echo "[fetch] ERROR: $*" >&2
@@ -118,6 +129,34 @@ if ! node -e "require(process.argv[1])" "$ort_module" 2>"$cache/ort-load-error.t
 fi
 rm -f "$cache/ort-load-error.txt"
 echo "[fetch] onnxruntime-node loads ($ort_module)"
+# llama.cpp's tokenizer test vectors: node-llama-cpp ships llama.cpp as a git
+# bundle; only the vocabulary files are taken out of it (nothing is built).
+vocab="$cache/llama-vocab"
+vocab_ok=1
+for entry in "${VOCAB_FILES[@]}"; do
+  read -r name sha <<<"$entry"
+  [[ -f "$vocab/$name" && "$(sha_of "$vocab/$name")" == "$sha" ]] || vocab_ok=0
+done
+if ((vocab_ok)); then
+  echo "[fetch] $LLAMA_SPEC: tokenizer vectors cached in $vocab"
+else
+  command -v git >/dev/null || die "git is not installed (run scripts/setup-deps.sh)"
+  fetch_tgz "$LLAMA_SPEC" "$LLAMA_TGZ" "$LLAMA_SHA"
+  work="$cache/llama-bundle"
+  rm -rf "$work" "$vocab"
+  mkdir -p "$work" "$vocab"
+  tar -xzf "$cache/$LLAMA_TGZ" -C "$work" package/llama/gitRelease.bundle || die "$LLAMA_TGZ has no llama/gitRelease.bundle"
+  git clone --quiet --bare "$work/package/llama/gitRelease.bundle" "$work/llama.git" ||
+    die "cannot read the git bundle in $LLAMA_TGZ"
+  for entry in "${VOCAB_FILES[@]}"; do
+    read -r name sha <<<"$entry"
+    git --git-dir="$work/llama.git" show "HEAD:models/$name" >"$vocab/$name" || die "the bundle has no models/$name"
+    [[ "$(sha_of "$vocab/$name")" == "$sha" ]] || die "sha256 mismatch for $name from $LLAMA_SPEC"
+  done
+  rm -rf "$work"
+  echo "[fetch] $LLAMA_SPEC: tokenizer vectors in $vocab"
+fi
+
 # torchvision architectures: exported locally with Debian's torch (no download).
 /usr/bin/python3 "$root/scripts/export-torchvision.py" "$cache/torchvision" ||
   die "exporting the torchvision models failed (python3-torch / python3-torchvision installed?)"

@@ -20,7 +20,8 @@ constexpr uint32_t kMagic = 0x46554747;  // "GGUF"
 enum GgmlType : uint32_t { kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8, kBF16 = 30 };
 constexpr size_t kBlock = 32;
 
-using Value = std::variant<uint64_t, int64_t, double, bool, std::string>;
+using Value = std::variant<uint64_t, int64_t, double, bool, std::string, std::vector<std::string>,
+                           std::vector<double>>;
 
 class Reader {
  public:
@@ -43,8 +44,9 @@ class Reader {
     if (!in_.read(s.data(), static_cast<std::streamsize>(n))) fail("truncated GGUF string");
     return s;
   }
-  // A metadata value of `type`; arrays are skipped (their element count is
-  // returned as the value).
+  // A metadata value of `type`. Arrays of strings and of numbers are kept
+  // (numbers as doubles); other arrays are skipped, their element count
+  // returned instead.
   Value value(uint32_t type) {
     switch (type) {
       case 0: return uint64_t{read<uint8_t>()};
@@ -59,6 +61,22 @@ class Reader {
       case 9: {
         const uint32_t element = read<uint32_t>();
         const uint64_t count = read<uint64_t>();
+        if (count > (1u << 24)) fail("an array of " + std::to_string(count) + " values");
+        if (element == 8) {
+          std::vector<std::string> strings;
+          for (uint64_t i = 0; i < count; ++i) strings.push_back(string());
+          return strings;
+        }
+        if (element <= 6 || element >= 10) {
+          std::vector<double> numbers;
+          for (uint64_t i = 0; i < count; ++i) {
+            const Value v = value(element);
+            if (auto* u = std::get_if<uint64_t>(&v)) numbers.push_back(static_cast<double>(*u));
+            else if (auto* n = std::get_if<int64_t>(&v)) numbers.push_back(static_cast<double>(*n));
+            else numbers.push_back(std::get<double>(v));
+          }
+          return numbers;
+        }
         for (uint64_t i = 0; i < count; ++i) value(element);
         return count;
       }
@@ -147,7 +165,70 @@ std::vector<float> decode(const TensorInfo& t, const std::vector<uint8_t>& raw, 
   return out;
 }
 
+struct GgufFile {
+  std::map<std::string, Value> kv;
+  std::map<std::string, TensorInfo> infos;
+  uint64_t data_start = 0;
+};
+
+GgufFile parse(Reader& r) {
+  if (r.read<uint32_t>() != kMagic) r.fail("not a GGUF file");
+  const uint32_t version = r.read<uint32_t>();
+  if (version < 2 || version > 3) r.fail("GGUF version " + std::to_string(version) + " (2 and 3 are read)");
+  const uint64_t tensor_count = r.read<uint64_t>();
+  const uint64_t kv_count = r.read<uint64_t>();
+  GgufFile f;
+  for (uint64_t i = 0; i < kv_count; ++i) {
+    std::string key = r.string();
+    const uint32_t type = r.read<uint32_t>();
+    f.kv[key] = r.value(type);
+  }
+  for (uint64_t i = 0; i < tensor_count; ++i) {
+    std::string name = r.string();
+    TensorInfo t;
+    const uint32_t n_dims = r.read<uint32_t>();
+    if (n_dims == 0 || n_dims > 4) r.fail("tensor '" + name + "' has " + std::to_string(n_dims) + " dims");
+    for (uint32_t d = 0; d < n_dims; ++d) t.dims.push_back(r.read<uint64_t>());
+    t.type = r.read<uint32_t>();
+    t.offset = r.read<uint64_t>();
+    f.infos[name] = t;
+  }
+  uint64_t alignment = 32;
+  if (auto it = f.kv.find("general.alignment"); it != f.kv.end())
+    if (auto* u = std::get_if<uint64_t>(&it->second)) alignment = *u;
+  if (alignment == 0) r.fail("general.alignment is 0");
+  f.data_start = align_up(r.position(), alignment);
+  return f;
+}
+
 }  // namespace
+
+llm::Vocabulary read_gguf_vocabulary(const std::filesystem::path& path) {
+  Reader r(path);
+  const GgufFile f = parse(r);
+  llm::Vocabulary v;
+  auto text = [&](const char* key) -> std::string {
+    auto it = f.kv.find(key);
+    if (it == f.kv.end() || !std::holds_alternative<std::string>(it->second)) r.fail(std::string("no ") + key);
+    return std::get<std::string>(it->second);
+  };
+  auto numbers = [&](const char* key) -> const std::vector<double>& {
+    auto it = f.kv.find(key);
+    if (it == f.kv.end() || !std::holds_alternative<std::vector<double>>(it->second))
+      r.fail(std::string("no ") + key + " array");
+    return std::get<std::vector<double>>(it->second);
+  };
+  v.model = text("tokenizer.ggml.model");
+  auto tokens = f.kv.find("tokenizer.ggml.tokens");
+  if (tokens == f.kv.end() || !std::holds_alternative<std::vector<std::string>>(tokens->second))
+    r.fail("no tokenizer.ggml.tokens array");
+  v.tokens = std::get<std::vector<std::string>>(tokens->second);
+  for (double s : numbers("tokenizer.ggml.scores")) v.scores.push_back(static_cast<float>(s));
+  for (double t : numbers("tokenizer.ggml.token_type")) v.types.push_back(static_cast<int32_t>(t));
+  if (auto it = f.kv.find("tokenizer.ggml.add_space_prefix"); it != f.kv.end())
+    if (auto* b = std::get_if<bool>(&it->second)) v.add_space_prefix = *b;
+  return v;
+}
 
 bool looks_like_gguf(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -157,28 +238,9 @@ bool looks_like_gguf(const std::filesystem::path& path) {
 
 ImportedLlm import_gguf(const std::filesystem::path& path) {
   Reader r(path);
-  if (r.read<uint32_t>() != kMagic) r.fail("not a GGUF file");
-  const uint32_t version = r.read<uint32_t>();
-  if (version < 2 || version > 3) r.fail("GGUF version " + std::to_string(version) + " (2 and 3 are read)");
-  const uint64_t tensor_count = r.read<uint64_t>();
-  const uint64_t kv_count = r.read<uint64_t>();
-  std::map<std::string, Value> kv;
-  for (uint64_t i = 0; i < kv_count; ++i) {
-    std::string key = r.string();
-    const uint32_t type = r.read<uint32_t>();
-    kv[key] = r.value(type);
-  }
-  std::map<std::string, TensorInfo> infos;
-  for (uint64_t i = 0; i < tensor_count; ++i) {
-    std::string name = r.string();
-    TensorInfo t;
-    const uint32_t n_dims = r.read<uint32_t>();
-    if (n_dims == 0 || n_dims > 4) r.fail("tensor '" + name + "' has " + std::to_string(n_dims) + " dims");
-    for (uint32_t d = 0; d < n_dims; ++d) t.dims.push_back(r.read<uint64_t>());
-    t.type = r.read<uint32_t>();
-    t.offset = r.read<uint64_t>();
-    infos[name] = t;
-  }
+  const GgufFile f = parse(r);
+  const auto& kv = f.kv;
+  const auto& infos = f.infos;
   auto integer = [&](const std::string& key, bool required, int64_t fallback) -> int64_t {
     auto it = kv.find(key);
     if (it == kv.end()) {
@@ -201,8 +263,7 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
                                : "";
   if (arch != "llama")
     r.fail("architecture '" + arch + "' is not supported yet (llama is)");
-  const uint64_t alignment = static_cast<uint64_t>(integer("general.alignment", false, 32));
-  const uint64_t data_start = align_up(r.position(), alignment);
+  const uint64_t data_start = f.data_start;
 
   ImportedLlm out;
   llm::LlmConfig& c = out.config;

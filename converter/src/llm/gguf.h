@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "llm/llama2c.h"
+#include "llm/tokenizer.h"
 
 namespace fennec::llm_import {
 
@@ -17,5 +18,9 @@ bool looks_like_gguf(const std::filesystem::path& path);
 
 // Throws converter::ConvertError naming the file and what is wrong.
 ImportedLlm import_gguf(const std::filesystem::path& path);
+
+// The tokenizer vocabulary of a GGUF file (tokenizer.ggml.*); vocabulary-only
+// files (no tensors) are fine. Throws converter::ConvertError.
+llm::Vocabulary read_gguf_vocabulary(const std::filesystem::path& path);
 
 }  // namespace fennec::llm_import

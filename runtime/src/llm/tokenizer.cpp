@@ -1,0 +1,132 @@
+#include "llm/tokenizer.h"
+
+#include <cstdio>
+#include <queue>
+
+namespace fennec::llm {
+namespace {
+
+const std::string kSpace = "\xE2\x96\x81";  // U+2581
+
+// Bytes in the UTF-8 character that starts with `lead` (1 for a stray
+// continuation byte).
+size_t utf8_length(unsigned char lead) {
+  if (lead < 0x80 || lead < 0xC0) return 1;
+  if (lead < 0xE0) return 2;
+  if (lead < 0xF0) return 3;
+  return 4;
+}
+
+struct Piece {
+  size_t begin = 0, length = 0;
+  int prev = -1, next = -1;
+};
+
+struct Candidate {
+  int left = 0, right = 0;
+  float score = 0.0f;
+  size_t length = 0;  // of the merged text, to spot stale candidates
+  bool operator<(const Candidate& other) const {
+    return score < other.score || (score == other.score && left > other.left);
+  }
+};
+
+}  // namespace
+
+Result<Tokenizer> Tokenizer::create(Vocabulary vocabulary) {
+  if (vocabulary.model != "llama")
+    return make_error(StatusCode::kUnsupported, "tokenizer model '{}' is not supported yet (llama is)",
+                      vocabulary.model);
+  if (vocabulary.scores.size() != vocabulary.tokens.size() || vocabulary.types.size() != vocabulary.tokens.size())
+    return make_error(StatusCode::kInvalidModel, "tokenizer: {} tokens, {} scores, {} types",
+                      vocabulary.tokens.size(), vocabulary.scores.size(), vocabulary.types.size());
+  Tokenizer t;
+  t.vocab_ = std::move(vocabulary);
+  for (size_t i = 0; i < t.vocab_.tokens.size(); ++i) t.ids_.emplace(t.vocab_.tokens[i], static_cast<int>(i));
+  for (int b = 0; b < 256; ++b) {
+    char name[8];
+    std::snprintf(name, sizeof(name), "<0x%02X>", b);
+    auto it = t.ids_.find(name);
+    if (it == t.ids_.end())
+      return make_error(StatusCode::kInvalidModel, "tokenizer: the byte token {} is missing", name);
+    t.byte_tokens_[b] = it->second;
+  }
+  return t;
+}
+
+std::vector<int> Tokenizer::encode(const std::string& raw) const {
+  std::vector<int> ids;
+  if (raw.empty()) return ids;
+  std::string text;
+  if (vocab_.add_space_prefix) text = kSpace;
+  for (char c : raw) {
+    if (c == ' ') text += kSpace;
+    else text += c;
+  }
+  std::vector<Piece> pieces;
+  for (size_t at = 0; at < text.size();) {
+    const size_t length = std::min(utf8_length(static_cast<unsigned char>(text[at])), text.size() - at);
+    const int index = static_cast<int>(pieces.size());
+    pieces.push_back({at, length, index - 1, -1});
+    if (index > 0) pieces[static_cast<size_t>(index - 1)].next = index;
+    at += length;
+  }
+  std::priority_queue<Candidate> queue;
+  auto consider = [&](int left, int right) {
+    if (left < 0 || right < 0) return;
+    const Piece& a = pieces[static_cast<size_t>(left)];
+    const Piece& b = pieces[static_cast<size_t>(right)];
+    auto it = ids_.find(text.substr(a.begin, a.length + b.length));
+    if (it == ids_.end()) return;
+    queue.push({left, right, vocab_.scores[static_cast<size_t>(it->second)], a.length + b.length});
+  };
+  for (size_t i = 1; i < pieces.size(); ++i) consider(static_cast<int>(i - 1), static_cast<int>(i));
+  while (!queue.empty()) {
+    const Candidate c = queue.top();
+    queue.pop();
+    Piece& a = pieces[static_cast<size_t>(c.left)];
+    Piece& b = pieces[static_cast<size_t>(c.right)];
+    // Stale: one side was merged away or grew since.
+    if (a.length == 0 || b.length == 0 || a.length + b.length != c.length || a.next != c.right) continue;
+    a.length += b.length;
+    b.length = 0;
+    a.next = b.next;
+    if (b.next >= 0) pieces[static_cast<size_t>(b.next)].prev = c.left;
+    consider(a.prev, c.left);
+    consider(c.left, a.next);
+  }
+  for (int i = pieces.empty() ? -1 : 0; i >= 0; i = pieces[static_cast<size_t>(i)].next) {
+    const Piece& p = pieces[static_cast<size_t>(i)];
+    auto it = ids_.find(text.substr(p.begin, p.length));
+    if (it != ids_.end()) {
+      ids.push_back(it->second);
+      continue;
+    }
+    for (size_t k = 0; k < p.length; ++k) ids.push_back(byte_tokens_[static_cast<unsigned char>(text[p.begin + k])]);
+  }
+  return ids;
+}
+
+std::string Tokenizer::decode(std::span<const int> ids) const {
+  std::string out;
+  for (int id : ids) {
+    if (id < 0 || static_cast<size_t>(id) >= vocab_.tokens.size()) continue;
+    const std::string& piece = vocab_.tokens[static_cast<size_t>(id)];
+    if (vocab_.types[static_cast<size_t>(id)] == 6 && piece.size() == 6) {  // <0xXX>
+      out += static_cast<char>(std::stoi(piece.substr(3, 2), nullptr, 16));
+      continue;
+    }
+    if (vocab_.types[static_cast<size_t>(id)] == 3) continue;  // control tokens print nothing
+    for (size_t at = 0; at < piece.size();) {
+      if (piece.compare(at, kSpace.size(), kSpace) == 0) {
+        out += ' ';
+        at += kSpace.size();
+      } else {
+        out += piece[at++];
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace fennec::llm

@@ -1,0 +1,45 @@
+// Text to token ids and back, from a model's vocabulary.
+//
+// SentencePiece-style ("llama" vocabularies): spaces become U+2581, a space
+// is put in front of the text (unless the vocabulary says not to), the text
+// is split into UTF-8 characters, and adjacent pieces are merged greedily,
+// the pair whose merge is the highest-scoring vocabulary entry first (the
+// leftmost among equals); a piece left outside the vocabulary becomes its
+// bytes' <0xXX> tokens.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+
+namespace fennec::llm {
+
+struct Vocabulary {
+  std::string model;                // "llama" (SentencePiece-style)
+  std::vector<std::string> tokens;  // id -> text
+  std::vector<float> scores;        // id -> merge score
+  std::vector<int32_t> types;       // id -> 1 normal, 2 unknown, 3 control, 6 byte, ...
+  bool add_space_prefix = true;
+};
+
+class Tokenizer {
+ public:
+  static Result<Tokenizer> create(Vocabulary vocabulary);
+
+  // No special tokens are added or parsed.
+  std::vector<int> encode(const std::string& text) const;
+  // Token texts with U+2581 back to spaces and <0xXX> tokens as bytes.
+  std::string decode(std::span<const int> ids) const;
+  size_t size() const { return vocab_.tokens.size(); }
+
+ private:
+  Vocabulary vocab_;
+  std::unordered_map<std::string, int> ids_;
+  int byte_tokens_[256] = {};
+};
+
+}  // namespace fennec::llm
