@@ -9,6 +9,11 @@
 #include <string>
 #include <vector>
 
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "common/gguf_writer.h"
 #include "llm/gguf.h"
 #include "llm/tokenizer.h"
 #include "models/model_test_util.h"
@@ -73,6 +78,74 @@ TEST_SUITE("models") {
       }
     }
     MESSAGE("llama-spm: " << matched << " of " << vectors.size() << " llama.cpp vectors match");
+  }
+
+  TEST_CASE("tokenizer: a GGUF model's vocabulary travels into the .fennec file and `generate -p` uses it") {
+    const Tools& t = tools();
+    const llm::Vocabulary v =
+        llm_import::read_gguf_vocabulary(t.models / "llama-vocab" / "ggml-vocab-llama-spm.gguf");
+    // A random-weight llama of small width with this 32000-token vocabulary.
+    testing::GgufWriter w;
+    const uint32_t dim = 64, hidden = 128, layers = 2, heads = 4, kv_heads = 2, vocab = 32000;
+    w.str("general.architecture", "llama");
+    w.u32("llama.embedding_length", dim);
+    w.u32("llama.feed_forward_length", hidden);
+    w.u32("llama.block_count", layers);
+    w.u32("llama.attention.head_count", heads);
+    w.u32("llama.attention.head_count_kv", kv_heads);
+    w.u32("llama.context_length", 64);
+    w.str("tokenizer.ggml.model", v.model);
+    w.strings("tokenizer.ggml.tokens", v.tokens);
+    w.floats("tokenizer.ggml.scores", v.scores);
+    w.ints("tokenizer.ggml.token_type", v.types);
+    w.u32("tokenizer.ggml.bos_token_id", 1);
+    w.u32("tokenizer.ggml.eos_token_id", 2);
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> uniform(-0.1f, 0.1f);
+    auto tensor = [&](const std::string& name, std::vector<uint64_t> dims) {
+      uint64_t n = 1;
+      for (uint64_t d : dims) n *= d;
+      std::vector<float> values(n);
+      for (float& x : values) x = uniform(rng);
+      w.tensor(name, std::move(dims), 0, std::string(reinterpret_cast<const char*>(values.data()), n * 4));
+    };
+    const uint32_t kv = dim / heads * kv_heads;
+    tensor("token_embd.weight", {dim, vocab});
+    tensor("output_norm.weight", {dim});
+    for (uint32_t l = 0; l < layers; ++l) {
+      const std::string b = "blk." + std::to_string(l) + ".";
+      tensor(b + "attn_norm.weight", {dim});
+      tensor(b + "attn_q.weight", {dim, dim});
+      tensor(b + "attn_k.weight", {dim, kv});
+      tensor(b + "attn_v.weight", {dim, kv});
+      tensor(b + "attn_output.weight", {dim, dim});
+      tensor(b + "ffn_norm.weight", {dim});
+      tensor(b + "ffn_gate.weight", {dim, hidden});
+      tensor(b + "ffn_up.weight", {dim, hidden});
+      tensor(b + "ffn_down.weight", {hidden, dim});
+    }
+    const fs::path dir = t.work / "tokenizer_gguf";
+    fs::create_directories(dir);
+    w.write(dir / "tiny.gguf");
+    const Command convert = run_command(quote(t.cli) + " convert " + quote(dir / "tiny.gguf") + " -o " +
+                                        quote(dir / "tiny.fennec"));
+    INFO(convert.output);
+    REQUIRE(convert.status == 0);
+    CHECK(convert.output.find("llama, 32000 tokens") != std::string::npos);
+    const std::string prompt = "Hello world, 1234";
+    const Command run = run_command(quote(t.cli) + " generate " + quote(dir / "tiny.fennec") + " -p " + quote(prompt) +
+                                    " -n 6 --ignore-eos --json");
+    INFO(run.output);
+    REQUIRE(run.status == 0);
+    const auto report = nlohmann::json::parse(run.output.substr(run.output.find('{')));
+    auto tokenizer = llm::Tokenizer::create(v);
+    REQUIRE(tokenizer.ok());
+    std::vector<int> expected{1};
+    for (int id : tokenizer.value().encode(prompt)) expected.push_back(id);
+    CHECK(report["prompt_tokens"].get<std::vector<int>>() == expected);
+    const auto tokens = report["tokens"].get<std::vector<int>>();
+    CHECK(tokens.size() == 6);
+    CHECK(report["text"].get<std::string>() == tokenizer.value().decode(tokens));
   }
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/gguf_writer.h"
 #include "llm/decoder.h"
 #include "llm/gguf.h"
 #include "llm/llama2c.h"
@@ -28,33 +29,6 @@ namespace {
 
 const std::filesystem::path kStories = std::filesystem::path(FENNEC_FIXTURES_DIR) / "stories260K.bin";
 enum Type : uint32_t { kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8 };
-
-struct Writer {
-  std::string bytes;
-  template <typename T>
-  void put(T v) {
-    bytes.append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  void str(const std::string& s) {
-    put<uint64_t>(s.size());
-    bytes += s;
-  }
-  void kv_u32(const std::string& key, uint32_t v) {
-    str(key);
-    put<uint32_t>(4);
-    put(v);
-  }
-  void kv_f32(const std::string& key, float v) {
-    str(key);
-    put<uint32_t>(6);
-    put(v);
-  }
-  void kv_str(const std::string& key, const std::string& v) {
-    str(key);
-    put<uint32_t>(8);
-    str(v);
-  }
-};
 
 // Encodes `values` (rows of `cols`) as `type` blocks, as llama.cpp's
 // reference quantizers do; `expected` receives what the blocks stand for.
@@ -108,9 +82,15 @@ std::string encode(Type type, const std::vector<float>& values, std::vector<floa
 std::filesystem::path write_gguf(Type type, std::map<std::string, std::vector<float>>& expected) {
   const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
   const llm::LlmConfig& c = m.config;
-  Writer w;
-  std::vector<std::pair<std::string, std::string>> data;  // name, bytes
-  std::vector<std::pair<std::string, std::pair<std::vector<uint64_t>, uint32_t>>> infos;
+  testing::GgufWriter w;
+  w.str("general.architecture", "llama");
+  w.u32("llama.embedding_length", static_cast<uint32_t>(c.dim));
+  w.u32("llama.feed_forward_length", static_cast<uint32_t>(c.hidden_dim));
+  w.u32("llama.block_count", static_cast<uint32_t>(c.n_layers));
+  w.u32("llama.attention.head_count", static_cast<uint32_t>(c.n_heads));
+  w.u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
+  w.u32("llama.context_length", static_cast<uint32_t>(c.context));
+  w.f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
   for (const auto& t : m.graph.tensors) {
     if (!t.is_constant()) continue;
     std::vector<float> values(static_cast<size_t>(element_count(t.shape)));
@@ -121,38 +101,10 @@ std::filesystem::path write_gguf(Type type, std::map<std::string, std::vector<fl
     const Type as = t.shape.size() == 2 && t.name != "token_embd" && blocks ? type : kF32;
     std::vector<uint64_t> dims;
     for (size_t d = t.shape.size(); d-- > 0;) dims.push_back(static_cast<uint64_t>(t.shape[d]));
-    data.emplace_back(t.name + ".weight", encode(as, values, expected[t.name]));
-    infos.push_back({t.name + ".weight", {dims, as}});
-  }
-  w.put<uint32_t>(0x46554747);
-  w.put<uint32_t>(3);
-  w.put<uint64_t>(infos.size());
-  w.put<uint64_t>(9);
-  w.kv_str("general.architecture", "llama");
-  w.kv_u32("llama.embedding_length", static_cast<uint32_t>(c.dim));
-  w.kv_u32("llama.feed_forward_length", static_cast<uint32_t>(c.hidden_dim));
-  w.kv_u32("llama.block_count", static_cast<uint32_t>(c.n_layers));
-  w.kv_u32("llama.attention.head_count", static_cast<uint32_t>(c.n_heads));
-  w.kv_u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
-  w.kv_u32("llama.context_length", static_cast<uint32_t>(c.context));
-  w.kv_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  w.kv_u32("general.alignment", 64);
-  uint64_t offset = 0;
-  for (size_t i = 0; i < infos.size(); ++i) {
-    w.str(infos[i].first);
-    w.put<uint32_t>(static_cast<uint32_t>(infos[i].second.first.size()));
-    for (uint64_t d : infos[i].second.first) w.put(d);
-    w.put(infos[i].second.second);
-    w.put(offset);
-    offset = (offset + data[i].second.size() + 63) / 64 * 64;
-  }
-  w.bytes.resize((w.bytes.size() + 63) / 64 * 64, '\0');
-  for (const auto& [name, bytes] : data) {
-    w.bytes += bytes;
-    w.bytes.resize((w.bytes.size() + 63) / 64 * 64, '\0');
+    w.tensor(t.name + ".weight", dims, as, encode(as, values, expected[t.name]));
   }
   const auto path = std::filesystem::temp_directory_path() / ("fennec_test_stories_" + std::to_string(type) + ".gguf");
-  std::ofstream(path, std::ios::binary).write(w.bytes.data(), static_cast<std::streamsize>(w.bytes.size()));
+  w.write(path);
   return path;
 }
 

@@ -214,6 +214,8 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
   write_options.metadata = llm::to_metadata(imported.config);
   write_options.metadata.push_back({"source", input.filename().string()});
   write_options.metadata.push_back({"llm.format", format});
+  if (!imported.vocabulary.tokens.empty())
+    llm::add_vocabulary(imported.graph, imported.vocabulary, write_options.metadata);
   if (!args.quantize.empty()) write_options.metadata.push_back({"quantization", args.quantize});
   const writer::WriteStats stats = writer::write_model_file(imported.graph, output, write_options);
   const llm::LlmConfig& c = imported.config;
@@ -222,6 +224,11 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
   std::printf("  llm         %s: dim %d, hidden %d, %d layers, %d heads (%d kv), vocab %d, context %d\n",
               c.arch.c_str(), c.dim, c.hidden_dim, c.n_layers, c.n_heads, c.n_kv_heads, c.vocab_size, c.context);
   std::printf("  weights     %d constants, %s\n", stats.constants, human_bytes(stats.weights_bytes).c_str());
+  std::printf("  tokenizer   %s\n", imported.vocabulary.tokens.empty()
+                                       ? "none (prompts and output as token ids)"
+                                       : (imported.vocabulary.model + ", " +
+                                          std::to_string(imported.vocabulary.tokens.size()) + " tokens")
+                                             .c_str());
   std::printf("  file        %s\n", human_bytes(stats.file_bytes).c_str());
   if (!args.quantize.empty()) print_quantize_report(quantized, quantize_options);
   std::printf("  time        %.3f s\n",

@@ -1,8 +1,8 @@
 // `fennec generate model.fennec -n 128 [--tokens 1,2,3] [--temperature 0]
 // [--seed S] [--json]`: runs an LLM file (llm/config.h) on Vulkan and
-// prints the generated token ids as they come, then prefill and decode
-// speeds and the accountant's memory figures. Prompts are token ids until
-// the model carries a tokenizer.
+// prints the generated text (token ids for models without a tokenizer) as it
+// comes, then prefill and decode speeds and the accountant's memory figures.
+// `-p TEXT` goes through the model's tokenizer.
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -17,6 +17,7 @@
 #include "cli/commands.h"
 #include "llm/decoder.h"
 #include "llm/sampler.h"
+#include "llm/tokenizer.h"
 #include "model/model_file.h"
 #include "vulkan/context.h"
 
@@ -26,6 +27,7 @@ namespace {
 struct GenerateArgs {
   std::string model;
   std::string tokens;  // comma-separated prompt ids; empty: BOS
+  std::string prompt;  // text, through the model's tokenizer
   int count = 128;
   int context = 0;
   float temperature = 0.0f;
@@ -89,7 +91,18 @@ void run_generate(const GenerateArgs& args) {
                  start.context_limited ? " (limited by the budget)" : "");
   }
 
-  const std::vector<int> prompt = parse_tokens(args.tokens, config.bos_token);
+  const llm::Vocabulary vocabulary =
+      check(llm::read_vocabulary(graph, [&](const char* key) { return file->metadata(key); }));
+  std::unique_ptr<llm::Tokenizer> tokenizer;
+  if (!vocabulary.tokens.empty()) tokenizer = std::make_unique<llm::Tokenizer>(check(llm::Tokenizer::create(vocabulary)));
+  if (!args.prompt.empty() && !args.tokens.empty()) throw std::runtime_error("give --prompt or --tokens, not both");
+  if (!args.prompt.empty() && !tokenizer)
+    throw std::runtime_error("the model carries no tokenizer (a llama2.c checkpoint): give the prompt as --tokens");
+  std::vector<int> prompt = parse_tokens(args.tokens, config.bos_token);
+  if (!args.prompt.empty()) {
+    const std::vector<int> ids = tokenizer->encode(args.prompt);
+    prompt.insert(prompt.end(), ids.begin(), ids.end());
+  }
   for (int id : prompt)
     if (id < 0 || id >= config.vocab_size)
       throw std::runtime_error("--tokens: id " + std::to_string(id) + " is outside the vocabulary of " +
@@ -121,7 +134,8 @@ void run_generate(const GenerateArgs& args) {
     generated.push_back(next);
     history.push_back(next);
     if (!args.json) {
-      std::printf("%d ", next);
+      if (tokenizer) std::printf("%s", tokenizer->decode(std::span<const int>(&next, 1)).c_str());
+      else std::printf("%d ", next);
       std::fflush(stdout);
     }
     if (args.stop_at_eos && next == config.eos_token) {
@@ -146,6 +160,7 @@ void run_generate(const GenerateArgs& args) {
                         {"device", context->caps().name},
                         {"prompt_tokens", prompt},
                         {"tokens", generated},
+                        {"text", tokenizer ? tokenizer->decode(generated) : ""},
                         {"stop", stop},
                         {"prefill_tokens_per_s", prefill_tps},
                         {"decode_tokens_per_s", decode_tps},
@@ -182,6 +197,7 @@ void add_generate_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("generate", "Generate tokens with an LLM (.fennec from a llama2.c checkpoint)");
   cmd->add_option("model", args->model, "Converted LLM (.fennec)")->required();
   cmd->add_option("-n,--count", args->count, "Tokens to generate (default 128)")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("-p,--prompt", args->prompt, "Prompt text, after BOS (models with a tokenizer: GGUF)");
   cmd->add_option("--tokens", args->tokens, "Prompt as comma-separated token ids (default: BOS)");
   cmd->add_option("--context", args->context, "Longest context to plan for (default: the model's)")
       ->check(CLI::Range(1, 1 << 24));

@@ -201,11 +201,7 @@ GgufFile parse(Reader& r) {
   return f;
 }
 
-}  // namespace
-
-llm::Vocabulary read_gguf_vocabulary(const std::filesystem::path& path) {
-  Reader r(path);
-  const GgufFile f = parse(r);
+llm::Vocabulary vocabulary(const GgufFile& f, const Reader& r) {
   llm::Vocabulary v;
   auto text = [&](const char* key) -> std::string {
     auto it = f.kv.find(key);
@@ -228,6 +224,13 @@ llm::Vocabulary read_gguf_vocabulary(const std::filesystem::path& path) {
   if (auto it = f.kv.find("tokenizer.ggml.add_space_prefix"); it != f.kv.end())
     if (auto* b = std::get_if<bool>(&it->second)) v.add_space_prefix = *b;
   return v;
+}
+
+}  // namespace
+
+llm::Vocabulary read_gguf_vocabulary(const std::filesystem::path& path) {
+  Reader r(path);
+  return vocabulary(parse(r), r);
 }
 
 bool looks_like_gguf(const std::filesystem::path& path) {
@@ -283,6 +286,12 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
   c.vocab_size = static_cast<int>(embd->second.dims[1]);
   Status valid = c.validate();
   if (!valid.ok()) r.fail(valid.message());
+  if (kv.count("tokenizer.ggml.model")) {
+    out.vocabulary = vocabulary(f, r);
+    if (out.vocabulary.tokens.size() != static_cast<size_t>(c.vocab_size))
+      r.fail("the tokenizer has " + std::to_string(out.vocabulary.tokens.size()) + " tokens, the embedding " +
+             std::to_string(c.vocab_size));
+  }
 
   for (const auto& [name, t] : infos) {
     const std::string base = name.size() > 7 && name.substr(name.size() - 7) == ".weight"

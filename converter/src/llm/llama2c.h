@@ -9,12 +9,14 @@
 
 #include "graph/graph.h"
 #include "llm/config.h"
+#include "llm/tokenizer.h"
 
 namespace fennec::llm_import {
 
 struct ImportedLlm {
   graph::Graph graph;
   llm::LlmConfig config;
+  llm::Vocabulary vocabulary;  // empty when the checkpoint carries none
 };
 
 // Whether `path` starts like a llama2.c checkpoint of a plausible shape.

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "base/align.h"
+#include "llm/tokenizer.h"
 #include "ops/binary.h"
 #include "ops/matmul.h"
 #include "vulkan/plan_recorder.h"
@@ -99,9 +100,14 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   const VkDeviceSize alignment = std::max<VkDeviceSize>(kWeightAlignment, caps.min_storage_buffer_offset_alignment);
   store_ = std::make_unique<vulkan::WeightStore>(context_, *allocator_, graph_, alignment,
                                                  std::min<uint64_t>(1ull << 30, caps.max_memory_allocation_size));
+  // Every weight resident (the vocabulary stays on the host).
   graph::ResidencyPlan everything;
-  everything.resident.assign(graph_.tensors.size(), true);
-  for (uint64_t bytes : store_->request().constant_bytes) everything.resident_bytes += bytes;
+  everything.resident.assign(graph_.tensors.size(), false);
+  for (size_t i = 0; i < graph_.tensors.size(); ++i)
+    if (graph_.tensors[i].is_constant() && !is_vocabulary_tensor(graph_.tensors[i].name)) {
+      everything.resident[i] = true;
+      everything.resident_bytes += store_->request().constant_bytes[i];
+    }
 
   const uint64_t logits_bytes = static_cast<uint64_t>(config_.vocab_size) * sizeof(float);
   const uint64_t weights = store_->device_bytes(everything);

@@ -1,6 +1,7 @@
 #include "llm/tokenizer.h"
 
 #include <cstdio>
+#include <cstring>
 #include <queue>
 
 namespace fennec::llm {
@@ -127,6 +128,64 @@ std::string Tokenizer::decode(std::span<const int> ids) const {
     }
   }
   return out;
+}
+
+bool is_vocabulary_tensor(const std::string& name) { return name.rfind("tokenizer.", 0) == 0; }
+
+void add_vocabulary(graph::Graph& graph, const Vocabulary& v,
+                    std::vector<std::pair<std::string, std::string>>& metadata) {
+  const int64_t n = static_cast<int64_t>(v.tokens.size());
+  std::string text;
+  HostTensor offsets(DataType::INT32, {n + 1});
+  for (int64_t i = 0; i < n; ++i) {
+    offsets.as<int32_t>()[static_cast<size_t>(i)] = static_cast<int32_t>(text.size());
+    text += v.tokens[static_cast<size_t>(i)];
+  }
+  offsets.as<int32_t>()[static_cast<size_t>(n)] = static_cast<int32_t>(text.size());
+  HostTensor bytes(DataType::UINT8, {static_cast<int64_t>(text.size())});
+  std::memcpy(bytes.bytes.data(), text.data(), text.size());
+  HostTensor scores(DataType::FLOAT32, {n});
+  std::memcpy(scores.bytes.data(), v.scores.data(), v.scores.size() * sizeof(float));
+  HostTensor types(DataType::INT32, {n});
+  std::memcpy(types.bytes.data(), v.types.data(), v.types.size() * sizeof(int32_t));
+  graph.add_constant("tokenizer.text", bytes);
+  graph.add_constant("tokenizer.offsets", offsets);
+  graph.add_constant("tokenizer.scores", scores);
+  graph.add_constant("tokenizer.types", types);
+  metadata.push_back({"tokenizer.model", v.model});
+  metadata.push_back({"tokenizer.add_space_prefix", v.add_space_prefix ? "1" : "0"});
+}
+
+Result<Vocabulary> read_vocabulary(const graph::Graph& graph,
+                                   const std::function<const char*(const char*)>& lookup) {
+  Vocabulary v;
+  const char* model = lookup("tokenizer.model");
+  if (!model) return v;
+  v.model = model;
+  const char* prefix = lookup("tokenizer.add_space_prefix");
+  v.add_space_prefix = !prefix || std::string(prefix) != "0";
+  const int text = graph.find_tensor("tokenizer.text"), offsets = graph.find_tensor("tokenizer.offsets");
+  const int scores = graph.find_tensor("tokenizer.scores"), types = graph.find_tensor("tokenizer.types");
+  if (text < 0 || offsets < 0 || scores < 0 || types < 0)
+    return make_error(StatusCode::kInvalidModel, "the model's tokenizer tensors are missing");
+  const HostTensor t = graph.constant_value(text), o = graph.constant_value(offsets);
+  const HostTensor s = graph.constant_value(scores), k = graph.constant_value(types);
+  const size_t n = s.bytes.size() / sizeof(float);
+  if (o.dtype != DataType::INT32 || k.dtype != DataType::INT32 || o.bytes.size() != (n + 1) * 4 ||
+      k.bytes.size() != n * 4)
+    return make_error(StatusCode::kInvalidModel, "the model's tokenizer tensors do not agree in size");
+  const int32_t* off = reinterpret_cast<const int32_t*>(o.bytes.data());
+  for (size_t i = 0; i < n; ++i) {
+    if (off[i] < 0 || off[i] > off[i + 1] || static_cast<size_t>(off[i + 1]) > t.bytes.size())
+      return make_error(StatusCode::kInvalidModel, "the model's tokenizer offsets are out of range");
+    v.tokens.emplace_back(reinterpret_cast<const char*>(t.bytes.data()) + off[i],
+                          static_cast<size_t>(off[i + 1] - off[i]));
+  }
+  v.scores.resize(n);
+  std::memcpy(v.scores.data(), s.bytes.data(), n * sizeof(float));
+  v.types.resize(n);
+  std::memcpy(v.types.data(), k.bytes.data(), n * sizeof(int32_t));
+  return v;
 }
 
 }  // namespace fennec::llm

@@ -9,12 +9,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
+#include "graph/graph.h"
 
 namespace fennec::llm {
 
@@ -41,5 +44,18 @@ class Tokenizer {
   std::unordered_map<std::string, int> ids_;
   int byte_tokens_[256] = {};
 };
+
+// A vocabulary inside a .fennec LLM file: constants "tokenizer.text" (all
+// token texts, uint8), "tokenizer.offsets" (int32 [n + 1]), "tokenizer.scores"
+// (float32 [n]) and "tokenizer.types" (int32 [n]), and metadata
+// tokenizer.model and tokenizer.add_space_prefix.
+void add_vocabulary(graph::Graph& graph, const Vocabulary& vocabulary,
+                    std::vector<std::pair<std::string, std::string>>& metadata);
+// The vocabulary of `graph`, or an empty one (no tokens) when it has none.
+// `lookup(key)` returns a metadata value or nullptr.
+Result<Vocabulary> read_vocabulary(const graph::Graph& graph,
+                                   const std::function<const char*(const char*)>& lookup);
+// Whether tensor `name` belongs to the vocabulary rather than the weights.
+bool is_vocabulary_tensor(const std::string& name);
 
 }  // namespace fennec::llm
