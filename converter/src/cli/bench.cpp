@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/bench_llm.h"
 #include "cli/byte_size.h"
 #include "cli/memory_report.h"
 #include "fennec/fennec.hpp"
@@ -41,6 +42,8 @@ struct BenchArgs {
   int device = -1;
   std::string memory_budget;
   bool json = false;
+  int prompt_tokens = 64;  // LLM files
+  int gen_tokens = 32;
 };
 
 std::vector<int64_t> parse_dims(const std::string& text, const std::string& what) {
@@ -297,16 +300,29 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "Rows of x for --linear (default 1)")->check(CLI::Range(1, 65536));
   cmd->add_option("--schemes", args->schemes, "Weight schemes for --linear (default fp32,fp16,int8,int4,fp8; also w8a8, and w8a8-plain: "
                   "w8a8 without integer dot products)");
-  cmd->add_option("--repeat", args->repeat, "Timed runs (default 20)")->check(CLI::Range(1, 100000));
+  cmd->add_option("--repeat", args->repeat, "Timed runs (default 20; LLM files: sequences, default 3)")->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", args->warmup, "Untimed runs first (default 2)")->check(CLI::Range(0, 1000));
   cmd->add_option("--device", args->device, "Vulkan device index (see `fennec devices`)");
   cmd->add_option("--memory-budget", args->memory_budget, "Device memory cap, e.g. 256M");
   cmd->add_flag("--json", args->json, "Print the results as JSON");
-  cmd->callback([args] {
+  cmd->add_option("--prompt-tokens", args->prompt_tokens, "LLM files: prompt length to prefill (default 64)")
+      ->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--gen-tokens", args->gen_tokens, "LLM files: tokens to decode (default 32)")
+      ->check(CLI::Range(1, 1 << 20));
+  CLI::Option* repeat_option = cmd->get_option("--repeat");
+  cmd->callback([args, repeat_option] {
+    const bool repeat_given = repeat_option->count() > 0;
     if (args->linear.empty() == args->model.empty())
       throw std::runtime_error("bench: give a model file or --linear KxN (not both)");
-    if (args->linear.empty()) bench_model(*args);
-    else bench_linear(*args);
+    if (!args->linear.empty()) {
+      bench_linear(*args);
+    } else if (is_llm_file(args->model)) {
+      LlmBenchArgs llm{args->model, args->prompt_tokens, args->gen_tokens, repeat_given ? args->repeat : 3,
+                       args->device, args->memory_budget, args->json};
+      bench_llm(llm);
+    } else {
+      bench_model(*args);
+    }
   });
 }
 
