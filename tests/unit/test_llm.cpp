@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "common/llm_check.h"
 #include "llm/decoder.h"
 #include "llm/llama2c.h"
 #include "llm/quantize_llm.h"
@@ -60,15 +61,6 @@ Loaded load_stories(passes::QuantScheme scheme = passes::QuantScheme::kNone) {
   return loaded;
 }
 
-double relative_error(std::span<const float> expected, std::span<const float> actual) {
-  double max_diff = 0.0, max_ref = 0.0;
-  for (size_t i = 0; i < expected.size(); ++i) {
-    max_diff = std::max(max_diff, static_cast<double>(std::fabs(expected[i] - actual[i])));
-    max_ref = std::max(max_ref, static_cast<double>(std::fabs(expected[i])));
-  }
-  return max_ref > 0 ? max_diff / max_ref : max_diff;
-}
-
 }  // namespace
 
 TEST_CASE("llm: stories260K imports with its llama2.c shape") {
@@ -90,37 +82,6 @@ TEST_CASE("llm: stories260K imports with its llama2.c shape") {
   CHECK_THROWS_WITH_AS(llm_import::import_llama2c(cut), doctest::Contains("truncated"), converter::ConvertError);
 }
 
-// Greedy decoding on Vulkan against the CPU reference on the same weights
-// (quantized ones decoded to float32): logits within `bound` relative at
-// every step and the same token ids; returns the ids.
-std::vector<int> check_greedy(const Loaded& m, int steps, double bound, bool kv_f16 = false) {
-  auto reference = llm::ReferenceDecoder::create(m.graph, m.config, kv_f16);
-  REQUIRE(reference.ok());
-  auto context = vulkan::Context::create({});
-  REQUIRE(context.ok());
-  llm::DecoderOptions options;
-  options.kv_cache_f16 = kv_f16;
-  auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, options);
-  REQUIRE_MESSAGE(decoder.ok(), decoder.status().to_string());
-  int token = m.config.bos_token;
-  double worst = 0.0;
-  std::vector<int> ids;
-  for (int pos = 0; pos < steps; ++pos) {
-    const std::vector<float>& expected = reference.value().forward(token, pos);
-    auto actual = decoder.value()->forward(token, pos);
-    REQUIRE(actual.ok());
-    const double error = relative_error(expected, actual.value());
-    worst = std::max(worst, error);
-    CHECK_MESSAGE(error <= bound, "position " << pos);
-    const int next = llm::argmax(expected);
-    CHECK_MESSAGE(llm::argmax(actual.value()) == next, "position " << pos);
-    ids.push_back(next);
-    token = next;
-  }
-  MESSAGE(steps << " greedy tokens, worst logits error " << worst << " relative");
-  return ids;
-}
-
 TEST_CASE("llm: quantized stories260K decodes on Vulkan like the CPU reference on the same weights") {
   for (passes::QuantScheme scheme : {passes::QuantScheme::kFp16, passes::QuantScheme::kInt8,
                                      passes::QuantScheme::kInt4, passes::QuantScheme::kFp8}) {
@@ -130,13 +91,13 @@ TEST_CASE("llm: quantized stories260K decodes on Vulkan like the CPU reference o
     size_t quantized = 0;
     for (const auto& t : m.graph.tensors) quantized += t.is_quantized();
     CHECK(quantized == 35);  // 7 matrices x 5 layers; the tied embedding stays float32
-    check_greedy(m, 40, 1e-4);
+    testing::check_greedy(m.graph, m.config, 40, 1e-4);
   }
 }
 
 TEST_CASE("llm: stories260K greedy decoding on Vulkan matches the CPU reference for 200 tokens") {
   const Loaded m = load_stories();
-  const std::vector<int> ids = check_greedy(m, 200, 1e-4);
+  const std::vector<int> ids = testing::check_greedy(m.graph, m.config, 200, 1e-4);
   // A trained model writes varied text, not one token over and over.
   std::vector<int> distinct = ids;
   std::sort(distinct.begin(), distinct.end());
@@ -165,11 +126,11 @@ TEST_CASE("llm: a prompt prefilled in chunks gives the reference logits, and dec
   const int prefix = 151;  // more than two chunks
   auto logits = decoder.value()->forward(std::span<const int>(prompt.data(), prefix), 0);
   REQUIRE(logits.ok());
-  CHECK(relative_error(expected[prefix - 1], logits.value()) <= 1e-4);
+  CHECK(testing::relative_error(expected[prefix - 1], logits.value()) <= 1e-4);
   for (int pos = prefix; pos < 160; ++pos) {
     auto next = decoder.value()->forward(prompt[static_cast<size_t>(pos)], pos);
     REQUIRE(next.ok());
-    CHECK_MESSAGE(relative_error(expected[static_cast<size_t>(pos)], next.value()) <= 1e-4, "position " << pos);
+    CHECK_MESSAGE(testing::relative_error(expected[static_cast<size_t>(pos)], next.value()) <= 1e-4, "position " << pos);
   }
   // Past the context: refused.
   CHECK(!decoder.value()->forward(std::span<const int>(prompt.data(), 2), decoder.value()->context() - 1).ok());
@@ -178,7 +139,7 @@ TEST_CASE("llm: a prompt prefilled in chunks gives the reference logits, and dec
 TEST_CASE("llm: an fp16 key/value cache decodes like the reference with keys and values rounded to fp16") {
   const Loaded m = load_stories();
   // A key on a rounding boundary may land one fp16 step apart: 1e-3.
-  check_greedy(m, 200, 1e-3, true);
+  testing::check_greedy(m.graph, m.config, 200, 1e-3, true);
 }
 
 TEST_CASE("llm: the memory budget limits the key/value cache and names the smallest budget") {

@@ -15,13 +15,10 @@
 #include <vector>
 
 #include "common/gguf_writer.h"
-#include "llm/decoder.h"
+#include "common/llm_check.h"
 #include "llm/gguf.h"
 #include "llm/llama2c.h"
-#include "llm/reference.h"
-#include "llm/sampler.h"
 #include "quant/formats.h"
-#include "vulkan/context.h"
 
 using namespace fennec;
 
@@ -134,28 +131,7 @@ TEST_CASE("llm gguf: F32, F16, Q8_0 and Q4_0 tensors import as exactly the value
     CHECK(quantized == (type == kQ4_0 ? 30u : 0u));  // 6 of 7 matrices x 5 layers
 
     // Decoding: the Vulkan decoder against the CPU reference on these weights.
-    auto reference = llm::ReferenceDecoder::create(m.graph, m.config);
-    REQUIRE(reference.ok());
-    auto context = vulkan::Context::create({});
-    REQUIRE(context.ok());
-    llm::DecoderOptions options;
-    options.kv_cache_f16 = false;
-    auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, options);
-    REQUIRE_MESSAGE(decoder.ok(), decoder.status().to_string());
-    int token = m.config.bos_token;
-    for (int pos = 0; pos < 30; ++pos) {
-      const std::vector<float>& want = reference.value().forward(token, pos);
-      auto got = decoder.value()->forward(token, pos);
-      REQUIRE(got.ok());
-      double diff = 0.0, ref = 0.0;
-      for (size_t i = 0; i < want.size(); ++i) {
-        diff = std::max(diff, static_cast<double>(std::fabs(want[i] - got.value()[i])));
-        ref = std::max(ref, static_cast<double>(std::fabs(want[i])));
-      }
-      CHECK_MESSAGE(diff <= 1e-4 * ref, "position " << pos);
-      token = llm::argmax(want);
-      CHECK(llm::argmax(got.value()) == token);
-    }
+    testing::check_greedy(m.graph, m.config, 30, 1e-4);
   }
 }
 

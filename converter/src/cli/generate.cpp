@@ -13,13 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/byte_size.h"
+#include "cli/llm_session.h"
 #include "cli/commands.h"
-#include "llm/decoder.h"
 #include "llm/sampler.h"
 #include "llm/tokenizer.h"
-#include "model/model_file.h"
-#include "vulkan/context.h"
 
 namespace fennec::cli {
 namespace {
@@ -43,12 +40,6 @@ struct GenerateArgs {
   std::string kv_cache = "f16";
 };
 
-template <typename T>
-T check(Result<T> result) {
-  if (!result.ok()) throw std::runtime_error(result.status().message());
-  return std::move(result).value();
-}
-
 std::vector<int> parse_tokens(const std::string& text, int bos) {
   if (text.empty()) return {bos};
   std::vector<int> ids;
@@ -70,20 +61,14 @@ std::vector<int> parse_tokens(const std::string& text, int bos) {
 }
 
 void run_generate(const GenerateArgs& args) {
-  auto file = check(model::ModelFile::open(args.model));
-  const llm::LlmConfig config =
-      check(llm::from_metadata([&](const char* key) { return file->metadata(key); }));
-  const graph::Graph graph = check(file->to_graph());
-  vulkan::ContextOptions context_options;
-  context_options.device_index = args.device;
-  auto context = check(vulkan::Context::create(context_options));
   llm::DecoderOptions options;
   options.max_context = args.context;
   if (args.kv_cache != "f16" && args.kv_cache != "f32")
     throw std::runtime_error("--kv-cache: expected f16 or f32, got '" + args.kv_cache + "'");
   options.kv_cache_f16 = args.kv_cache == "f16";
-  if (!args.memory_budget.empty()) options.memory_budget_bytes = parse_byte_size(args.memory_budget, "--memory-budget");
-  auto decoder = check(llm::Decoder::create(*context, graph, config, options));
+  const auto session = open_llm(args.model, args.device, args.memory_budget, options);
+  const llm::LlmConfig& config = session->config;
+  llm::Decoder* decoder = session->decoder.get();
   const llm::DecoderStats start = decoder->stats();
   if (!args.json) {
     std::fprintf(stderr, "memory budget %.1f MiB (%s); context %d tokens%s\n",
@@ -92,9 +77,9 @@ void run_generate(const GenerateArgs& args) {
   }
 
   const llm::Vocabulary vocabulary =
-      check(llm::read_vocabulary(graph, [&](const char* key) { return file->metadata(key); }));
+      unwrap(llm::read_vocabulary(session->graph, [&](const char* key) { return session->file->metadata(key); }));
   std::unique_ptr<llm::Tokenizer> tokenizer;
-  if (!vocabulary.tokens.empty()) tokenizer = std::make_unique<llm::Tokenizer>(check(llm::Tokenizer::create(vocabulary)));
+  if (!vocabulary.tokens.empty()) tokenizer = std::make_unique<llm::Tokenizer>(unwrap(llm::Tokenizer::create(vocabulary)));
   if (!args.prompt.empty() && !args.tokens.empty()) throw std::runtime_error("give --prompt or --tokens, not both");
   if (!args.prompt.empty() && !tokenizer)
     throw std::runtime_error("the model carries no tokenizer (a llama2.c checkpoint): give the prompt as --tokens");
@@ -124,7 +109,7 @@ void run_generate(const GenerateArgs& args) {
   std::vector<int> generated;
   const auto prefill_start = clock::now();
   std::span<const float> logits;
-  for (size_t i = 0; i < prompt.size(); ++i) logits = check(decoder->forward(prompt[i], static_cast<int>(i)));
+  for (size_t i = 0; i < prompt.size(); ++i) logits = unwrap(decoder->forward(prompt[i], static_cast<int>(i)));
   const double prefill_s = std::chrono::duration<double>(clock::now() - prefill_start).count();
   const auto decode_start = clock::now();
   int decode_steps = 0;
@@ -147,17 +132,17 @@ void run_generate(const GenerateArgs& args) {
       break;
     }
     if (static_cast<int>(generated.size()) == args.count) break;
-    logits = check(decoder->forward(next, static_cast<int>(history.size()) - 1));
+    logits = unwrap(decoder->forward(next, static_cast<int>(history.size()) - 1));
     ++decode_steps;
   }
   const double decode_s = std::chrono::duration<double>(clock::now() - decode_start).count();
   const double prefill_tps = prefill_s > 0 ? static_cast<double>(prompt.size()) / prefill_s : 0.0;
   const double decode_tps = decode_s > 0 && decode_steps > 0 ? decode_steps / decode_s : 0.0;
   const llm::DecoderStats s = decoder->stats();
-  auto peak = [&](vulkan::MemoryCategory c) { return s.memory.peak_by_category[static_cast<size_t>(c)]; };
+  auto peak = [&](vulkan::MemoryCategory c) { return session->peak(c); };
   if (args.json) {
     nlohmann::json j = {{"model", args.model},
-                        {"device", context->caps().name},
+                        {"device", session->context->caps().name},
                         {"prompt_tokens", prompt},
                         {"tokens", generated},
                         {"text", tokenizer ? tokenizer->decode(generated) : ""},
@@ -167,17 +152,7 @@ void run_generate(const GenerateArgs& args) {
                         {"context", s.context},
                         {"context_limited", s.context_limited},
                         {"kv_cache", s.kv_cache_f16 ? "f16" : "f32"},
-                        {"memory",
-                         {{"peak_device_bytes", s.memory.peak_bytes},
-                          {"peak_by_category",
-                           {{"weights", peak(vulkan::MemoryCategory::kWeights)},
-                            {"kv_cache", peak(vulkan::MemoryCategory::kKvCache)},
-                            {"activations", peak(vulkan::MemoryCategory::kArena)},
-                            {"staging", peak(vulkan::MemoryCategory::kStaging)},
-                            {"other", peak(vulkan::MemoryCategory::kOther)}}},
-                          {"imported_weight_bytes", s.imported_weight_bytes},
-                          {"budget_bytes", s.budget_bytes},
-                          {"budget_source", s.budget_source}}}};
+                        {"memory", llm_memory_json(*session)}};
     std::printf("%s\n", j.dump(2).c_str());
     return;
   }

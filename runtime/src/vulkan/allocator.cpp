@@ -123,20 +123,24 @@ Result<Buffer> Allocator::create_buffer(VkDeviceSize size, MemoryUsage usage,
     return make_error(StatusCode::kOutOfMemory,
                       "{} buffer of {} bytes exceeds the device's maxMemoryAllocationSize ({} bytes)",
                       memory_category_name(category), size, context_.caps().max_memory_allocation_size);
-  VkDevice device = context_.device();
-  Buffer buffer;
-  FENNEC_VK_RETURN_IF_ERROR(vkCreateBuffer(device, &info, nullptr, &buffer.buffer_));
-  buffer.owner_ = this;
-  buffer.category_ = category;
-  buffer.size_ = size;
-
   VkMemoryRequirements req;
-  vkGetBufferMemoryRequirements(device, buffer.buffer_, &req);
+  FENNEC_ASSIGN_OR_RETURN(Buffer buffer, new_buffer(info, category, req));
   FENNEC_ASSIGN_OR_RETURN(uint32_t type, find_memory_type(req.memoryTypeBits, usage));
   FENNEC_RETURN_IF_ERROR(allocate_and_bind(buffer, req.size, type, category, nullptr));
   const auto flags = context_.memory_properties().memoryTypes[type].propertyFlags;
   if (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
-    FENNEC_VK_RETURN_IF_ERROR(vkMapMemory(device, buffer.memory_, 0, VK_WHOLE_SIZE, 0, &buffer.mapped_));
+    FENNEC_VK_RETURN_IF_ERROR(vkMapMemory(context_.device(), buffer.memory_, 0, VK_WHOLE_SIZE, 0, &buffer.mapped_));
+  return buffer;
+}
+
+Result<Buffer> Allocator::new_buffer(const VkBufferCreateInfo& info, MemoryCategory category,
+                                     VkMemoryRequirements& requirements) {
+  Buffer buffer;
+  FENNEC_VK_RETURN_IF_ERROR(vkCreateBuffer(context_.device(), &info, nullptr, &buffer.buffer_));
+  buffer.owner_ = this;
+  buffer.category_ = category;
+  buffer.size_ = info.size;
+  vkGetBufferMemoryRequirements(context_.device(), buffer.buffer_, &requirements);
   return buffer;
 }
 
@@ -192,13 +196,8 @@ Result<Buffer> Allocator::import_host(const void* host, VkDeviceSize size, Memor
   external.handleTypes = handle;
   VkBufferCreateInfo info = buffer_info(size);
   info.pNext = &external;
-  Buffer buffer;
-  FENNEC_VK_RETURN_IF_ERROR(vkCreateBuffer(device, &info, nullptr, &buffer.buffer_));
-  buffer.owner_ = this;
-  buffer.category_ = category;
-  buffer.size_ = size;
   VkMemoryRequirements req;
-  vkGetBufferMemoryRequirements(device, buffer.buffer_, &req);
+  FENNEC_ASSIGN_OR_RETURN(Buffer buffer, new_buffer(info, category, req));
   const uint32_t bits = req.memoryTypeBits & pointer.memoryTypeBits;
   if (bits == 0 || req.size > size)
     return make_error(StatusCode::kUnsupported, "no memory type of device '{}' can hold imported host memory",

@@ -97,6 +97,10 @@ class Allocator {
   friend class Buffer;
   void release(Buffer& buffer);
   Result<uint32_t> find_memory_type(uint32_t type_bits, MemoryUsage usage) const;
+  // A VkBuffer from `info`, owned and counted under `category` once memory
+  // is bound; `requirements` receives its memory requirements.
+  Result<Buffer> new_buffer(const VkBufferCreateInfo& info, MemoryCategory category,
+                            VkMemoryRequirements& requirements);
   // The failure that fail_allocation() asked for, on its turn.
   Status injected_failure(VkDeviceSize size, MemoryCategory category);
   // Checks the budget, allocates, counts and binds `buffer` (created, not
