@@ -189,6 +189,16 @@ std::string fusion_summary(const passes::PassReport& report) {
   return s;
 }
 
+// The weight options of --quantize that ONNX and LLM imports share.
+passes::QuantizeOptions weight_options(const ConvertArgs& args) {
+  passes::QuantizeOptions options;
+  options.scheme = passes::parse_quant_scheme(args.quantize);
+  options.group_size = args.group_size;
+  options.asymmetric = args.asymmetric;
+  options.keep_fp32 = args.keep_fp32;
+  return options;
+}
+
 // An LLM checkpoint (`format`: llama2.c or gguf): weights as named
 // constants, the shape as metadata.
 void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, const std::filesystem::path& output,
@@ -203,10 +213,7 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
   passes::QuantizeOptions quantize_options;
   passes::QuantizeReport quantized;
   if (!args.quantize.empty()) {
-    quantize_options.scheme = passes::parse_quant_scheme(args.quantize);
-    quantize_options.group_size = args.group_size;
-    quantize_options.asymmetric = args.asymmetric;
-    quantize_options.keep_fp32 = args.keep_fp32;
+    quantize_options = weight_options(args);
     quantized = llm_import::quantize_llm(imported.graph, quantize_options, print_quantize_progress);
   }
   writer::WriteOptions write_options;
@@ -270,10 +277,7 @@ void run_convert(const ConvertArgs& args) {
 
   passes::QuantizeOptions quantize_options;
   if (!args.quantize.empty()) {
-    quantize_options.scheme = passes::parse_quant_scheme(args.quantize);
-    quantize_options.group_size = args.group_size;
-    quantize_options.asymmetric = args.asymmetric;
-    quantize_options.keep_fp32 = args.keep_fp32;
+    quantize_options = weight_options(args);
     if (args.calibration_method == "minmax") quantize_options.calibration_method = passes::CalibrationMethod::kMinMax;
     else if (args.calibration_method == "percentile")
       quantize_options.calibration_method = passes::CalibrationMethod::kPercentile;
