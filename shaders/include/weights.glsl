@@ -2,7 +2,8 @@
 //
 // The including shader defines FENNEC_W_BINDING (the weight buffer's binding
 // in set 0) and is compiled with at most one of the format defines
-//   FENNEC_W_F16, FENNEC_W_I8, FENNEC_W_I4, FENNEC_W_I4A, FENNEC_W_MXFP8.
+//   FENNEC_W_F16, FENNEC_W_I8, FENNEC_W_I4, FENNEC_W_I4A, FENNEC_W_MXFP8,
+//   FENNEC_W_I8G.
 // With one, this file declares `readonly buffer InW { uint wq[]; }` and
 // FENNEC_W_QUANTIZED; with none it declares nothing (the float32 variant
 // declares its own float buffer). FENNEC_A_I8 (with FENNEC_W_I8) adds the
@@ -18,12 +19,15 @@
 //          binary16 scale [rows, groups]
 //   I4A:   as I4 with unsigned nibbles; then uint8 zero point [rows, groups]
 //   MXFP8: E4M3 bytes [rows, padded_cols]; UE8M0 scale bytes [rows, padded_cols / 32]
+//   I8G:   int8 [rows, padded_cols]; binary16 scale [rows, groups]
 
 #if defined(FENNEC_W_F16) || defined(FENNEC_W_I8) || defined(FENNEC_W_I4) || \
-    defined(FENNEC_W_I4A) || defined(FENNEC_W_MXFP8)
+    defined(FENNEC_W_I4A) || defined(FENNEC_W_MXFP8) || defined(FENNEC_W_I8G)
 #define FENNEC_W_QUANTIZED 1
 
 layout(set = 0, binding = FENNEC_W_BINDING) readonly buffer InW { uint wq[]; };
+// The same bytes as 16-byte words, for fennec_weight32.
+layout(set = 0, binding = FENNEC_W_BINDING) readonly buffer InW4 { uvec4 wq4[]; };
 
 struct FennecWeights {
   uint cols;         // unpadded columns
@@ -36,11 +40,11 @@ struct FennecWeights {
 
 uint fennec_align16(uint v) { return (v + 15u) & ~15u; }
 
-// `group` is the int4 group size; other formats ignore it.
+// `group` is the int4 / grouped int8 group size; other formats ignore it.
 FennecWeights fennec_weights(uint rows, uint cols, uint group) {
   FennecWeights w;
   w.cols = cols;
-#if defined(FENNEC_W_I4) || defined(FENNEC_W_I4A)
+#if defined(FENNEC_W_I4) || defined(FENNEC_W_I4A) || defined(FENNEC_W_I8G)
   w.group = group;
 #elif defined(FENNEC_W_MXFP8)
   w.group = 32u;
@@ -53,7 +57,7 @@ FennecWeights fennec_weights(uint rows, uint cols, uint group) {
   w.scales = fennec_align16(rows * cols);
 #elif defined(FENNEC_W_I4) || defined(FENNEC_W_I4A)
   w.scales = fennec_align16(rows * (w.padded_cols / 2u));
-#elif defined(FENNEC_W_MXFP8)
+#elif defined(FENNEC_W_MXFP8) || defined(FENNEC_W_I8G)
   w.scales = fennec_align16(rows * w.padded_cols);
 #else
   w.scales = 0u;
@@ -125,7 +129,7 @@ int fennec_quantize_act(float x, float inverse) {
 float fennec_wscale(FennecWeights w, uint row, uint col) {
 #if defined(FENNEC_W_I8)
   return uintBitsToFloat(wq[(w.scales >> 2) + row]);
-#elif defined(FENNEC_W_I4) || defined(FENNEC_W_I4A)
+#elif defined(FENNEC_W_I4) || defined(FENNEC_W_I4A) || defined(FENNEC_W_I8G)
   return fennec_whalf(w.scales + (row * w.groups + col / w.group) * 2u);
 #elif defined(FENNEC_W_MXFP8)
   return fennec_ue8m0(fennec_wbyte(w.scales + row * w.groups + col / 32u));
@@ -154,6 +158,9 @@ float fennec_weight(FennecWeights w, uint row, uint col) {
   return float(q) * fennec_wscale(w, row, col);
 #elif defined(FENNEC_W_MXFP8)
   return fennec_e4m3(fennec_wbyte(row * w.padded_cols + col)) * fennec_wscale(w, row, col);
+#elif defined(FENNEC_W_I8G)
+  uint at = row * w.padded_cols + col;
+  return float(bitfieldExtract(int(wq[at >> 2]), int((at & 3u) << 3), 8)) * fennec_wscale(w, row, col);
 #else
 #error "weights.glsl: define one weight format"
 #endif
@@ -161,8 +168,8 @@ float fennec_weight(FennecWeights w, uint row, uint col) {
 
 // W[row, col .. col + 7] into lo (first four) and hi, for col a multiple of 8
 // whose eight columns share one scale group and lie inside the row (padding
-// included). One or two word loads for I4 / MXFP8 rows (16-byte aligned by
-// construction); element loads otherwise.
+// included). One or two word loads for I4 / MXFP8 / I8G rows (16-byte
+// aligned by construction); element loads otherwise.
 void fennec_weight8(FennecWeights w, uint row, uint col, out vec4 lo, out vec4 hi) {
 #if defined(FENNEC_W_I4) || defined(FENNEC_W_I4A)
   uint word = wq[(row * (w.padded_cols / 2u) + col / 2u) >> 2];
@@ -186,11 +193,75 @@ void fennec_weight8(FennecWeights w, uint row, uint col, out vec4 lo, out vec4 h
             fennec_e4m3(a >> 24)) * s;
   hi = vec4(fennec_e4m3(b & 255u), fennec_e4m3((b >> 8) & 255u), fennec_e4m3((b >> 16) & 255u),
             fennec_e4m3(b >> 24)) * s;
+#elif defined(FENNEC_W_I8G)
+  uint at = (row * w.padded_cols + col) >> 2;
+  int a = int(wq[at]), b = int(wq[at + 1u]);
+  float s = fennec_wscale(w, row, col);
+  lo = vec4(bitfieldExtract(a, 0, 8), bitfieldExtract(a, 8, 8), bitfieldExtract(a, 16, 8), bitfieldExtract(a, 24, 8)) * s;
+  hi = vec4(bitfieldExtract(b, 0, 8), bitfieldExtract(b, 8, 8), bitfieldExtract(b, 16, 8), bitfieldExtract(b, 24, 8)) * s;
 #else
   lo = vec4(fennec_weight(w, row, col), fennec_weight(w, row, col + 1u), fennec_weight(w, row, col + 2u),
             fennec_weight(w, row, col + 3u));
   hi = vec4(fennec_weight(w, row, col + 4u), fennec_weight(w, row, col + 5u), fennec_weight(w, row, col + 6u),
             fennec_weight(w, row, col + 7u));
+#endif
+}
+
+// Four signed bytes of a word, as floats.
+vec4 fennec_i8x4(uint word) {
+  int iw = int(word);
+  return vec4(bitfieldExtract(iw, 0, 8), bitfieldExtract(iw, 8, 8), bitfieldExtract(iw, 16, 8),
+              bitfieldExtract(iw, 24, 8));
+}
+
+// W[row, col .. col + 31] into v[0..7] (four values each), for col a
+// multiple of 32 whose 32 columns share one scale group, in a row whose
+// values start at a multiple of 16 bytes (fennec_wide_rows). 16-byte loads.
+void fennec_weight32(FennecWeights w, uint row, uint col, out vec4 v[8]) {
+  float s = fennec_wscale(w, row, col);
+#if defined(FENNEC_W_I4) || defined(FENNEC_W_I4A)
+  uvec4 q = wq4[(row * (w.padded_cols / 2u) + col / 2u) >> 4];
+#if defined(FENNEC_W_I4A)
+  float z = float(fennec_wbyte(w.zero_points + row * w.groups + col / w.group));
+#endif
+  [[unroll]] for (int i = 0; i < 4; ++i) {
+    uint word = q[i];
+#if defined(FENNEC_W_I4)
+    int iw = int(word);
+    v[2 * i] = vec4(bitfieldExtract(iw, 0, 4), bitfieldExtract(iw, 4, 4), bitfieldExtract(iw, 8, 4),
+                    bitfieldExtract(iw, 12, 4)) * s;
+    v[2 * i + 1] = vec4(bitfieldExtract(iw, 16, 4), bitfieldExtract(iw, 20, 4), bitfieldExtract(iw, 24, 4),
+                        bitfieldExtract(iw, 28, 4)) * s;
+#else
+    v[2 * i] = (vec4(word & 15u, (word >> 4) & 15u, (word >> 8) & 15u, (word >> 12) & 15u) - z) * s;
+    v[2 * i + 1] = (vec4((word >> 16) & 15u, (word >> 20) & 15u, (word >> 24) & 15u, word >> 28) - z) * s;
+#endif
+  }
+#elif defined(FENNEC_W_I8) || defined(FENNEC_W_I8G) || defined(FENNEC_W_MXFP8)
+#if defined(FENNEC_W_I8)
+  uint at = (row * w.cols + col) >> 4;
+#else
+  uint at = (row * w.padded_cols + col) >> 4;
+#endif
+  uvec4 q0 = wq4[at], q1 = wq4[at + 1u];
+  [[unroll]] for (int i = 0; i < 4; ++i) {
+#if defined(FENNEC_W_MXFP8)
+    v[i] = vec4(fennec_e4m3(q0[i] & 255u), fennec_e4m3((q0[i] >> 8) & 255u), fennec_e4m3((q0[i] >> 16) & 255u),
+                fennec_e4m3(q0[i] >> 24)) * s;
+    v[4 + i] = vec4(fennec_e4m3(q1[i] & 255u), fennec_e4m3((q1[i] >> 8) & 255u), fennec_e4m3((q1[i] >> 16) & 255u),
+                    fennec_e4m3(q1[i] >> 24)) * s;
+#else
+    v[i] = fennec_i8x4(q0[i]) * s;
+    v[4 + i] = fennec_i8x4(q1[i]) * s;
+#endif
+  }
+#elif defined(FENNEC_W_F16)
+  uint at = (row * w.cols + col) >> 3;
+  [[unroll]] for (uint i = 0u; i < 4u; ++i) {
+    uvec4 q = wq4[at + i];
+    v[2u * i] = vec4(unpackHalf2x16(q.x), unpackHalf2x16(q.y));
+    v[2u * i + 1u] = vec4(unpackHalf2x16(q.z), unpackHalf2x16(q.w));
+  }
 #endif
 }
 

@@ -17,7 +17,7 @@
 //   uint oc_block;                       // output channels per work item: 1 or 4
 //   uint has_bias;
 //   int kind; float alpha; float beta;   // fused activation (activation.glsl codes)
-//   uint wgroup;                         // int4 group size (quantized variants)
+//   uint wgroup;                         // int4 / grouped int8 group size
 //   float act_scale, act_inverse;        // w8a8 variant: X's scale and its reciprocal
 // }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
@@ -30,6 +30,7 @@
 // FMAs. The host picks oc_block == 1 when a group has fewer than four output
 // channels (depthwise), where the wide path would only duplicate work.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "index.glsl"
 #include "activation.glsl"
 
@@ -75,7 +76,7 @@ layout(push_constant) uniform Push {
   int kind;
   float alpha;
   float beta;
-  uint wgroup;        // int4 group size of quantized weights
+  uint wgroup;        // group size of int4 / grouped int8 weights
   float act_scale;    // w8a8: activation scale of X
   float act_inverse;  // w8a8: its float32 reciprocal
 } p;

@@ -13,6 +13,7 @@
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "index.glsl"
 #include "activation.glsl"
 
@@ -58,7 +59,7 @@ layout(push_constant) uniform Push {
   int kind;
   float alpha;
   float beta;
-  uint wgroup;        // int4 group size of quantized weights
+  uint wgroup;        // group size of int4 / grouped int8 weights
   float act_scale;    // w8a8: activation scale of X
   float act_inverse;  // w8a8: its float32 reciprocal
 } p;

@@ -19,11 +19,12 @@
 //                   2 = C (float[]; a dummy buffer when has_c == 0),
 //                   3 = Y (float[batches*M*N])
 // Push constants (128 bytes): MatMulPush in matmul_vulkan.cpp, the block below
-// (wgroup: the int4 group size of a quantized B; act_scale / act_inverse: the
+// (wgroup: the group size of an int4 or grouped int8 B; act_scale / act_inverse: the
 // w8a8 variant's activation scale of A and its reciprocal).
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl); both must be 64.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #if defined(FENNEC_A_I8_DOT)
 #extension GL_EXT_spirv_intrinsics : require
 #endif

@@ -1,21 +1,31 @@
 #version 450
 // matvec_q: Y = act(alpha * A @ W^T + beta * C) for a few rows of A (R <= 4)
 // against a quantized weight W [N, K] (weights.glsl; compiled once per
-// format). One workgroup per output column n: its 64 lanes walk row n of W
-// in chunks of 8 values, decode each chunk in registers once for all R rows,
-// and reduce their partial sums through shared memory.
+// format). The lanes that own an output column n walk row n of W in chunks
+// of 8 values, decode each chunk in registers once for all R rows, and add
+// up their partial sums: by default one workgroup per column, reduced
+// through shared memory; with FENNEC_SUBGROUP (devices with subgroup
+// arithmetic) one subgroup per column, kSubgroupColumns columns per
+// workgroup, reduced with subgroupAdd.
 // Bindings (set 0): 0 = A (float[R*K]), 1 = W (quantized [N, K]),
 //                   2 = C (float[N]: one bias per column; a dummy buffer when
 //                   has_c == 0), 3 = Y (float[R*N])
 // Push constants (52 bytes): MatVecPush in matmul_vulkan.cpp, the block below.
 //   chunked != 0: every run of 8 columns at a multiple of 8 shares one scale
-//   group (int4 group size a multiple of 8, MXFP8; any width for the others),
-//   so the chunk decoder applies to all full chunks.
+//   group (int4 / grouped int8 group size a multiple of 8, MXFP8; any width
+//   for the others), so the chunk decoder applies to all full chunks;
+//   chunked == 2: besides, K is a multiple of 32 and so is the group size
+//   (grouped formats), so every run of 32 columns is one 16-byte aligned
+//   block (fennec_weight32) and A's rows are vec4-aligned.
 // Specialization constants: 0 = workgroup size (local_size_x, 64), 1 = the
 // same value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #if defined(FENNEC_A_I8_DOT)
 #extension GL_EXT_spirv_intrinsics : require
+#endif
+#if defined(FENNEC_SUBGROUP)
+#extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
 #include "index.glsl"
 #include "activation.glsl"
@@ -23,6 +33,8 @@
 layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer InA { float a[]; };
+// The same as vec4s, for the 32-value blocks (chunked == 2: K % 32 == 0).
+layout(set = 0, binding = 0) readonly buffer InA4 { vec4 av[]; };
 #define FENNEC_W_BINDING 1
 #include "weights.glsl"
 layout(set = 0, binding = 2) readonly buffer InC { float c[]; };
@@ -41,13 +53,15 @@ layout(push_constant) uniform Push {
 } p;
 
 const uint kLanes = 64u;
+// Columns per workgroup of the subgroup variant (kMatVecSubgroupColumns in
+// matmul_vulkan.cpp).
+const uint kSubgroupColumns = 8u;
 #if defined(FENNEC_A_I8)
 // w8a8: the lanes' int32 sums are reduced exactly and scaled once.
 #define PARTIAL ivec4
 #else
 #define PARTIAL vec4
 #endif
-shared PARTIAL partial[kLanes];
 
 // A[r, kk .. kk+3] for row r < rows; rows past the end read row rows - 1
 // (their sums are never stored), so the loops have a fixed shape.
@@ -66,45 +80,69 @@ int act4(uint r, uint kk) {
 }
 #endif
 
-void main() {
-  const uint lane = gl_LocalInvocationID.x;
-  const uint col = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;  // uniform
-  if (col >= p.n) return;
-  const FennecWeights w = fennec_weights(p.n, p.k, p.wgroup);
-
-  vec4 acc = vec4(0.0);
+// Row `col` of W against the (up to four) rows of A: this lane's partial
+// sums over the K positions lane, lane + lanes, ... (in chunks of 8 where
+// the chunk decoder applies).
+#if defined(FENNEC_A_I8)
+ivec4 partial_sums(FennecWeights w, uint col, uint lane, uint lanes) {
 #if defined(FENNEC_A_I8_DOT)
   // w8a8 with packed dot products: four K values per step, one word each.
   ivec4 sums = ivec4(0);
-  for (uint kk = lane * 4u; kk < p.k; kk += kLanes * 4u) {
+  for (uint kk = lane * 4u; kk < p.k; kk += lanes * 4u) {
     int wv = fennec_weight_q4(w, col, kk);
     sums += ivec4(fennec_dot4(wv, act4(0u, kk)), fennec_dot4(wv, act4(1u, kk)), fennec_dot4(wv, act4(2u, kk)),
                   fennec_dot4(wv, act4(3u, kk)));
   }
-  PARTIAL mine = sums;
-#elif defined(FENNEC_A_I8)
+  return sums;
+#else
   // w8a8: int8 codes of A and W multiplied in integers, scaled once.
   ivec4 sums = ivec4(0);
-  for (uint kk = lane; kk < p.k; kk += kLanes) {
+  for (uint kk = lane; kk < p.k; kk += lanes) {
     int wv = fennec_weight_q(w, col, kk);
     sums += wv * ivec4(fennec_quantize_act(a[kk], p.act_inverse),
                        fennec_quantize_act(a[min(1u, p.rows - 1u) * p.k + kk], p.act_inverse),
                        fennec_quantize_act(a[min(2u, p.rows - 1u) * p.k + kk], p.act_inverse),
                        fennec_quantize_act(a[min(3u, p.rows - 1u) * p.k + kk], p.act_inverse));
   }
-  PARTIAL mine = sums;
+  return sums;
+#endif
+}
 #else
+vec4 partial_sums(FennecWeights w, uint col, uint lane, uint lanes) {
+  vec4 acc = vec4(0.0);
   uint done = 0u;
+  if (p.chunked == 2u) {
+    // Blocks of 32: one 16-byte load per four values of A and per 32 (int4)
+    // or 16 (int8, fp8) weights.
+    uint blocks = p.k / 32u, row_vecs = p.k / 4u;
+    for (uint b = lane; b < blocks; b += lanes) {
+      vec4 v[8];
+      fennec_weight32(w, col, b * 32u, v);
+      uint at = b * 8u;
+      float s0 = 0.0;
+      [[unroll]] for (uint j = 0u; j < 8u; ++j) s0 += dot(av[at + j], v[j]);
+      acc.x += s0;
+      if (p.rows > 1u) {
+        vec3 more = vec3(0.0);
+        [[unroll]] for (uint j = 0u; j < 8u; ++j)
+          more += vec3(dot(av[min(1u, p.rows - 1u) * row_vecs + at + j], v[j]),
+                       dot(av[min(2u, p.rows - 1u) * row_vecs + at + j], v[j]),
+                       dot(av[min(3u, p.rows - 1u) * row_vecs + at + j], v[j]));
+        acc.yzw += more;
+      }
+    }
+    return acc;
+  }
   if (p.chunked != 0u) {
     uint chunks = p.k / 8u;
     if (p.rows == 1u) {
-      for (uint ch = lane; ch < chunks; ch += kLanes) {
+      for (uint ch = lane; ch < chunks; ch += lanes) {
         vec4 lo, hi;
         fennec_weight8(w, col, ch * 8u, lo, hi);
         acc.x += dot(a4(0u, ch * 8u), lo) + dot(a4(0u, ch * 8u + 4u), hi);
       }
     } else {
-      for (uint ch = lane; ch < chunks; ch += kLanes) {
+      for (uint ch = lane; ch < chunks; ch += lanes) {
         vec4 lo, hi;
         uint kk = ch * 8u;
         fennec_weight8(w, col, kk, lo, hi);
@@ -114,25 +152,21 @@ void main() {
     }
     done = chunks * 8u;
   }
-  for (uint kk = done + lane; kk < p.k; kk += kLanes) {
+  for (uint kk = done + lane; kk < p.k; kk += lanes) {
     float wv = fennec_weight(w, col, kk);
     acc += wv * vec4(a[kk], a[min(1u, p.rows - 1u) * p.k + kk], a[min(2u, p.rows - 1u) * p.k + kk],
                      a[min(3u, p.rows - 1u) * p.k + kk]);
   }
-  PARTIAL mine = acc;
+  return acc;
+}
 #endif
 
-  partial[lane] = mine;
-  barrier();
-  for (uint stride = kLanes / 2u; stride > 0u; stride >>= 1u) {
-    if (lane < stride) partial[lane] += partial[lane + stride];
-    barrier();
-  }
-  if (lane != 0u) return;
+// Y[., col] from the column's whole sums.
+void store(FennecWeights w, uint col, PARTIAL total) {
 #if defined(FENNEC_A_I8)
-  vec4 sum = p.alpha * (vec4(partial[0]) * (p.act_scale * fennec_wscale(w, col, 0u)));
+  vec4 sum = p.alpha * (vec4(total) * (p.act_scale * fennec_wscale(w, col, 0u)));
 #else
-  vec4 sum = p.alpha * partial[0];
+  vec4 sum = p.alpha * total;
 #endif
   float bias = p.has_c != 0u ? p.beta * c[col] : 0.0;
   y[col] = fennec_activate(sum.x + bias, p.kind, p.act_alpha, p.act_beta);
@@ -140,3 +174,36 @@ void main() {
   if (p.rows > 2u) y[2u * p.n + col] = fennec_activate(sum.z + bias, p.kind, p.act_alpha, p.act_beta);
   if (p.rows > 3u) y[3u * p.n + col] = fennec_activate(sum.w + bias, p.kind, p.act_alpha, p.act_beta);
 }
+
+#if defined(FENNEC_SUBGROUP)
+// kSubgroupColumns columns per workgroup; each subgroup takes columns
+// gl_SubgroupID, + gl_NumSubgroups, ... and reduces a column's lanes with
+// subgroupAdd: no shared memory, no barrier (CPU drivers run barriers
+// slowly), whatever the subgroup size.
+void main() {
+  const uint first = (gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x) * kSubgroupColumns;
+  const FennecWeights w = fennec_weights(p.n, p.k, p.wgroup);
+  for (uint i = gl_SubgroupID; i < kSubgroupColumns; i += gl_NumSubgroups) {
+    const uint col = first + i;  // uniform in the subgroup
+    if (col >= p.n) return;
+    PARTIAL total = subgroupAdd(partial_sums(w, col, gl_SubgroupInvocationID, gl_SubgroupSize));
+    if (subgroupElect()) store(w, col, total);
+  }
+}
+#else
+shared PARTIAL partial[kLanes];
+
+void main() {
+  const uint lane = gl_LocalInvocationID.x;
+  const uint col = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;  // uniform
+  if (col >= p.n) return;
+  const FennecWeights w = fennec_weights(p.n, p.k, p.wgroup);
+  partial[lane] = partial_sums(w, col, lane, kLanes);
+  barrier();
+  for (uint stride = kLanes / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) partial[lane] += partial[lane + stride];
+    barrier();
+  }
+  if (lane == 0u) store(w, col, partial[0]);
+}
+#endif

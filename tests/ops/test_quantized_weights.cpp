@@ -35,6 +35,7 @@ std::vector<WeightQuant> all_formats() {
       {WeightFormat::kInt4, 64, false},        {WeightFormat::kInt4, 128, false},
       {WeightFormat::kInt4Asymmetric, 6, false},  // a group that is not a multiple of 8
       {WeightFormat::kMxFp8, 0, false},
+      {WeightFormat::kInt8Grouped, 32, false}, {WeightFormat::kInt8Grouped, 5, false},
   };
 }
 
@@ -144,6 +145,9 @@ TEST_CASE("quantized weights: MATMUL matrix-vector kernel, every format") {
     check_matmul(format, {2, 2, 67}, {67, 9}, false, true);  // four rows from two batches
     check_matmul(format, {3, 37}, {29, 37}, true);           // B already [N, K]
     check_matmul(format, {1}, {1, 1});
+    // K a multiple of 32: the 32-value block path, one and four rows.
+    check_matmul(format, {1, 4096}, {4096, 67});
+    check_matmul(format, {4, 96}, {11, 96}, true);
   }
 }
 

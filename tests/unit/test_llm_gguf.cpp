@@ -2,7 +2,7 @@
 // matrices in F32, F16, Q8_0 or Q4_0 blocks quantized the way llama.cpp's
 // reference quantizers do, imported back: F32 decodes exactly like the
 // llama2.c import, Q8_0 and Q4_0 weights come back as exactly the values
-// their blocks stand for (Q4_0 as int4 with the same scales), and the
+// their blocks stand for (as int8 and int4 with the same scales), and the
 // Vulkan decoder matches the CPU reference on them.
 #include <doctest/doctest.h>
 
@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ggml_blocks.h"
 #include "common/gguf_writer.h"
 #include "common/llm_check.h"
 #include "llm/gguf.h"
@@ -21,62 +22,16 @@
 #include "quant/formats.h"
 
 using namespace fennec;
+using fennec::testing::GgmlType;
+using enum fennec::testing::GgmlType;
 
 namespace {
 
 const std::filesystem::path kStories = std::filesystem::path(FENNEC_FIXTURES_DIR) / "stories260K.bin";
-enum Type : uint32_t { kF32 = 0, kF16 = 1, kQ4_0 = 2, kQ8_0 = 8 };
-
-// Encodes `values` (rows of `cols`) as `type` blocks, as llama.cpp's
-// reference quantizers do; `expected` receives what the blocks stand for.
-std::string encode(Type type, const std::vector<float>& values, std::vector<float>& expected) {
-  std::string out;
-  expected.resize(values.size());
-  auto half = [&](float f) {
-    const uint16_t h = quant::float_to_fp16(f);
-    out.append(reinterpret_cast<const char*>(&h), 2);
-    return quant::fp16_to_float(h);
-  };
-  if (type == kF32) {
-    out.append(reinterpret_cast<const char*>(values.data()), values.size() * 4);
-    expected = values;
-  } else if (type == kF16) {
-    for (size_t i = 0; i < values.size(); ++i) expected[i] = half(values[i]);
-  } else if (type == kQ8_0) {
-    for (size_t b = 0; b < values.size() / 32; ++b) {
-      float amax = 0.0f;
-      for (size_t j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(values[b * 32 + j]));
-      const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-      const float stored = half(d);
-      for (size_t j = 0; j < 32; ++j) {
-        const int8_t q = static_cast<int8_t>(std::lround(values[b * 32 + j] * id));
-        out.push_back(static_cast<char>(q));
-        expected[b * 32 + j] = static_cast<float>(q) * stored;
-      }
-    }
-  } else {
-    for (size_t b = 0; b < values.size() / 32; ++b) {
-      float amax = 0.0f, max = 0.0f;
-      for (size_t j = 0; j < 32; ++j)
-        if (std::fabs(values[b * 32 + j]) > amax) {
-          amax = std::fabs(values[b * 32 + j]);
-          max = values[b * 32 + j];
-        }
-      const float d = max / -8.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-      const float stored = half(d);
-      uint8_t q[32];
-      for (size_t j = 0; j < 32; ++j)
-        q[j] = static_cast<uint8_t>(std::min(15, static_cast<int>(values[b * 32 + j] * id + 8.5f)));
-      for (size_t j = 0; j < 16; ++j) out.push_back(static_cast<char>(q[j] | (q[j + 16] << 4)));
-      for (size_t j = 0; j < 32; ++j) expected[b * 32 + j] = static_cast<float>(static_cast<int>(q[j]) - 8) * stored;
-    }
-  }
-  return out;
-}
 
 // stories260K as a GGUF file whose matrices (but the embedding) are `type`;
 // `expected` receives each tensor's values as its blocks stand for them.
-std::filesystem::path write_gguf(Type type, std::map<std::string, std::vector<float>>& expected) {
+std::filesystem::path write_gguf(GgmlType type, std::map<std::string, std::vector<float>>& expected) {
   const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
   const llm::LlmConfig& c = m.config;
   testing::GgufWriter w;
@@ -95,10 +50,10 @@ std::filesystem::path write_gguf(Type type, std::map<std::string, std::vector<fl
     // Rows that are not whole blocks of 32 stay F32, as llama.cpp's
     // quantizer leaves them (ffn_down: 172 columns).
     const bool blocks = type == kF32 || type == kF16 || t.shape.back() % 32 == 0;
-    const Type as = t.shape.size() == 2 && t.name != "token_embd" && blocks ? type : kF32;
+    const GgmlType as = t.shape.size() == 2 && blocks ? type : kF32;
     std::vector<uint64_t> dims;
     for (size_t d = t.shape.size(); d-- > 0;) dims.push_back(static_cast<uint64_t>(t.shape[d]));
-    w.tensor(t.name + ".weight", dims, as, encode(as, values, expected[t.name]));
+    w.tensor(t.name + ".weight", dims, as, testing::encode_ggml(as, values, expected[t.name]));
   }
   const auto path = std::filesystem::temp_directory_path() / ("fennec_test_stories_" + std::to_string(type) + ".gguf");
   w.write(path);
@@ -108,7 +63,7 @@ std::filesystem::path write_gguf(Type type, std::map<std::string, std::vector<fl
 }  // namespace
 
 TEST_CASE("llm gguf: F32, F16, Q8_0 and Q4_0 tensors import as exactly the values their blocks stand for") {
-  for (Type type : {kF32, kF16, kQ8_0, kQ4_0}) {
+  for (GgmlType type : {kF32, kF16, kQ8_0, kQ4_0}) {
     CAPTURE(static_cast<int>(type));
     std::map<std::string, std::vector<float>> expected;
     const auto path = write_gguf(type, expected);
@@ -128,7 +83,9 @@ TEST_CASE("llm gguf: F32, F16, Q8_0 and Q4_0 tensors import as exactly the value
       REQUIRE(value.bytes.size() == want.size() * 4);
       CHECK_MESSAGE(std::memcmp(value.bytes.data(), want.data(), value.bytes.size()) == 0, t.name);
     }
-    CHECK(quantized == (type == kQ4_0 ? 30u : 0u));  // 6 of 7 matrices x 5 layers
+    // Q8_0 and Q4_0: 6 of 7 matrices x 5 layers and the embedding (also the
+    // classifier), as int8 / int4 on the blocks' own scales.
+    CHECK(quantized == (type == kQ4_0 || type == kQ8_0 ? 31u : 0u));
 
     // Decoding: the Vulkan decoder against the CPU reference on these weights.
     testing::check_greedy(m.graph, m.config, 30, 1e-4);

@@ -3,6 +3,7 @@
 // matrix layouts with their round-trip error bounds.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -11,6 +12,7 @@
 
 #include "quant/blocks.h"
 #include "quant/formats.h"
+#include "quant/weight_format.h"
 
 namespace fennec {
 namespace {
@@ -263,6 +265,46 @@ TEST_CASE("quant int8 per channel: round-trip error is at most half a step") {
     for (size_t c = 0; c < cols; ++c) {
       CHECK(m.q[r * cols + c] >= -127);
       CHECK(std::fabs(w[r * cols + c] - d[r * cols + c]) <= m.scales[r] * 0.5f * (1.0f + 1e-5f));
+    }
+  }
+}
+
+TEST_CASE("quant int8 grouped: hand-computed codes, fp16 scales and a ragged group") {
+  // group 4, cols 6 -> padded to 8, two groups.
+  const std::vector<float> w = {127.0f, -63.5f, 0.25f, 1.0f,  // scale 1: q 127, -64 (tie away from zero), 0, 1
+                                0.1f, -0.05f};                // scale fp16(0.1 / 127): q 127, -64 (-63.5)
+  const Int8GroupedMatrix m = encode_int8_grouped(w, 1, 6, 4);
+  CHECK(m.padded_cols() == 8);
+  CHECK(m.groups_per_row() == 2);
+  const float s1 = fp16_to_float(float_to_fp16(0.1f / 127.0f));
+  CHECK(m.scales == std::vector<float>{1.0f, s1});
+  CHECK(m.q == std::vector<int8_t>{127, -64, 0, 1, static_cast<int8_t>(std::lround(0.1f / s1)),
+                                   static_cast<int8_t>(std::round(-0.05f / s1)), 0, 0});
+  const auto d = decode_int8_grouped(m);
+  CHECK(d[0] == 127.0f);
+  CHECK(d[1] == -64.0f);
+  CHECK(std::fabs(d[4] - 0.1f) <= s1 * 0.5f);
+  const std::vector<float> zeros(4, 0.0f);
+  const Int8GroupedMatrix z = encode_int8_grouped(zeros, 1, 4, 4);
+  CHECK(z.scales == std::vector<float>{1.0f});
+  CHECK(z.q == std::vector<int8_t>(4, 0));
+  CHECK_THROWS(encode_int8_grouped(zeros, 1, 4, 0));
+}
+
+TEST_CASE("quant weights: one decoded row equals that row of the whole decoded matrix, every format") {
+  const Shape shape = {7, 45};
+  const std::vector<float> w = random_values(7 * 45, 11, -3.0f, 3.0f);
+  for (const WeightQuant q : {WeightQuant{WeightFormat::kFloat32}, WeightQuant{WeightFormat::kFloat16},
+                              WeightQuant{WeightFormat::kInt8}, WeightQuant{WeightFormat::kInt4, 16},
+                              WeightQuant{WeightFormat::kInt4Asymmetric, 6}, WeightQuant{WeightFormat::kMxFp8},
+                              WeightQuant{WeightFormat::kInt8Grouped, 32}}) {
+    CAPTURE(q.to_string());
+    const auto bytes = encode_weight(q, shape, w);
+    const auto all = decode_weight(q, shape, bytes);
+    for (size_t r = 0; r < 7; ++r) {
+      std::vector<float> row(45);
+      decode_weight_row(q, shape, bytes, r, row);
+      CHECK(std::equal(row.begin(), row.end(), all.begin() + static_cast<std::ptrdiff_t>(r * 45)));
     }
   }
 }

@@ -121,7 +121,7 @@ uint64_t data_bytes(const TensorInfo& t, const Reader& r) {
   }
 }
 
-// The tensor's values as float32, and for Q4_0 its per-block scales.
+// The tensor's values as float32, and for Q8_0 and Q4_0 its per-block scales.
 std::vector<float> decode(const TensorInfo& t, const std::vector<uint8_t>& raw, std::vector<float>* block_scales) {
   const uint64_t n = element_count(t);
   std::vector<float> out(n);
@@ -146,6 +146,7 @@ std::vector<float> decode(const TensorInfo& t, const std::vector<uint8_t>& raw, 
     case kQ8_0:
       for (uint64_t b = 0; b < n / kBlock; ++b) {
         const float d = half(b * 34);
+        if (block_scales) block_scales->push_back(d);
         for (size_t j = 0; j < kBlock; ++j)
           out[b * kBlock + j] = static_cast<float>(static_cast<int8_t>(raw[b * 34 + 2 + j])) * d;
       }
@@ -308,22 +309,23 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
     HostTensor tensor(DataType::FLOAT32, shape);
     std::memcpy(tensor.bytes.data(), values.data(), values.size() * sizeof(float));
     const int index = out.graph.add_constant(base, tensor);
-    if (t.type == kQ4_0 && shape.size() == 2 && base != "token_embd") {
-      // The same codes on the same fp16 scales: int4 with groups of 32 and
-      // zero point 8 (Q4_0's value is (q - 8) * d, d of either sign).
+    if ((t.type == kQ4_0 || t.type == kQ8_0) && shape.size() == 2) {
+      // The same codes on the same fp16 scales: Q4_0 ((q - 8) * d, d of
+      // either sign) as int4 with groups of 32 and zero point 8, Q8_0
+      // (q * d) as int8 with groups of 32.
+      const bool q4 = t.type == kQ4_0;
       quant::WeightQuant q;
-      q.format = quant::WeightFormat::kInt4Asymmetric;
+      q.format = q4 ? quant::WeightFormat::kInt4Asymmetric : quant::WeightFormat::kInt8Grouped;
       q.group_size = kBlock;
-      const size_t rows = static_cast<size_t>(shape[0]), cols = static_cast<size_t>(shape[1]);
       quant::QuantGrid grid;
-      grid.kind = quant::QuantGrid::Kind::kInt4Asymmetric;
-      grid.rows = rows;
-      grid.cols = cols;
+      grid.kind = q4 ? quant::QuantGrid::Kind::kInt4Asymmetric : quant::QuantGrid::Kind::kInt8Grouped;
+      grid.rows = static_cast<size_t>(shape[0]);
+      grid.cols = static_cast<size_t>(shape[1]);
       grid.group = kBlock;
       grid.scales = scales;
       for (float& s : grid.scales)
         if (s == 0.0f) s = 1.0f;  // an all-zero block
-      grid.offsets.assign(grid.scales.size(), 8);
+      grid.offsets.assign(grid.scales.size(), q4 ? 8 : 0);
       out.graph.set_quantized_constant(index, q, quant::encode_weight(q, shape, values, &grid));
     }
   }

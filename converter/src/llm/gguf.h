@@ -1,8 +1,8 @@
 // Imports a GGUF (v2/v3) file of the llama architecture: metadata, tensor
 // infos and data at the file's alignment. Tensor types F32, F16 and BF16
-// become float32 (exactly); Q8_0 becomes float32 (exactly; --quantize int8
-// re-quantizes per channel); Q4_0 becomes Fennec's int4 with groups of 32,
-// the same fp16 scales and zero point 8 (exactly). GGUF's llama tensors are already in
+// become float32 (exactly); Q8_0 becomes Fennec's int8 with groups of 32 and
+// Q4_0 its int4 with groups of 32 and zero point 8, both on the same fp16
+// scales (exactly; the token embedding too). GGUF's llama tensors are already in
 // the interleaved RoPE layout (pairs 2i, 2i+1) that the decoder uses.
 #pragma once
 

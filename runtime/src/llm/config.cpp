@@ -109,8 +109,6 @@ Result<LlmWeights> find_weights(const graph::Graph& graph, const LlmConfig& c) {
   FENNEC_RETURN_IF_ERROR(find("token_embd", {vocab, dim}, false, w.token_embedding));
   FENNEC_RETURN_IF_ERROR(find("output_norm", {dim}, false, w.output_norm));
   FENNEC_RETURN_IF_ERROR(find("output", {vocab, dim}, true, w.output));
-  if (graph.tensors[static_cast<size_t>(w.token_embedding)].is_quantized())
-    return make_error(StatusCode::kUnsupported, "a quantized token embedding is not supported yet");
   for (int l = 0; l < c.n_layers; ++l) {
     LlmWeights::Layer layer;
     FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_norm"), {dim}, false, layer.attn_norm));

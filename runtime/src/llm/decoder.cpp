@@ -9,6 +9,7 @@
 #include "llm/tokenizer.h"
 #include "ops/binary.h"
 #include "ops/matmul.h"
+#include "quant/weight_format.h"
 #include "vulkan/plan_recorder.h"
 #include "vulkan/session.h"
 #include "vulkan/vk_check.h"
@@ -34,6 +35,11 @@ struct Layout {
 // The step buffer: count, first position, then the tokens.
 uint64_t step_bytes(int rows) { return (2 + static_cast<uint64_t>(rows)) * sizeof(uint32_t); }
 
+// The embedding rows of `rows` tokens, looked up on the host.
+uint64_t embed_bytes(const LlmConfig& c, int rows) {
+  return static_cast<uint64_t>(c.dim) * static_cast<uint64_t>(rows) * sizeof(float);
+}
+
 // Tokens per prefill chunk, at most.
 constexpr int kPrefillRows = 64;
 
@@ -51,9 +57,6 @@ Layout layout(const LlmConfig& c, VkDeviceSize alignment, int rows) {
   return l;
 }
 
-struct EmbedPush {
-  uint32_t dim, rows;
-};
 struct NormPush {
   uint32_t dim;
   float eps;
@@ -100,11 +103,15 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   const VkDeviceSize alignment = std::max<VkDeviceSize>(kWeightAlignment, caps.min_storage_buffer_offset_alignment);
   store_ = std::make_unique<vulkan::WeightStore>(context_, *allocator_, graph_, alignment,
                                                  std::min<uint64_t>(1ull << 30, caps.max_memory_allocation_size));
-  // Every weight resident (the vocabulary stays on the host).
+  // Every weight resident but the vocabulary and the token embedding, which
+  // stay on the host (the host looks up the embedding rows), unless the
+  // embedding is also the classifier.
   graph::ResidencyPlan everything;
   everything.resident.assign(graph_.tensors.size(), false);
+  const int embedding = weights_.token_embedding;
   for (size_t i = 0; i < graph_.tensors.size(); ++i)
-    if (graph_.tensors[i].is_constant() && !is_vocabulary_tensor(graph_.tensors[i].name)) {
+    if (graph_.tensors[i].is_constant() && !is_vocabulary_tensor(graph_.tensors[i].name) &&
+        (static_cast<int>(i) != embedding || weights_.classifier() == embedding)) {
       everything.resident[i] = true;
       everything.resident_bytes += store_->request().constant_bytes[i];
     }
@@ -114,6 +121,7 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   // Everything but the cache, for chunks of `rows` tokens.
   auto fixed_for = [&](int rows) {
     return allocator_->allocation_size(16) + allocator_->allocation_size(step_bytes(rows)) +
+           allocator_->allocation_size(embed_bytes(config_, rows)) +
            allocator_->allocation_size(layout(config_, alignment, rows).total) +
            allocator_->allocation_size(logits_bytes);
   };
@@ -161,6 +169,8 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   FENNEC_RETURN_IF_ERROR(store_->apply(everything));
   FENNEC_ASSIGN_OR_RETURN(step_, allocator_->create_buffer(step_bytes(rows_), MemoryUsage::kHostUpload,
                                                            MemoryCategory::kStaging));
+  FENNEC_ASSIGN_OR_RETURN(embed_, allocator_->create_buffer(embed_bytes(config_, rows_), MemoryUsage::kHostUpload,
+                                                            MemoryCategory::kStaging));
   const Layout acts = layout(config_, alignment, rows_);
   FENNEC_ASSIGN_OR_RETURN(activations_,
                           allocator_->create_buffer(acts.total, MemoryUsage::kDeviceLocal, MemoryCategory::kArena));
@@ -234,10 +244,10 @@ Status Decoder::record(int rows, VkCommandBuffer command_buffer) {
                              static_cast<uint64_t>(tokens) * vulkan::kDefaultWorkgroupSize);
   };
 
-  FENNEC_RETURN_IF_ERROR(recorder.dispatch(vulkan::ShaderId::llm_embed,
-                                           {step, store_->resident_slice(weights_.token_embedding), vec(kX)},
-                                           EmbedPush{static_cast<uint32_t>(dim), static_cast<uint32_t>(m)},
-                                           static_cast<uint64_t>(m * dim)));
+  // X = the embedding rows the host wrote.
+  const VkBufferCopy rows_in{0, acts.offsets[kX], embed_bytes(c, rows)};
+  vkCmdCopyBuffer(command_buffer, embed_.handle(), activations_.handle(), 1, &rows_in);
+  vulkan::full_barrier(command_buffer);
   for (int l = 0; l < c.n_layers; ++l) {
     const LlmWeights::Layer& w = weights_.layers[static_cast<size_t>(l)];
     const uint32_t cache_offset = static_cast<uint32_t>(static_cast<int64_t>(l) * stats_.context * kv);
@@ -294,6 +304,19 @@ Status Decoder::record(int rows, VkCommandBuffer command_buffer) {
   return ok_status();
 }
 
+void Decoder::embed(std::span<const int> tokens) {
+  const graph::TensorInfo& table = graph_.tensors[static_cast<size_t>(weights_.token_embedding)];
+  const size_t dim = static_cast<size_t>(config_.dim);
+  auto* out = static_cast<float*>(embed_.mapped());
+  for (size_t r = 0; r < tokens.size(); ++r) {
+    const auto token = static_cast<size_t>(tokens[r]);
+    if (table.is_quantized())
+      quant::decode_weight_row(table.quant, table.shape, {table.data, table.data_bytes}, token, {out + r * dim, dim});
+    else
+      std::memcpy(out + r * dim, table.data + token * dim * sizeof(float), dim * sizeof(float));
+  }
+}
+
 Result<std::span<const float>> Decoder::forward(std::span<const int> tokens, int start) {
   if (tokens.empty()) return make_error(StatusCode::kInvalidArgument, "no tokens to feed");
   for (int token : tokens)
@@ -311,6 +334,7 @@ Result<std::span<const float>> Decoder::forward(std::span<const int> tokens, int
     step[0] = static_cast<uint32_t>(rows);
     step[1] = static_cast<uint32_t>(start) + static_cast<uint32_t>(done);
     for (int r = 0; r < rows; ++r) step[2 + r] = static_cast<uint32_t>(tokens[done + static_cast<size_t>(r)]);
+    embed(tokens.subspan(done, static_cast<size_t>(rows)));
     FENNEC_RETURN_IF_ERROR(context_.submit_and_wait(cb));
     done += static_cast<size_t>(rows);
   }

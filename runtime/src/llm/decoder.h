@@ -1,5 +1,5 @@
 // Runs a decoder-only LLM (llm/config.h) on a Vulkan device: forward()
-// takes a run of tokens (a prompt is processed in chunks of up to
+// takes a run of tokens (their embedding rows looked up on the host) (a prompt is processed in chunks of up to
 // prefill_rows() tokens with matrix-matrix products, generation one token at
 // a time with matrix-vector products): RMSNorm, the q/k/v/output and feed-forward matrix-vector
 // products (the MATMUL kernels, so quantized weights work as elsewhere),
@@ -8,7 +8,8 @@
 // command buffer is recorded per chunk size: the tokens and first position
 // come from a small step buffer.
 //
-// Memory: weights (resident; imported in place on unified-memory devices),
+// Memory: weights (resident, but for a token embedding that is not also the
+// classifier; imported in place on unified-memory devices),
 // the key/value cache (fp16 by default, or float32) and a few activation vectors, all through one
 // allocation accountant under the budget. The cache holds as many positions
 // as the budget leaves room for, up to the model's context.
@@ -78,6 +79,8 @@ class Decoder {
   // The command buffer for chunks of `rows` tokens, recorded on first use.
   Result<VkCommandBuffer> command_buffer(int rows);
   Status record(int rows, VkCommandBuffer cb);
+  // Writes the embedding rows of `tokens` into the embedding buffer.
+  void embed(std::span<const int> tokens);
 
   vulkan::Context& context_;
   const graph::Graph& graph_;
@@ -85,7 +88,7 @@ class Decoder {
   LlmWeights weights_;
   std::unique_ptr<vulkan::Allocator> allocator_;
   std::unique_ptr<vulkan::WeightStore> store_;
-  vulkan::Buffer dummy_, step_, activations_, key_cache_, value_cache_, readback_;
+  vulkan::Buffer dummy_, step_, embed_, activations_, key_cache_, value_cache_, readback_;
   int rows_ = 1;  // largest chunk the activation buffer holds
   std::map<int, VkCommandBuffer> command_buffers_;
   std::vector<VkDescriptorPool> pools_;

@@ -83,6 +83,10 @@ QuantGrid make_grid(QuantGrid::Kind kind, std::span<const float> weights, size_t
   switch (kind) {
     case QuantGrid::Kind::kInt8: g.group = std::max<size_t>(cols, 1); break;
     case QuantGrid::Kind::kMxFp8: g.group = kMxBlockSize; break;
+    case QuantGrid::Kind::kInt8Grouped:
+      if (group_size == 0) throw std::invalid_argument("quant: int8 group size must be positive");
+      g.group = group_size;
+      break;
     case QuantGrid::Kind::kInt4:
     case QuantGrid::Kind::kInt4Asymmetric:
       if (group_size == 0 || group_size % 2 != 0)
@@ -101,6 +105,9 @@ QuantGrid make_grid(QuantGrid::Kind kind, std::span<const float> weights, size_t
       if (kind == QuantGrid::Kind::kInt8) {
         const float amax = finite_abs_max(values);
         g.scales[i] = amax > 0.0f ? amax / 127.0f : 1.0f;
+      } else if (kind == QuantGrid::Kind::kInt8Grouped) {
+        const float amax = finite_abs_max(values);
+        g.scales[i] = amax > 0.0f ? fp16_scale(amax / 127.0f) : 1.0f;
       } else if (kind == QuantGrid::Kind::kMxFp8) {
         g.offsets[i] = mx_fp8_shared_exponent(values);
         g.scales[i] = std::ldexp(1.0f, g.offsets[i]);
@@ -117,6 +124,7 @@ uint32_t QuantGrid::code(size_t row, size_t col, float v) const {
   const size_t i = index(row, col);
   switch (kind) {
     case Kind::kInt8:
+    case Kind::kInt8Grouped:
       return static_cast<uint32_t>(static_cast<int32_t>(std::clamp(std::round(v / scales[i]), -127.0f, 127.0f)));
     case Kind::kInt4: return int4_nibble(v, {scales[i], 0}, true);
     case Kind::kInt4Asymmetric: return int4_nibble(v, {scales[i], offsets[i]}, false);
@@ -128,7 +136,8 @@ uint32_t QuantGrid::code(size_t row, size_t col, float v) const {
 float QuantGrid::value(size_t row, size_t col, uint32_t c) const {
   const size_t i = index(row, col);
   switch (kind) {
-    case Kind::kInt8: return static_cast<float>(static_cast<int32_t>(c)) * scales[i];
+    case Kind::kInt8:
+    case Kind::kInt8Grouped: return static_cast<float>(static_cast<int32_t>(c)) * scales[i];
     case Kind::kInt4: return static_cast<float>(c >= 8 ? static_cast<int>(c) - 16 : static_cast<int>(c)) * scales[i];
     case Kind::kInt4Asymmetric: return static_cast<float>(static_cast<int>(c) - offsets[i]) * scales[i];
     case Kind::kMxFp8: return std::ldexp(e4m3_to_float(static_cast<uint8_t>(c)), offsets[i]);
@@ -224,6 +233,40 @@ std::vector<float> decode_int8_per_channel(const Int8Matrix& m) {
   std::vector<float> out(m.rows * m.cols);
   for (size_t r = 0; r < m.rows; ++r)
     for (size_t c = 0; c < m.cols; ++c) out[r * m.cols + c] = static_cast<float>(m.q[r * m.cols + c]) * m.scales[r];
+  return out;
+}
+
+// ---- int8 grouped ----
+
+size_t Int8GroupedMatrix::padded_cols() const { return round_up(cols, group_size); }
+size_t Int8GroupedMatrix::groups_per_row() const { return padded_cols() / group_size; }
+
+Int8GroupedMatrix encode_int8_grouped(std::span<const float> weights, size_t rows, size_t cols, size_t group_size,
+                                      const QuantGrid* grid) {
+  check_shape(weights, rows, cols);
+  if (group_size == 0) throw std::invalid_argument("quant: int8 group size must be positive");
+  const QuantGrid own = grid ? QuantGrid{} : make_grid(QuantGrid::Kind::kInt8Grouped, weights, rows, cols, group_size);
+  const QuantGrid& g = grid ? *grid : own;
+  check_grid(g, QuantGrid::Kind::kInt8Grouped, rows, cols, group_size);
+  Int8GroupedMatrix m;
+  m.rows = rows;
+  m.cols = cols;
+  m.group_size = group_size;
+  const size_t padded = m.padded_cols();
+  m.q.assign(rows * padded, 0);
+  m.scales = g.scales;
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c)
+      m.q[r * padded + c] = static_cast<int8_t>(static_cast<int32_t>(g.code(r, c, weights[r * cols + c])));
+  return m;
+}
+
+std::vector<float> decode_int8_grouped(const Int8GroupedMatrix& m) {
+  std::vector<float> out(m.rows * m.cols);
+  const size_t padded = m.padded_cols(), groups = m.groups_per_row();
+  for (size_t r = 0; r < m.rows; ++r)
+    for (size_t c = 0; c < m.cols; ++c)
+      out[r * m.cols + c] = static_cast<float>(m.q[r * padded + c]) * m.scales[r * groups + c / m.group_size];
   return out;
 }
 

@@ -46,6 +46,13 @@
 //     q = clamp(round(v / scale) + zero_point, 0, 15), value = (q - zero_point) * scale.
 //   An all-zero group has scale 1 and zero point 0. round() is to nearest, ties
 //   away from zero. Padding elements encode 0 (symmetric) or the zero point.
+//
+// int8, symmetric, groups of `group_size` consecutive values along cols (any
+// size >= 1; 32 is GGUF Q8_0's block). padded_cols = ceil(cols/group_size)*group_size.
+//   q:      int8 [rows, padded_cols] in [-127, 127]; padding encodes 0
+//   scales: [rows, groups], fp16-exact like int4's (serialized as fp16);
+//           scale = max|g| / 127 rounded to the nearest fp16, 1 for an all-zero group
+//   value = q * scale; q = clamp(round(v / scale), -127, 127), ties away from zero.
 #pragma once
 
 #include <cstddef>
@@ -62,7 +69,7 @@ namespace fennec::quant {
 // moves weights after their group's scale is fixed). round() returns the
 // value an element decodes to, exactly as encoding then decoding gives.
 struct QuantGrid {
-  enum class Kind : uint8_t { kInt8, kInt4, kInt4Asymmetric, kMxFp8 };
+  enum class Kind : uint8_t { kInt8, kInt4, kInt4Asymmetric, kMxFp8, kInt8Grouped };
   Kind kind = Kind::kInt8;
   size_t rows = 0, cols = 0, group = 0;
   std::vector<float> scales;  // [rows, groups]: int8 / int4 step, MX 2^shared_exponent
@@ -76,7 +83,7 @@ struct QuantGrid {
 };
 
 // The grid the encoders below pick for `weights` [rows, cols] (group_size:
-// int4 only).
+// int4 and grouped int8 only).
 QuantGrid make_grid(QuantGrid::Kind kind, std::span<const float> weights, size_t rows, size_t cols,
                     size_t group_size = 0);
 
@@ -122,6 +129,21 @@ struct Int8Matrix {
 Int8Matrix encode_int8_per_channel(std::span<const float> weights, size_t rows, size_t cols,
                                    const QuantGrid* grid = nullptr);
 std::vector<float> decode_int8_per_channel(const Int8Matrix& m);
+
+// ---- int8, grouped along the input dimension ----
+
+struct Int8GroupedMatrix {
+  size_t rows = 0, cols = 0, group_size = 0;
+  std::vector<int8_t> q;      // [rows, padded_cols]
+  std::vector<float> scales;  // [rows, groups_per_row], fp16-exact values
+  size_t padded_cols() const;
+  size_t groups_per_row() const;
+};
+
+// group_size must be positive (throws std::invalid_argument otherwise).
+Int8GroupedMatrix encode_int8_grouped(std::span<const float> weights, size_t rows, size_t cols, size_t group_size,
+                                      const QuantGrid* grid = nullptr);
+std::vector<float> decode_int8_grouped(const Int8GroupedMatrix& m);
 
 // ---- int4, grouped along the input dimension ----
 

@@ -53,14 +53,14 @@ const char* weight_format_name(WeightFormat format) {
     case WeightFormat::kInt4: return "int4";
     case WeightFormat::kInt4Asymmetric: return "int4-asym";
     case WeightFormat::kMxFp8: return "mxfp8";
+    case WeightFormat::kInt8Grouped: return "int8";
   }
   return "unknown";
 }
 
 std::string WeightQuant::to_string() const {
   std::string s = weight_format_name(format);
-  if (format == WeightFormat::kInt4 || format == WeightFormat::kInt4Asymmetric)
-    s += fmt::format(" g{}", group_size);
+  if (grouped_format(format)) s += fmt::format(" g{}", group_size);
   if (int8_activations()) s += " a8";
   return s;
 }
@@ -74,7 +74,7 @@ int quantize_activation(float x, float scale) {
 }
 
 std::string check_weight_quant(const WeightQuant& quant, const Shape& shape) {
-  if (static_cast<uint8_t>(quant.format) > static_cast<uint8_t>(WeightFormat::kMxFp8))
+  if (static_cast<uint8_t>(quant.format) > static_cast<uint8_t>(WeightFormat::kInt8Grouped))
     return fmt::format("unknown weight format {}", static_cast<int>(quant.format));
   if (quant.activation_scale < 0.0f || !std::isfinite(quant.activation_scale) ||
       (quant.int8_activations() && quant.format != WeightFormat::kInt8))
@@ -89,6 +89,8 @@ std::string check_weight_quant(const WeightQuant& quant, const Shape& shape) {
   const bool int4 = quant.format == WeightFormat::kInt4 || quant.format == WeightFormat::kInt4Asymmetric;
   if (int4 && (quant.group_size == 0 || quant.group_size % 2 != 0 || quant.group_size > 4096))
     return fmt::format("int4 group size {} is not an even number in 2..4096", quant.group_size);
+  if (quant.format == WeightFormat::kInt8Grouped && (quant.group_size == 0 || quant.group_size > 4096))
+    return fmt::format("int8 group size {} is not in 1..4096", quant.group_size);
   return {};
 }
 
@@ -128,6 +130,12 @@ WeightLayout weight_layout(const WeightQuant& quant, const Shape& shape) {
       l.groups_per_row = l.padded_cols / kMxBlockSize;
       l.scales_offset = align16(m.rows * l.padded_cols);
       l.total_bytes = l.scales_offset + m.rows * l.groups_per_row;
+      break;
+    case WeightFormat::kInt8Grouped:
+      l.padded_cols = round_up(m.cols, quant.group_size);
+      l.groups_per_row = l.padded_cols / quant.group_size;
+      l.scales_offset = align16(m.rows * l.padded_cols);
+      l.total_bytes = l.scales_offset + m.rows * l.groups_per_row * 2;
       break;
   }
   return l;
@@ -173,6 +181,8 @@ QuantGrid weight_grid(const WeightQuant& quant, const Shape& shape, std::span<co
     case WeightFormat::kInt4Asymmetric:
       return make_grid(QuantGrid::Kind::kInt4Asymmetric, w, m.rows, m.cols, quant.group_size);
     case WeightFormat::kMxFp8: return make_grid(QuantGrid::Kind::kMxFp8, w, m.rows, m.cols);
+    case WeightFormat::kInt8Grouped:
+      return make_grid(QuantGrid::Kind::kInt8Grouped, w, m.rows, m.cols, quant.group_size);
     default: break;
   }
   throw std::invalid_argument(std::string("quant: ") + weight_format_name(quant.format) + " has no scale grid");
@@ -207,53 +217,88 @@ std::vector<std::byte> encode_weight(const WeightQuant& quant, const Shape& shap
       put<uint8_t>(out, l.scales_offset, m.scales);
       break;
     }
+    case WeightFormat::kInt8Grouped: {
+      const Int8GroupedMatrix m = encode_int8_grouped(w, l.rows, l.cols, quant.group_size, grid);
+      put<int8_t>(out, 0, m.q);
+      put<uint16_t>(out, l.scales_offset, to_fp16(m.scales));
+      break;
+    }
   }
   return out;
 }
 
-std::vector<float> decode_weight(const WeightQuant& quant, const Shape& shape,
-                                 std::span<const std::byte> bytes) {
+namespace {
+
+// Rows [first, first + count) of the matrix view, decoded.
+std::vector<float> decode_rows(const WeightQuant& quant, const WeightLayout& l, std::span<const std::byte> bytes,
+                               size_t first, size_t count) {
+  const size_t groups = count * l.groups_per_row, group_at = first * l.groups_per_row;
+  switch (quant.format) {
+    case WeightFormat::kFloat32: return get<float>(bytes, first * l.cols * 4, count * l.cols);
+    case WeightFormat::kFloat16: return from_fp16(get<uint16_t>(bytes, first * l.cols * 2, count * l.cols));
+    case WeightFormat::kInt8: {
+      const Int8Matrix m{count, l.cols, get<int8_t>(bytes, first * l.cols, count * l.cols),
+                         get<float>(bytes, l.scales_offset + first * 4, count)};
+      return decode_int8_per_channel(m);
+    }
+    case WeightFormat::kInt8Grouped: {
+      Int8GroupedMatrix m;
+      m.rows = count;
+      m.cols = l.cols;
+      m.group_size = quant.group_size;
+      m.q = get<int8_t>(bytes, first * l.padded_cols, count * l.padded_cols);
+      m.scales = from_fp16(get<uint16_t>(bytes, l.scales_offset + group_at * 2, groups));
+      return decode_int8_grouped(m);
+    }
+    case WeightFormat::kInt4:
+    case WeightFormat::kInt4Asymmetric: {
+      Int4Matrix m;
+      m.rows = count;
+      m.cols = l.cols;
+      m.group_size = quant.group_size;
+      m.symmetric = quant.format == WeightFormat::kInt4;
+      m.packed = get<uint8_t>(bytes, first * l.padded_cols / 2, count * l.padded_cols / 2);
+      m.scales = from_fp16(get<uint16_t>(bytes, l.scales_offset + group_at * 2, groups));
+      if (!m.symmetric) m.zero_points = get<uint8_t>(bytes, l.zero_points_offset + group_at, groups);
+      return decode_int4_grouped(m);
+    }
+    case WeightFormat::kMxFp8: {
+      MxFp8Matrix m;
+      m.rows = count;
+      m.cols = l.cols;
+      m.elements = get<uint8_t>(bytes, first * l.padded_cols, count * l.padded_cols);
+      m.scales = get<uint8_t>(bytes, l.scales_offset + group_at, groups);
+      return decode_mx_fp8(m);
+    }
+  }
+  return {};
+}
+
+WeightLayout checked_layout(const WeightQuant& quant, const Shape& shape, std::span<const std::byte> bytes) {
   if (const std::string why = check_weight_quant(quant, shape); !why.empty()) throw std::invalid_argument(why);
   const WeightLayout l = weight_layout(quant, shape);
   if (bytes.size() != l.total_bytes)
     throw std::invalid_argument(fmt::format("quant: a {} weight of shape {} takes {} bytes, got {}",
                                             quant.to_string(), shape_to_string(shape), l.total_bytes,
                                             bytes.size()));
-  const size_t count = l.rows * l.cols;
-  std::vector<float> w;
-  switch (quant.format) {
-    case WeightFormat::kFloat32: w = get<float>(bytes, 0, count); break;
-    case WeightFormat::kFloat16: w = from_fp16(get<uint16_t>(bytes, 0, count)); break;
-    case WeightFormat::kInt8: {
-      Int8Matrix m{l.rows, l.cols, get<int8_t>(bytes, 0, count), get<float>(bytes, l.scales_offset, l.rows)};
-      w = decode_int8_per_channel(m);
-      break;
-    }
-    case WeightFormat::kInt4:
-    case WeightFormat::kInt4Asymmetric: {
-      Int4Matrix m;
-      m.rows = l.rows;
-      m.cols = l.cols;
-      m.group_size = quant.group_size;
-      m.symmetric = quant.format == WeightFormat::kInt4;
-      const size_t groups = l.rows * l.groups_per_row;
-      m.packed = get<uint8_t>(bytes, 0, l.rows * l.padded_cols / 2);
-      m.scales = from_fp16(get<uint16_t>(bytes, l.scales_offset, groups));
-      if (!m.symmetric) m.zero_points = get<uint8_t>(bytes, l.zero_points_offset, groups);
-      w = decode_int4_grouped(m);
-      break;
-    }
-    case WeightFormat::kMxFp8: {
-      MxFp8Matrix m;
-      m.rows = l.rows;
-      m.cols = l.cols;
-      m.elements = get<uint8_t>(bytes, 0, l.rows * l.padded_cols);
-      m.scales = get<uint8_t>(bytes, l.scales_offset, l.rows * l.groups_per_row);
-      w = decode_mx_fp8(m);
-      break;
-    }
-  }
-  return from_weight_matrix(quant, shape, std::move(w));
+  return l;
+}
+
+}  // namespace
+
+std::vector<float> decode_weight(const WeightQuant& quant, const Shape& shape,
+                                 std::span<const std::byte> bytes) {
+  const WeightLayout l = checked_layout(quant, shape, bytes);
+  return from_weight_matrix(quant, shape, decode_rows(quant, l, bytes, 0, l.rows));
+}
+
+void decode_weight_row(const WeightQuant& quant, const Shape& shape, std::span<const std::byte> bytes, size_t row,
+                       std::span<float> out) {
+  const WeightLayout l = checked_layout(quant, shape, bytes);
+  if (quant.transposed || row >= l.rows || out.size() != l.cols)
+    throw std::invalid_argument("quant: decode_weight_row needs a row of a weight that is not transposed");
+  const std::vector<float> values = decode_rows(quant, l, bytes, row, 1);
+  std::copy(values.begin(), values.end(), out.begin());
 }
 
 }  // namespace fennec::quant

@@ -19,7 +19,9 @@
 //                   asymmetric only: uint8 zero points [rows, groups]
 //   MXFP8:          uint8 E4M3 elements [rows, padded_cols]; uint8 UE8M0 scales
 //                   [rows, padded_cols / 32]
-// padded_cols rounds cols up to the group (int4) or block (MXFP8, 32) size.
+//   INT8_GROUPED, group g: int8 q [rows, padded_cols]; fp16 scales [rows, groups]
+// padded_cols rounds cols up to the group (int4, grouped int8) or block
+// (MXFP8, 32) size.
 // The value encodings and rounding rules are those of quant/blocks.h and
 // quant/formats.h.
 #pragma once
@@ -42,14 +44,20 @@ enum class WeightFormat : uint8_t {
   kInt4 = 3,
   kInt4Asymmetric = 4,
   kMxFp8 = 5,
+  kInt8Grouped = 6,
 };
+
+// Formats with a group size (WeightQuant::group_size).
+inline bool grouped_format(WeightFormat f) {
+  return f == WeightFormat::kInt4 || f == WeightFormat::kInt4Asymmetric || f == WeightFormat::kInt8Grouped;
+}
 
 const char* weight_format_name(WeightFormat format);
 
 // How a constant weight tensor is stored. The default is plain float32.
 struct WeightQuant {
   WeightFormat format = WeightFormat::kFloat32;
-  uint32_t group_size = 0;  // int4 only
+  uint32_t group_size = 0;  // grouped formats only (int4, grouped int8)
   bool transposed = false;  // rank-2 [K, N] stored as [N, K] (MATMUL B)
   // > 0 with kInt8 ("w8a8"): the consuming op quantizes its input X per
   // tensor with this scale and multiplies in integers (see
@@ -58,7 +66,7 @@ struct WeightQuant {
 
   bool quantized() const { return format != WeightFormat::kFloat32; }
   bool int8_activations() const { return activation_scale > 0.0f; }
-  // "int4 g32 asym", "mxfp8", "fp32"
+  // "int4 g32", "int8 g32", "mxfp8", "fp32"
   std::string to_string() const;
 };
 
@@ -100,5 +108,9 @@ std::vector<float> to_weight_matrix(const WeightQuant& quant, const Shape& shape
 std::vector<float> from_weight_matrix(const WeightQuant& quant, const Shape& shape, std::vector<float> matrix);
 std::vector<float> decode_weight(const WeightQuant& quant, const Shape& shape,
                                  std::span<const std::byte> bytes);
+// Row `row` of the matrix view ([cols] values) of a weight that is not
+// transposed, decoded from its serialized bytes alone (an embedding lookup).
+void decode_weight_row(const WeightQuant& quant, const Shape& shape, std::span<const std::byte> bytes, size_t row,
+                       std::span<float> out);
 
 }  // namespace fennec::quant

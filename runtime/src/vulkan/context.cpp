@@ -81,6 +81,8 @@ DeviceCaps probe(VkPhysicalDevice device) {
   caps.device_id = props.properties.deviceID;
   caps.api_version = props.properties.apiVersion;
   caps.subgroup_size = subgroup.subgroupSize;
+  caps.subgroup_arithmetic = (subgroup.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0 &&
+                             (subgroup.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) != 0;
   caps.max_storage_buffer_range = limits.maxStorageBufferRange;
   caps.max_shared_memory_bytes = limits.maxComputeSharedMemorySize;
   caps.min_storage_buffer_offset_alignment = limits.minStorageBufferOffsetAlignment;
@@ -282,6 +284,8 @@ Status Context::init(const ContextOptions& options) {
   VkDeviceCreateInfo device_info{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
   device_info.queueCreateInfoCount = 1;
   device_info.pQueueCreateInfos = &queue_info;
+  const char* subgroup_env = std::getenv("FENNEC_SUBGROUP_KERNELS");
+  if (subgroup_env && std::string(subgroup_env) == "0") caps_.subgroup_arithmetic = false;
   // Integer dot products for the w8a8 kernels, unless turned off.
   const char* dot_env = std::getenv("FENNEC_INTEGER_DOT");
   if (!options.integer_dot_product || (dot_env && std::string(dot_env) == "0")) caps_.integer_dot_product = false;

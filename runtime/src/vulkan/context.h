@@ -27,6 +27,9 @@ struct DeviceCaps {
   std::string driver_info;
   uint64_t device_local_bytes = 0;
   uint32_t subgroup_size = 0;
+  // Subgroup arithmetic (subgroupAdd) in compute shaders (Vulkan 1.1); off
+  // with FENNEC_SUBGROUP_KERNELS=0.
+  bool subgroup_arithmetic = false;
   uint64_t max_storage_buffer_range = 0;
   uint64_t max_memory_allocation_size = 0;
   uint32_t max_shared_memory_bytes = 0;

@@ -24,6 +24,7 @@ class PlanRecorder final : public Recorder {
   void set_command_buffer(VkCommandBuffer cb) { cb_ = cb; }
 
   bool integer_dot_product() const override { return context_.caps().integer_dot_product; }
+  bool subgroup_arithmetic() const override { return context_.caps().subgroup_arithmetic; }
   using Recorder::dispatch;
   Status dispatch(ShaderId shader, std::span<const BufferSlice> buffers,
                   std::span<const std::byte> push_constants, uint64_t invocations) override;

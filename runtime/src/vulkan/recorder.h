@@ -61,6 +61,8 @@ class Recorder {
   // Whether the device runs the packed int8 dot-product shader variants
   // (VK_KHR_shader_integer_dot_product, enabled on the context).
   virtual bool integer_dot_product() const { return false; }
+  // Whether kernels may reduce with subgroup arithmetic (DeviceCaps).
+  virtual bool subgroup_arithmetic() const { return false; }
 
   template <typename Push>
   Status dispatch(ShaderId shader, std::initializer_list<BufferSlice> buffers, const Push& push,

@@ -41,11 +41,21 @@ static_assert(sizeof(MatVecPush) == 52, "must match the push blocks of matvec.co
 
 constexpr WeightVariants kTiledVariants{ShaderId::matmul,     ShaderId::matmul_f16,  ShaderId::matmul_i8,
                                         ShaderId::matmul_i4,  ShaderId::matmul_i4a, ShaderId::matmul_mxfp8,
-                                        ShaderId::matmul_w8a8, ShaderId::matmul_w8a8_dot};
+                                        ShaderId::matmul_w8a8, ShaderId::matmul_w8a8_dot, ShaderId::matmul_i8g};
 constexpr WeightVariants kVectorVariants{ShaderId::matvec,       ShaderId::matvec_q_f16,
                                          ShaderId::matvec_q_i8,  ShaderId::matvec_q_i4,
                                          ShaderId::matvec_q_i4a, ShaderId::matvec_q_mxfp8,
-                                         ShaderId::matvec_q_w8a8, ShaderId::matvec_q_w8a8_dot};
+                                         ShaderId::matvec_q_w8a8, ShaderId::matvec_q_w8a8_dot,
+                                         ShaderId::matvec_q_i8g};
+// matvec_q with a subgroup per column (FENNEC_SUBGROUP), for float
+// activations; w8a8 keeps the shared-memory kernels.
+constexpr WeightVariants kVectorSubgroupVariants{ShaderId::matvec,          ShaderId::matvec_q_f16_sg,
+                                                 ShaderId::matvec_q_i8_sg,  ShaderId::matvec_q_i4_sg,
+                                                 ShaderId::matvec_q_i4a_sg, ShaderId::matvec_q_mxfp8_sg,
+                                                 ShaderId::matvec_q_w8a8,   ShaderId::matvec_q_w8a8_dot,
+                                                 ShaderId::matvec_q_i8g_sg};
+// Columns per workgroup of the subgroup variants (kSubgroupColumns in matvec_q.comp).
+constexpr int64_t kMatVecSubgroupColumns = 8;
 // Rows of A that the matrix-vector kernels handle (one vec4 of sums).
 constexpr int64_t kMaxVectorRows = 4;
 
@@ -96,13 +106,23 @@ Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recor
   set_epilogue_push(push, p, has_c);
   set_weight_push(push, b.quant);
   const quant::WeightFormat format = b.quant.format;
-  const bool grouped = format == quant::WeightFormat::kInt4 || format == quant::WeightFormat::kInt4Asymmetric;
-  push.chunked = !grouped || b.quant.group_size % 8 == 0 ? 1 : 0;
+  // 2: whole 16-byte aligned blocks of 32 (matvec_q.comp), 1: chunks of 8.
+  const bool grouped = quant::grouped_format(format);
+  push.chunked = d.k % 32 == 0 && (!grouped || b.quant.group_size % 32 == 0) ? 2
+                 : !grouped || b.quant.group_size % 8 == 0                    ? 1
+                                                                              : 0;
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
-  // matvec_q: a workgroup per column; matvec: an invocation per column.
-  const uint64_t invocations = static_cast<uint64_t>(d.n) * (b.quant.quantized() ? kDefaultWorkgroupSize : 1);
-  return recorder.dispatch(kVectorVariants.pick(b.quant, recorder.integer_dot_product()), {inputs[0].slice, b.slice, c, outputs[0].slice}, push,
-                           invocations);
+  // matvec: an invocation per column; matvec_q: a workgroup per column, or
+  // a subgroup per column and kMatVecSubgroupColumns columns per workgroup.
+  const bool subgroups = b.quant.quantized() && !b.quant.int8_activations() && recorder.subgroup_arithmetic();
+  const WeightVariants& variants = subgroups ? kVectorSubgroupVariants : kVectorVariants;
+  const uint64_t invocations =
+      !b.quant.quantized() ? static_cast<uint64_t>(d.n)
+      : subgroups ? static_cast<uint64_t>((d.n + kMatVecSubgroupColumns - 1) / kMatVecSubgroupColumns) *
+                        kDefaultWorkgroupSize
+                  : static_cast<uint64_t>(d.n) * kDefaultWorkgroupSize;
+  return recorder.dispatch(variants.pick(b.quant, recorder.integer_dot_product()),
+                           {inputs[0].slice, b.slice, c, outputs[0].slice}, push, invocations);
 }
 
 }  // namespace

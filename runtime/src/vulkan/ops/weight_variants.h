@@ -12,7 +12,7 @@ namespace fennec::vulkan {
 // INT8 weights with int8 activations and `w8a8_dot` its variant with packed
 // integer dot products (the same as w8a8 where a kernel has none).
 struct WeightVariants {
-  ShaderId float32, float16, int8, int4, int4_asymmetric, mxfp8, w8a8, w8a8_dot;
+  ShaderId float32, float16, int8, int4, int4_asymmetric, mxfp8, w8a8, w8a8_dot, int8_grouped;
 
   ShaderId pick(const quant::WeightQuant& quant, bool integer_dot_product) const {
     // Graph::validate(): int8 activations come with INT8 weights.
@@ -23,6 +23,7 @@ struct WeightVariants {
       case quant::WeightFormat::kInt4: return int4;
       case quant::WeightFormat::kInt4Asymmetric: return int4_asymmetric;
       case quant::WeightFormat::kMxFp8: return mxfp8;
+      case quant::WeightFormat::kInt8Grouped: return int8_grouped;
       case quant::WeightFormat::kFloat32: break;
     }
     return float32;
@@ -30,7 +31,7 @@ struct WeightVariants {
 };
 
 // The push-constant fields that every quantized-weight kernel takes after its
-// own: the int4 group size and, for w8a8, the activation scale of its input
+// own: the group size (int4, grouped int8) and, for w8a8, the activation scale of its input
 // with the float32 reciprocal the shader multiplies by (0 and 0 otherwise).
 template <typename Push>
 void set_weight_push(Push& push, const quant::WeightQuant& quant) {
