@@ -6,7 +6,10 @@
 // up their partial sums: by default one workgroup per column, reduced
 // through shared memory; with FENNEC_SUBGROUP (devices with subgroup
 // arithmetic) one subgroup per column, kSubgroupColumns columns per
-// workgroup, reduced with subgroupAdd.
+// workgroup, reduced with subgroupAdd; with FENNEC_LANE_COLUMNS (CPU
+// drivers, which run each group of SIMD lanes of a workgroup as a
+// coroutine with a fixed cost) one invocation per column walking its whole
+// row.
 // Bindings (set 0): 0 = A (float[R*K]), 1 = W (quantized [N, K]),
 //                   2 = C (float[N]: one bias per column; a dummy buffer when
 //                   has_c == 0), 3 = Y (float[R*N])
@@ -161,21 +164,62 @@ vec4 partial_sums(FennecWeights w, uint col, uint lane, uint lanes) {
 }
 #endif
 
+// Y[row, col] from its whole sum (before alpha).
+void store_value(uint row, uint col, float sum) {
+  float bias = p.has_c != 0u ? p.beta * c[col] : 0.0;
+  y[row * p.n + col] = fennec_activate(p.alpha * sum + bias, p.kind, p.act_alpha, p.act_beta);
+}
+
 // Y[., col] from the column's whole sums.
 void store(FennecWeights w, uint col, PARTIAL total) {
 #if defined(FENNEC_A_I8)
-  vec4 sum = p.alpha * (vec4(total) * (p.act_scale * fennec_wscale(w, col, 0u)));
+  vec4 sum = vec4(total) * (p.act_scale * fennec_wscale(w, col, 0u));
 #else
-  vec4 sum = p.alpha * total;
+  vec4 sum = total;
 #endif
-  float bias = p.has_c != 0u ? p.beta * c[col] : 0.0;
-  y[col] = fennec_activate(sum.x + bias, p.kind, p.act_alpha, p.act_beta);
-  if (p.rows > 1u) y[p.n + col] = fennec_activate(sum.y + bias, p.kind, p.act_alpha, p.act_beta);
-  if (p.rows > 2u) y[2u * p.n + col] = fennec_activate(sum.z + bias, p.kind, p.act_alpha, p.act_beta);
-  if (p.rows > 3u) y[3u * p.n + col] = fennec_activate(sum.w + bias, p.kind, p.act_alpha, p.act_beta);
+  store_value(0u, col, sum.x);
+  if (p.rows > 1u) store_value(1u, col, sum.y);
+  if (p.rows > 2u) store_value(2u, col, sum.z);
+  if (p.rows > 3u) store_value(3u, col, sum.w);
 }
 
-#if defined(FENNEC_SUBGROUP)
+#if defined(FENNEC_LANE_COLUMNS)
+// kLaneColumns consecutive columns per invocation (kMatVecLaneColumns in
+// matmul_vulkan.cpp). chunked == 2: one row of A per invocation (any number
+// of rows; item = row * column groups + group), in 32-value blocks, each
+// load of A serving all the columns; otherwise all rows (at most four).
+const uint kLaneColumns = 8u;
+void main() {
+  const FennecWeights w = fennec_weights(p.n, p.k, p.wgroup);
+  const uint groups = (p.n + kLaneColumns - 1u) / kLaneColumns;
+  const uint index = fennec_linear_index();
+  if (p.chunked == 2u) {
+    const uint row = index / groups;
+    if (row >= p.rows) return;
+    const uint first = (index % groups) * kLaneColumns;
+    const uint count = min(kLaneColumns, p.n - first);
+    float acc[kLaneColumns];
+    [[unroll]] for (uint c = 0u; c < kLaneColumns; ++c) acc[c] = 0.0;
+    const uint blocks = p.k / 32u, base = row * (p.k / 4u);
+    for (uint b = 0u; b < blocks; ++b) {
+      vec4 x[8];
+      [[unroll]] for (uint j = 0u; j < 8u; ++j) x[j] = av[base + b * 8u + j];
+      [[unroll]] for (uint c = 0u; c < kLaneColumns; ++c) {
+        vec4 v[8];
+        fennec_weight32(w, first + min(c, count - 1u), b * 32u, v);
+        float sum = 0.0;
+        [[unroll]] for (uint j = 0u; j < 8u; ++j) sum += dot(x[j], v[j]);
+        acc[c] += sum;
+      }
+    }
+    for (uint c = 0u; c < count; ++c) store_value(row, first + c, acc[c]);
+    return;
+  }
+  const uint first = index * kLaneColumns;
+  if (first >= p.n) return;
+  for (uint c = 0u; c < min(kLaneColumns, p.n - first); ++c) store(w, first + c, partial_sums(w, first + c, 0u, 1u));
+}
+#elif defined(FENNEC_SUBGROUP)
 // kSubgroupColumns columns per workgroup; each subgroup takes columns
 // gl_SubgroupID, + gl_NumSubgroups, ... and reduces a column's lanes with
 // subgroupAdd: no shared memory, no barrier (CPU drivers run barriers

@@ -148,6 +148,8 @@ TEST_CASE("quantized weights: MATMUL matrix-vector kernel, every format") {
     // K a multiple of 32: the 32-value block path, one and four rows.
     check_matmul(format, {1, 4096}, {4096, 67});
     check_matmul(format, {4, 96}, {11, 96}, true);
+    // Ten rows: on CPU devices, the lane kernels' row per invocation.
+    check_matmul(format, {2, 5, 64}, {64, 19});
   }
 }
 

@@ -63,6 +63,9 @@ class Recorder {
   virtual bool integer_dot_product() const { return false; }
   // Whether kernels may reduce with subgroup arithmetic (DeviceCaps).
   virtual bool subgroup_arithmetic() const { return false; }
+  // Whether the device is a CPU (VK_PHYSICAL_DEVICE_TYPE_CPU, such as
+  // lavapipe): kernels then prefer few invocations with long loops.
+  virtual bool cpu_device() const { return false; }
 
   template <typename Push>
   Status dispatch(ShaderId shader, std::initializer_list<BufferSlice> buffers, const Push& push,

@@ -54,6 +54,14 @@ constexpr WeightVariants kVectorSubgroupVariants{ShaderId::matvec,          Shad
                                                  ShaderId::matvec_q_i4a_sg, ShaderId::matvec_q_mxfp8_sg,
                                                  ShaderId::matvec_q_w8a8,   ShaderId::matvec_q_w8a8_dot,
                                                  ShaderId::matvec_q_i8g_sg};
+// matvec_q with an invocation per column (FENNEC_LANE_COLUMNS), for CPU devices.
+constexpr WeightVariants kVectorLaneVariants{ShaderId::matvec,            ShaderId::matvec_q_f16_lane,
+                                             ShaderId::matvec_q_i8_lane,  ShaderId::matvec_q_i4_lane,
+                                             ShaderId::matvec_q_i4a_lane, ShaderId::matvec_q_mxfp8_lane,
+                                             ShaderId::matvec_q_w8a8,     ShaderId::matvec_q_w8a8_dot,
+                                             ShaderId::matvec_q_i8g_lane};
+// Columns per invocation of the lane variants (kLaneColumns in matvec_q.comp).
+constexpr int64_t kMatVecLaneColumns = 8;
 // Columns per workgroup of the subgroup variants (kSubgroupColumns in matvec_q.comp).
 constexpr int64_t kMatVecSubgroupColumns = 8;
 // Rows of A that the matrix-vector kernels handle (one vec4 of sums).
@@ -82,8 +90,10 @@ void set_epilogue_push(Push& push, const ops::MatMulParams& p, bool has_c) {
 // The matrix-vector path: A is at most four contiguous rows of K values (its
 // batch axes fold into the rows, since B has none), B is a rank-2 matrix that
 // is quantized (rows = N) or a plain untransposed [K, N], and C is absent or
-// one bias per output column. Records it and sets `taken`; leaves everything
-// else to the tiled kernel.
+// one bias per output column. On CPU devices, a quantized B in whole blocks
+// of 32 takes any number of rows here (the lane kernels run a row per
+// invocation). Records it and sets `taken`; leaves everything else to the
+// tiled kernel.
 Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recorder& recorder,
                      std::span<const TensorBinding> inputs, std::span<const TensorBinding> outputs,
                      bool& taken) {
@@ -91,12 +101,25 @@ Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recor
   const TensorBinding& b = inputs[1];
   const bool has_c = inputs.size() > 2 && inputs[2].slice.valid();
   const int64_t rows = element_count(outputs[0].shape) / std::max<int64_t>(d.n, 1);
+  const quant::WeightFormat format = b.quant.format;
+  // 2: whole 16-byte aligned blocks of 32 (matvec_q.comp), 1: chunks of 8.
+  const bool grouped = quant::grouped_format(format);
+  const uint32_t chunked = d.k % 32 == 0 && (!grouped || b.quant.group_size % 32 == 0) ? 2
+                           : !grouped || b.quant.group_size % 8 == 0                    ? 1
+                                                                                        : 0;
+  // matvec: an invocation per column; matvec_q: a workgroup per column, a
+  // subgroup per column and kMatVecSubgroupColumns columns per workgroup,
+  // or (CPU devices) kMatVecLaneColumns columns per invocation.
+  const bool float_acts = b.quant.quantized() && !b.quant.int8_activations();
+  const bool lanes = float_acts && recorder.cpu_device();
+  const bool subgroups = float_acts && !lanes && recorder.subgroup_arithmetic();
+  const bool row_per_lane = lanes && chunked == 2;
   const bool b_ok = b.shape.size() == 2 && !d.b_vector && (b.quant.quantized() || !p.transpose_b);
   const bool a_ok = !p.transpose_a && d.b_batch.empty() && d.batch == d.a_batch;
   const bool c_ok = !has_c || (element_count(inputs[2].shape) == d.n && !inputs[2].shape.empty() &&
                                inputs[2].shape.back() == d.n);
-  if (!b_ok || !a_ok || !c_ok || rows < 1 || rows > kMaxVectorRows || d.k < 1 || d.n < 1 ||
-      !fits_u32(element_count(b.shape)))
+  if (!b_ok || !a_ok || !c_ok || rows < 1 || (rows > kMaxVectorRows && !row_per_lane) || d.k < 1 || d.n < 1 ||
+      !fits_u32(element_count(b.shape)) || !fits_u32(element_count(outputs[0].shape)))
     return ok_status();
   taken = true;
   MatVecPush push{};
@@ -105,19 +128,13 @@ Status record_matvec(const ops::MatMulParams& p, const ops::MatMulDims& d, Recor
   push.k = static_cast<uint32_t>(d.k);
   set_epilogue_push(push, p, has_c);
   set_weight_push(push, b.quant);
-  const quant::WeightFormat format = b.quant.format;
-  // 2: whole 16-byte aligned blocks of 32 (matvec_q.comp), 1: chunks of 8.
-  const bool grouped = quant::grouped_format(format);
-  push.chunked = d.k % 32 == 0 && (!grouped || b.quant.group_size % 32 == 0) ? 2
-                 : !grouped || b.quant.group_size % 8 == 0                    ? 1
-                                                                              : 0;
+  push.chunked = chunked;
   const BufferSlice c = has_c ? inputs[2].slice : recorder.dummy_buffer();
-  // matvec: an invocation per column; matvec_q: a workgroup per column, or
-  // a subgroup per column and kMatVecSubgroupColumns columns per workgroup.
-  const bool subgroups = b.quant.quantized() && !b.quant.int8_activations() && recorder.subgroup_arithmetic();
-  const WeightVariants& variants = subgroups ? kVectorSubgroupVariants : kVectorVariants;
+  const WeightVariants& variants = lanes ? kVectorLaneVariants : subgroups ? kVectorSubgroupVariants : kVectorVariants;
+  const auto lane_groups = static_cast<uint64_t>((d.n + kMatVecLaneColumns - 1) / kMatVecLaneColumns);
   const uint64_t invocations =
       !b.quant.quantized() ? static_cast<uint64_t>(d.n)
+      : lanes     ? lane_groups * (row_per_lane ? static_cast<uint64_t>(rows) : 1)
       : subgroups ? static_cast<uint64_t>((d.n + kMatVecSubgroupColumns - 1) / kMatVecSubgroupColumns) *
                         kDefaultWorkgroupSize
                   : static_cast<uint64_t>(d.n) * kDefaultWorkgroupSize;
