@@ -286,6 +286,8 @@ Status Context::init(const ContextOptions& options) {
   device_info.pQueueCreateInfos = &queue_info;
   const char* subgroup_env = std::getenv("FENNEC_SUBGROUP_KERNELS");
   if (subgroup_env && std::string(subgroup_env) == "0") caps_.subgroup_arithmetic = false;
+  const char* cpu_env = std::getenv("FENNEC_CPU_KERNELS");
+  caps_.cpu_kernels = caps_.type == VK_PHYSICAL_DEVICE_TYPE_CPU && !(cpu_env && std::string(cpu_env) == "0");
   // Integer dot products for the w8a8 kernels, unless turned off.
   const char* dot_env = std::getenv("FENNEC_INTEGER_DOT");
   if (!options.integer_dot_product || (dot_env && std::string(dot_env) == "0")) caps_.integer_dot_product = false;

@@ -30,6 +30,9 @@ struct DeviceCaps {
   // Subgroup arithmetic (subgroupAdd) in compute shaders (Vulkan 1.1); off
   // with FENNEC_SUBGROUP_KERNELS=0.
   bool subgroup_arithmetic = false;
+  // A CPU device (VK_PHYSICAL_DEVICE_TYPE_CPU, such as lavapipe): kernels
+  // prefer few invocations with long loops; off with FENNEC_CPU_KERNELS=0.
+  bool cpu_kernels = false;
   uint64_t max_storage_buffer_range = 0;
   uint64_t max_memory_allocation_size = 0;
   uint32_t max_shared_memory_bytes = 0;

@@ -25,7 +25,7 @@ class PlanRecorder final : public Recorder {
 
   bool integer_dot_product() const override { return context_.caps().integer_dot_product; }
   bool subgroup_arithmetic() const override { return context_.caps().subgroup_arithmetic; }
-  bool cpu_device() const override { return context_.caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
+  bool cpu_device() const override { return context_.caps().cpu_kernels; }
   using Recorder::dispatch;
   Status dispatch(ShaderId shader, std::span<const BufferSlice> buffers,
                   std::span<const std::byte> push_constants, uint64_t invocations) override;

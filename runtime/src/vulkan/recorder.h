@@ -63,8 +63,8 @@ class Recorder {
   virtual bool integer_dot_product() const { return false; }
   // Whether kernels may reduce with subgroup arithmetic (DeviceCaps).
   virtual bool subgroup_arithmetic() const { return false; }
-  // Whether the device is a CPU (VK_PHYSICAL_DEVICE_TYPE_CPU, such as
-  // lavapipe): kernels then prefer few invocations with long loops.
+  // Whether kernels should prefer few invocations with long loops (CPU
+  // devices such as lavapipe; DeviceCaps::cpu_kernels).
   virtual bool cpu_device() const { return false; }
 
   template <typename Push>
