@@ -187,6 +187,8 @@ if "$fennec" convert "$stories" -o "$tmp/stories.fennec" >/dev/null 2>"$tmp/stde
     "$fennec" generate "$tmp/stories.fennec" --tokens 1,512
   expect_error "generate with a text prompt and no tokenizer" "no tokenizer.*--tokens" \
     "$fennec" generate "$tmp/stories.fennec" -p "Once upon a time"
+  expect_error "generate with a stop string and no tokenizer" "stop strings need a model with a tokenizer" \
+    "$fennec" generate "$tmp/stories.fennec" --stop "the end"
   expect_error "generate under a budget too small for one position" "smallest budget that works is [0-9]+ bytes" \
     "$fennec" generate "$tmp/stories.fennec" --memory-budget 200K
   if [[ -n "$model" ]]; then

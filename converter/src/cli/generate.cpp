@@ -3,19 +3,19 @@
 // prints the generated text (token ids for models without a tokenizer) as it
 // comes, then prefill and decode speeds and the accountant's memory figures.
 // `-p TEXT` goes through the model's tokenizer.
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/llm_session.h"
 #include "cli/commands.h"
-#include "llm/sampler.h"
+#include "llm/generator.h"
 #include "llm/tokenizer.h"
 
 namespace fennec::cli {
@@ -38,6 +38,7 @@ struct GenerateArgs {
   int device = -1;
   std::string memory_budget;
   std::string kv_cache = "f16";
+  std::vector<std::string> stop;
 };
 
 std::vector<int> parse_tokens(const std::string& text, int bos) {
@@ -92,52 +93,29 @@ void run_generate(const GenerateArgs& args) {
     if (id < 0 || id >= config.vocab_size)
       throw std::runtime_error("--tokens: id " + std::to_string(id) + " is outside the vocabulary of " +
                                std::to_string(config.vocab_size));
-  if (static_cast<int>(prompt.size()) > decoder->context())
-    throw std::runtime_error("the prompt has " + std::to_string(prompt.size()) + " tokens, the context holds " +
-                             std::to_string(decoder->context()));
-  llm::SamplerOptions sampling;
+  llm::GenerateOptions generation;
+  llm::SamplerOptions& sampling = generation.sampling;
   sampling.temperature = args.temperature;
   sampling.top_k = args.top_k;
   sampling.top_p = args.top_p;
   sampling.min_p = args.min_p;
   sampling.repetition_penalty = args.repetition_penalty;
   sampling.seed = args.seed;
-  llm::Sampler sampler(sampling);
-
-  using clock = std::chrono::steady_clock;
-  std::vector<int> history = prompt;
-  std::vector<int> generated;
-  const auto prefill_start = clock::now();
-  std::span<const float> logits;
-  for (size_t i = 0; i < prompt.size(); ++i) logits = unwrap(decoder->forward(prompt[i], static_cast<int>(i)));
-  const double prefill_s = std::chrono::duration<double>(clock::now() - prefill_start).count();
-  const auto decode_start = clock::now();
-  int decode_steps = 0;
-  std::string stop = "length";
-  while (static_cast<int>(generated.size()) < args.count) {
-    const int next = sampler.sample(logits, history);
-    generated.push_back(next);
-    history.push_back(next);
-    if (!args.json) {
-      if (tokenizer) std::printf("%s", tokenizer->decode(std::span<const int>(&next, 1)).c_str());
-      else std::printf("%d ", next);
-      std::fflush(stdout);
-    }
-    if (args.stop_at_eos && next == config.eos_token) {
-      stop = "eos";
-      break;
-    }
-    if (static_cast<int>(history.size()) >= decoder->context()) {
-      stop = "context";
-      break;
-    }
-    if (static_cast<int>(generated.size()) == args.count) break;
-    logits = unwrap(decoder->forward(next, static_cast<int>(history.size()) - 1));
-    ++decode_steps;
-  }
-  const double decode_s = std::chrono::duration<double>(clock::now() - decode_start).count();
-  const double prefill_tps = prefill_s > 0 ? static_cast<double>(prompt.size()) / prefill_s : 0.0;
-  const double decode_tps = decode_s > 0 && decode_steps > 0 ? decode_steps / decode_s : 0.0;
+  generation.max_tokens = args.count;
+  generation.stop_at_eos = args.stop_at_eos;
+  generation.stop_strings = args.stop;
+  const llm::Generation g = unwrap(llm::generate(*decoder, tokenizer.get(), prompt, generation,
+                                                 [&](int token, std::string_view text) {
+                                                   if (args.json) return true;
+                                                   if (tokenizer) std::fwrite(text.data(), 1, text.size(), stdout);
+                                                   else std::printf("%d ", token);
+                                                   std::fflush(stdout);
+                                                   return true;
+                                                 }));
+  const std::vector<int>& generated = g.tokens;
+  const std::string& stop = g.stop;
+  const double prefill_tps = g.prefill_tokens_per_s(prompt.size());
+  const double decode_tps = g.decode_tokens_per_s();
   const llm::DecoderStats s = decoder->stats();
   auto peak = [&](vulkan::MemoryCategory c) { return session->peak(c); };
   if (args.json) {
@@ -145,7 +123,7 @@ void run_generate(const GenerateArgs& args) {
                         {"device", session->context->caps().name},
                         {"prompt_tokens", prompt},
                         {"tokens", generated},
-                        {"text", tokenizer ? tokenizer->decode(generated) : ""},
+                        {"text", g.text},
                         {"stop", stop},
                         {"prefill_tokens_per_s", prefill_tps},
                         {"decode_tokens_per_s", decode_tps},
@@ -187,6 +165,7 @@ void add_generate_command(CLI::App& app) {
       ->check(CLI::Range(0.0f, 10.0f));
   cmd->add_option("--seed", args->seed, "Sampling seed (default 0)");
   cmd->add_flag("!--ignore-eos", args->stop_at_eos, "Keep generating past the end-of-sequence token");
+  cmd->add_option("--stop", args->stop, "Stop before this text (repeatable; models with a tokenizer)");
   cmd->add_option("--kv-cache", args->kv_cache, "Key/value cache precision: f16 (default) or f32");
   cmd->add_flag("--json", args->json, "Print tokens, speeds and memory as JSON");
   cmd->add_option("--device", args->device, "Vulkan device index (see `fennec devices`)");

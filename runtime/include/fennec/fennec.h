@@ -226,6 +226,84 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
  * in milliseconds. Needs enable_profiling and a device with timestamps. */
 fennec_status_t fennec_session_node_time(fennec_session_t session, size_t index, double* out_ms);
 
+/* ---- LLM generation ---------------------------------------------------- */
+
+/* A decoder-only LLM file (metadata fennec.kind = "llm", from `fennec
+ * convert` of a llama2.c or GGUF checkpoint) opened on a Vulkan device:
+ * weights, key/value cache and tokenizer. Used by one thread at a time. */
+typedef struct fennec_llm_s* fennec_llm_t;
+
+typedef struct fennec_llm_options_s {
+  int32_t device_index;          /* -1 (default): as fennec_session_options_t */
+  uint64_t memory_budget_bytes;  /* 0 (default): the device's budget less a margin; the key/value
+                                    cache holds as many positions as the weights leave room for */
+  int32_t max_context;           /* 0 (default): the model's context */
+  int32_t kv_cache_f32;          /* 1: float32 keys and values (default fp16) */
+} fennec_llm_options_t;
+
+void fennec_llm_options_init(fennec_llm_options_t* options);
+
+/* Opens `model` (which must outlive the LLM) for generation. Fails with
+ * FENNEC_INVALID_MODEL for a file that is not an LLM and FENNEC_OUT_OF_MEMORY,
+ * naming the smallest budget, when the weights do not fit the budget. */
+fennec_status_t fennec_llm_create(fennec_model_t model, const fennec_llm_options_t* options,
+                                  fennec_llm_t* out_llm);
+void fennec_llm_release(fennec_llm_t llm);
+
+/* Positions the key/value cache holds (prompt plus generated tokens). */
+int32_t fennec_llm_context(fennec_llm_t llm);
+
+/* Tokenizes `text` with the model's tokenizer (no BOS added): writes up to
+ * `capacity` ids and sets *out_count to the number of ids the text takes
+ * (call with capacity 0 to size the buffer). FENNEC_UNSUPPORTED when the
+ * model carries no tokenizer (llama2.c checkpoints). */
+fennec_status_t fennec_llm_tokenize(fennec_llm_t llm, const char* text, int32_t* out_tokens, size_t capacity,
+                                    size_t* out_count);
+
+typedef struct fennec_generate_options_s {
+  int32_t max_tokens;          /* default 128 */
+  float temperature;           /* 0 (default): greedy */
+  int32_t top_k;               /* 0 (default): no limit */
+  float top_p;                 /* 1 (default): no limit */
+  float min_p;                 /* 0 (default): no limit */
+  float repetition_penalty;    /* 1 (default): none */
+  uint64_t seed;               /* default 0 */
+  int32_t ignore_eos;          /* 1: keep generating past the end-of-sequence token */
+  int32_t no_bos;              /* 1: no BOS token before a text prompt */
+  const char* const* stop_strings; /* generation stops before any of these texts */
+  size_t stop_string_count;
+} fennec_generate_options_t;
+
+void fennec_generate_options_init(fennec_generate_options_t* options);
+
+/* Streaming: called once per generated token with its id and the text that
+ * became final with it: `text_size` bytes (not NUL-terminated, possibly 0;
+ * text that may start a stop string or ends inside a UTF-8 character waits
+ * for the next tokens, and a stop string itself is never passed). A last
+ * call with token -1 may bring text held back at the end. Return 0 to go
+ * on, anything else to stop. */
+typedef int32_t (*fennec_token_callback_t)(void* user_data, int32_t token, const char* text, size_t text_size);
+
+typedef struct fennec_generation_stats_s {
+  uint64_t prompt_tokens;
+  uint64_t generated_tokens;
+  double prefill_tokens_per_s;
+  double decode_tokens_per_s;
+  char stop_reason[32];        /* "length", "eos", "stop string", "context" or "callback" */
+  int32_t context;             /* positions the key/value cache holds */
+  uint64_t peak_device_bytes;  /* high-water mark of the LLM's device allocations */
+  uint64_t kv_cache_bytes;
+  uint64_t weight_bytes;       /* device bytes holding weights */
+} fennec_generation_stats_t;
+
+/* Generates a new sequence from `prompt` (text, after BOS unless no_bos),
+ * or, when `prompt` is NULL, from `prompt_tokens` as given. `callback` and
+ * `out_stats` may be NULL. */
+fennec_status_t fennec_llm_generate(fennec_llm_t llm, const char* prompt, const int32_t* prompt_tokens,
+                                    size_t prompt_token_count, const fennec_generate_options_t* options,
+                                    fennec_token_callback_t callback, void* user_data,
+                                    fennec_generation_stats_t* out_stats);
+
 #ifdef __cplusplus
 }  /* extern "C" */
 #endif
