@@ -4,11 +4,12 @@
 // of one layer (causal); one workgroup per (row, query head). Keys are scored in
 // blocks held in shared memory and folded into running softmax sums
 // (online softmax), so no score matrix is stored. FENNEC_KV_F16: the cache
-// holds halves, two per uint.
+// holds halves, two per uint; FENNEC_KV_I8: int8 codes, four per uint, with
+// a float32 scale per position and head from word scale_offset on.
 // Bindings (set 0): 0 = step (uint[]: count, first position, tokens),
 // 1 = Q (float[rows, n_heads * head_dim]), 2 = cache K, 3 = cache V,
 // 4 = Out (float[rows, n_heads * head_dim])
-// Push constants: { uint n_heads, n_kv_heads, head_dim, cache_offset; float scale; }
+// Push constants: { uint n_heads, n_kv_heads, head_dim, cache_offset; float scale; uint scale_offset; }
 #extension GL_GOOGLE_include_directive : require
 #include "index.glsl"
 
@@ -16,7 +17,12 @@ layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer Step { uint step[]; };
 layout(set = 0, binding = 1) readonly buffer Q { float q[]; };
-#ifdef FENNEC_KV_F16
+#if defined(FENNEC_KV_I8)
+layout(set = 0, binding = 2) readonly buffer CacheK { uint cache_k[]; };
+layout(set = 0, binding = 3) readonly buffer CacheV { uint cache_v[]; };
+float key_at(uint i) { return float(bitfieldExtract(int(cache_k[i >> 2]), int((i & 3u) << 3), 8)); }
+float value_at(uint i) { return float(bitfieldExtract(int(cache_v[i >> 2]), int((i & 3u) << 3), 8)); }
+#elif defined(FENNEC_KV_F16)
 layout(set = 0, binding = 2) readonly buffer CacheK { uint cache_k[]; };
 layout(set = 0, binding = 3) readonly buffer CacheV { uint cache_v[]; };
 float key_at(uint i) { return unpackHalf2x16(cache_k[i / 2u])[i & 1u]; }
@@ -35,7 +41,24 @@ layout(push_constant) uniform Push {
   uint head_dim;
   uint cache_offset;
   float scale;
+  uint scale_offset;
 } p;
+
+// The scales of position t's key and value in head `kv_head` (1 but for int8).
+float key_scale(uint t, uint kv_head) {
+#if defined(FENNEC_KV_I8)
+  return uintBitsToFloat(cache_k[p.scale_offset + t * p.n_kv_heads + kv_head]);
+#else
+  return 1.0;
+#endif
+}
+float value_scale(uint t, uint kv_head) {
+#if defined(FENNEC_KV_I8)
+  return uintBitsToFloat(cache_v[p.scale_offset + t * p.n_kv_heads + kv_head]);
+#else
+  return 1.0;
+#endif
+}
 
 // Output dims per lane: head_dim up to 4 x the workgroup size.
 const uint kMaxDimsPerLane = 4u;
@@ -61,7 +84,7 @@ void main() {
     if (t <= last) {
       float dot_qk = 0.0;
       for (uint d = 0u; d < p.head_dim; ++d) dot_qk += q[q_base + d] * key_at(kv_base + t * stride + d);
-      score = dot_qk * p.scale;
+      score = dot_qk * p.scale * key_scale(t, kv_head);
     }
     scores[lane] = score;
     barrier();
@@ -74,6 +97,7 @@ void main() {
     for (uint j = 0u; j < count; ++j) {
       float weight = exp(scores[j] - block_max);
       running_sum += weight;
+      weight *= value_scale(block + j, kv_head);
       uint row = kv_base + (block + j) * stride;
       for (uint slot = 0u; slot < kMaxDimsPerLane; ++slot) {
         uint d = lane + slot * kFennecWorkgroupSize;

@@ -28,16 +28,16 @@ inline double relative_error(std::span<const float> expected, std::span<const fl
 }
 
 // `steps` greedy tokens from BOS: logits within `bound` relative at every
-// step and the same token ids; `kv_f16` uses the fp16 cache (and a reference
-// that rounds keys and values to fp16). Returns the ids.
+// step and the same token ids; `kv` is the cache type (the reference rounds
+// keys and values the same way). Returns the ids.
 inline std::vector<int> check_greedy(const graph::Graph& graph, const llm::LlmConfig& config, int steps,
-                                     double bound, bool kv_f16 = false) {
-  auto reference = llm::ReferenceDecoder::create(graph, config, kv_f16);
+                                     double bound, llm::KvCache kv = llm::KvCache::kF32) {
+  auto reference = llm::ReferenceDecoder::create(graph, config, kv);
   REQUIRE(reference.ok());
   auto context = vulkan::Context::create({});
   REQUIRE(context.ok());
   llm::DecoderOptions options;
-  options.kv_cache_f16 = kv_f16;
+  options.kv_cache = kv;
   auto decoder = llm::Decoder::create(*context.value(), graph, config, options);
   REQUIRE_MESSAGE(decoder.ok(), decoder.status().to_string());
   int token = config.bos_token;

@@ -119,7 +119,7 @@ TEST_CASE("llm: a prompt prefilled in chunks gives the reference logits, and dec
   auto context = vulkan::Context::create({});
   REQUIRE(context.ok());
   llm::DecoderOptions options;
-  options.kv_cache_f16 = false;
+  options.kv_cache = llm::KvCache::kF32;
   auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, options);
   REQUIRE(decoder.ok());
   REQUIRE(decoder.value()->prefill_rows() > 1);
@@ -139,7 +139,29 @@ TEST_CASE("llm: a prompt prefilled in chunks gives the reference logits, and dec
 TEST_CASE("llm: an fp16 key/value cache decodes like the reference with keys and values rounded to fp16") {
   const Loaded m = load_stories();
   // A key on a rounding boundary may land one fp16 step apart: 1e-3.
-  testing::check_greedy(m.graph, m.config, 200, 1e-3, true);
+  testing::check_greedy(m.graph, m.config, 200, 1e-3, llm::KvCache::kF16);
+}
+
+TEST_CASE("llm: an int8 key/value cache decodes like the reference with keys and values rounded to int8 per head") {
+  const Loaded m = load_stories();
+  // A value on a rounding boundary may land one code apart (the shader's
+  // reciprocal may differ from the host's in its last bit).
+  testing::check_greedy(m.graph, m.config, 200, 2e-3, llm::KvCache::kInt8);
+  // Against the unrounded float32 reference the error is larger: the check
+  // above sees the rounding.
+  auto exact = llm::ReferenceDecoder::create(m.graph, m.config);
+  auto rounded = llm::ReferenceDecoder::create(m.graph, m.config, llm::KvCache::kInt8);
+  REQUIRE(exact.ok());
+  REQUIRE(rounded.ok());
+  double worst = 0.0;
+  int token = m.config.bos_token;
+  for (int pos = 0; pos < 50; ++pos) {
+    const std::vector<float> a = exact.value().forward(token, pos);
+    worst = std::max(worst, testing::relative_error(a, rounded.value().forward(token, pos)));
+    token = llm::argmax(a);
+  }
+  MESSAGE("int8 cache against float32: worst logits error " << worst << " relative");
+  CHECK(worst > 2e-3);
 }
 
 TEST_CASE("llm: the memory budget limits the key/value cache and names the smallest budget") {

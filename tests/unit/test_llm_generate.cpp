@@ -100,7 +100,7 @@ TEST_CASE("llm C API: greedy tokens match the CPU reference; streamed text, stop
 
   // Reference: greedy ids from BOS on the CPU.
   const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
-  auto reference = llm::ReferenceDecoder::create(m.graph, m.config, true);
+  auto reference = llm::ReferenceDecoder::create(m.graph, m.config, llm::KvCache::kF16);
   REQUIRE(reference.ok());
   std::vector<int32_t> expected;
   int token = m.config.bos_token;

@@ -64,9 +64,8 @@ std::vector<int> parse_tokens(const std::string& text, int bos) {
 void run_generate(const GenerateArgs& args) {
   llm::DecoderOptions options;
   options.max_context = args.context;
-  if (args.kv_cache != "f16" && args.kv_cache != "f32")
-    throw std::runtime_error("--kv-cache: expected f16 or f32, got '" + args.kv_cache + "'");
-  options.kv_cache_f16 = args.kv_cache == "f16";
+  if (!llm::parse_kv_cache(args.kv_cache, options.kv_cache))
+    throw std::runtime_error("--kv-cache: expected f16, f32 or int8, got '" + args.kv_cache + "'");
   const auto session = open_llm(args.model, args.device, args.memory_budget, options);
   const llm::LlmConfig& config = session->config;
   llm::Decoder* decoder = session->decoder.get();
@@ -129,7 +128,7 @@ void run_generate(const GenerateArgs& args) {
                         {"decode_tokens_per_s", decode_tps},
                         {"context", s.context},
                         {"context_limited", s.context_limited},
-                        {"kv_cache", s.kv_cache_f16 ? "f16" : "f32"},
+                        {"kv_cache", llm::kv_cache_name(s.kv_cache)},
                         {"memory", llm_memory_json(*session)}};
     std::printf("%s\n", j.dump(2).c_str());
     return;
@@ -166,7 +165,7 @@ void add_generate_command(CLI::App& app) {
   cmd->add_option("--seed", args->seed, "Sampling seed (default 0)");
   cmd->add_flag("!--ignore-eos", args->stop_at_eos, "Keep generating past the end-of-sequence token");
   cmd->add_option("--stop", args->stop, "Stop before this text (repeatable; models with a tokenizer)");
-  cmd->add_option("--kv-cache", args->kv_cache, "Key/value cache precision: f16 (default) or f32");
+  cmd->add_option("--kv-cache", args->kv_cache, "Key/value cache precision: f16 (default), f32 or int8");
   cmd->add_flag("--json", args->json, "Print tokens, speeds and memory as JSON");
   cmd->add_option("--device", args->device, "Vulkan device index (see `fennec devices`)");
   cmd->add_option("--memory-budget", args->memory_budget,

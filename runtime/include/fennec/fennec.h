@@ -238,7 +238,8 @@ typedef struct fennec_llm_options_s {
   uint64_t memory_budget_bytes;  /* 0 (default): the device's budget less a margin; the key/value
                                     cache holds as many positions as the weights leave room for */
   int32_t max_context;           /* 0 (default): the model's context */
-  int32_t kv_cache_f32;          /* 1: float32 keys and values (default fp16) */
+  int32_t kv_cache;              /* keys and values as 0 (default): fp16, 1: float32, 2: int8 with
+                                    a float32 scale per position and head */
 } fennec_llm_options_t;
 
 void fennec_llm_options_init(fennec_llm_options_t* options);

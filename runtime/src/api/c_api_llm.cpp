@@ -35,6 +35,7 @@ fennec_status_t fennec_llm_create(fennec_model_t model, const fennec_llm_options
   fennec_llm_options_init(&defaults);
   if (!options) options = &defaults;
   if (options->max_context < 0) return invalid("max_context must not be negative");
+  if (options->kv_cache < 0 || options->kv_cache > 2) return invalid("kv_cache must be 0 (fp16), 1 (float32) or 2 (int8)");
   return guarded([&]() -> Status {
     auto lookup = [&](const char* key) { return model->file->metadata(key); };
     const char* kind = lookup(fennec::llm::kKindKey);
@@ -56,7 +57,9 @@ fennec_status_t fennec_llm_create(fennec_model_t model, const fennec_llm_options
     fennec::llm::DecoderOptions decoder_options;
     decoder_options.memory_budget_bytes = options->memory_budget_bytes;
     decoder_options.max_context = options->max_context;
-    decoder_options.kv_cache_f16 = options->kv_cache_f32 == 0;
+    decoder_options.kv_cache = options->kv_cache == 1   ? fennec::llm::KvCache::kF32
+                               : options->kv_cache == 2 ? fennec::llm::KvCache::kInt8
+                                                        : fennec::llm::KvCache::kF16;
     FENNEC_ASSIGN_OR_RETURN(llm->decoder,
                             fennec::llm::Decoder::create(*llm->context, model->graph, llm->config, decoder_options));
     *out_llm = llm.release();

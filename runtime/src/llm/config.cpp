@@ -83,6 +83,24 @@ Result<LlmConfig> from_metadata(const std::function<const char*(const char*)>& l
   return c;
 }
 
+const char* kv_cache_name(KvCache type) {
+  switch (type) {
+    case KvCache::kF32: return "f32";
+    case KvCache::kF16: return "f16";
+    case KvCache::kInt8: return "int8";
+  }
+  return "unknown";
+}
+
+bool parse_kv_cache(const std::string& text, KvCache& type) {
+  for (KvCache t : {KvCache::kF32, KvCache::kF16, KvCache::kInt8})
+    if (text == kv_cache_name(t)) {
+      type = t;
+      return true;
+    }
+  return false;
+}
+
 std::string layer_tensor(int layer, const char* name) { return fmt::format("blk.{}.{}", layer, name); }
 
 Result<LlmWeights> find_weights(const graph::Graph& graph, const LlmConfig& c) {

@@ -4,6 +4,7 @@
 // reference decoder and the Vulkan decoder read it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -34,6 +35,15 @@ struct LlmConfig {
   // kInvalidModel naming what is inconsistent.
   Status validate() const;
 };
+
+// How the key/value cache stores keys and values: float32, fp16, or int8
+// codes with one float32 scale per position and key/value head (scale =
+// max |x| / 127, 1 for an all-zero head; code = clamp(round-half-away(x *
+// (1 / scale)), -127, 127)).
+enum class KvCache : uint8_t { kF32, kF16, kInt8 };
+const char* kv_cache_name(KvCache type);  // "f32", "f16", "int8"
+// Parses "f32", "f16" or "int8"; false for anything else.
+bool parse_kv_cache(const std::string& text, KvCache& type);
 
 // Metadata key "fennec.kind" is "llm" for these files.
 constexpr const char* kKindKey = "fennec.kind";

@@ -64,12 +64,25 @@ struct NormPush {
 struct RopePush {
   uint32_t n_heads, n_kv_heads, head_dim, neox, cache_offset;
   float theta;
-  uint32_t rows;
+  uint32_t rows, scale_offset;
 };
 struct AttentionPush {
   uint32_t n_heads, n_kv_heads, head_dim, cache_offset;
   float scale;
+  uint32_t scale_offset;
 };
+
+// Bytes of the keys (or the values) of `positions` in every layer: int8
+// codes (then, 16-byte aligned, a float32 scale per position and head), or
+// one fp16 / float32 element each.
+uint64_t cache_bytes(const LlmConfig& c, KvCache type, int positions) {
+  const uint64_t elements = static_cast<uint64_t>(c.n_layers) * static_cast<uint64_t>(positions) *
+                            static_cast<uint64_t>(c.kv_dim());
+  if (type == KvCache::kInt8)
+    return align_up(elements, 16) + static_cast<uint64_t>(c.n_layers) * static_cast<uint64_t>(positions) *
+                                        static_cast<uint64_t>(c.n_kv_heads) * sizeof(float);
+  return elements * (type == KvCache::kF16 ? 2 : sizeof(float));
+}
 struct CountPush {
   uint32_t count;
 };
@@ -125,15 +138,16 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
            allocator_->allocation_size(layout(config_, alignment, rows).total) +
            allocator_->allocation_size(logits_bytes);
   };
+  stats_.kv_cache = options.kv_cache;
+  if (options.kv_cache == KvCache::kInt8 && config_.head_dim() % 4 != 0)
+    return make_error(StatusCode::kUnsupported, "an int8 key/value cache needs a head size that is a multiple of 4, "
+                      "this model's is {}; use --kv-cache f16", config_.head_dim());
   // Keys and values of one position in every layer.
-  stats_.kv_cache_f16 = options.kv_cache_f16;
-  const uint64_t element = options.kv_cache_f16 ? 2 : sizeof(float);
-  const uint64_t per_position =
-      2ull * static_cast<uint64_t>(config_.n_layers) * static_cast<uint64_t>(config_.kv_dim()) * element;
+  const uint64_t per_position = 2 * cache_bytes(config_, options.kv_cache, 1);
   const int wanted = options.max_context > 0 ? std::min(options.max_context, config_.context) : config_.context;
   // The keys (or values) of `positions`, as allocated.
   auto cache_allocation = [&](int positions) {
-    return allocator_->allocation_size(per_position / 2 * static_cast<uint64_t>(positions));
+    return allocator_->allocation_size(cache_bytes(config_, options.kv_cache, positions));
   };
   // Prefill chunks as large as the budget allows room for, down to one token.
   rows_ = std::min(kPrefillRows, wanted);
@@ -174,16 +188,16 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   const Layout acts = layout(config_, alignment, rows_);
   FENNEC_ASSIGN_OR_RETURN(activations_,
                           allocator_->create_buffer(acts.total, MemoryUsage::kDeviceLocal, MemoryCategory::kArena));
-  const uint64_t cache_bytes = per_position / 2 * static_cast<uint64_t>(fits);
+  const uint64_t cache = cache_bytes(config_, options.kv_cache, fits);
   FENNEC_ASSIGN_OR_RETURN(key_cache_,
-                          allocator_->create_buffer(cache_bytes, MemoryUsage::kDeviceLocal, MemoryCategory::kKvCache));
+                          allocator_->create_buffer(cache, MemoryUsage::kDeviceLocal, MemoryCategory::kKvCache));
   FENNEC_ASSIGN_OR_RETURN(value_cache_,
-                          allocator_->create_buffer(cache_bytes, MemoryUsage::kDeviceLocal, MemoryCategory::kKvCache));
+                          allocator_->create_buffer(cache, MemoryUsage::kDeviceLocal, MemoryCategory::kKvCache));
   FENNEC_ASSIGN_OR_RETURN(readback_,
                           allocator_->create_buffer(logits_bytes, MemoryUsage::kHostReadback, MemoryCategory::kStaging));
   stats_.weight_bytes = store_->resident_device_bytes();
   stats_.imported_weight_bytes = store_->imported_bytes();
-  stats_.kv_cache_bytes = 2 * cache_bytes;
+  stats_.kv_cache_bytes = 2 * cache;
   stats_.activation_bytes = acts.total;
   return ok_status();
 }
@@ -251,23 +265,33 @@ Status Decoder::record(int rows, VkCommandBuffer command_buffer) {
   for (int l = 0; l < c.n_layers; ++l) {
     const LlmWeights::Layer& w = weights_.layers[static_cast<size_t>(l)];
     const uint32_t cache_offset = static_cast<uint32_t>(static_cast<int64_t>(l) * stats_.context * kv);
+    // int8: the word where this layer's scales start, after every layer's codes.
+    const auto scale_offset = static_cast<uint32_t>(
+        (align_up(static_cast<uint64_t>(c.n_layers) * static_cast<uint64_t>(stats_.context) * static_cast<uint64_t>(kv), 16) +
+         static_cast<uint64_t>(l) * static_cast<uint64_t>(stats_.context) * static_cast<uint64_t>(c.n_kv_heads) * 4) /
+        4);
     FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.attn_norm, kXb, m));
     FENNEC_RETURN_IF_ERROR(linear(kXb, w.wq, kQ, m));
     FENNEC_RETURN_IF_ERROR(linear(kXb, w.wk, kK, m));
     FENNEC_RETURN_IF_ERROR(linear(kXb, w.wv, kV, m));
     const RopePush rope{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
                         static_cast<uint32_t>(c.head_dim()), c.rope_neox ? 1u : 0u, cache_offset, c.rope_theta,
-                        static_cast<uint32_t>(m)};
-    const bool f16 = stats_.kv_cache_f16;
-    FENNEC_RETURN_IF_ERROR(recorder.dispatch(f16 ? vulkan::ShaderId::llm_rope_kv_f16 : vulkan::ShaderId::llm_rope_kv,
+                        static_cast<uint32_t>(m), scale_offset};
+    const KvCache type = stats_.kv_cache;
+    // int8: one invocation per key/value head writes it whole (its scale).
+    const int64_t kv_items = type == KvCache::kInt8 ? c.n_kv_heads : c.n_kv_heads * c.head_dim() / 2;
+    FENNEC_RETURN_IF_ERROR(recorder.dispatch(type == KvCache::kInt8  ? vulkan::ShaderId::llm_rope_kv_i8
+                                             : type == KvCache::kF16 ? vulkan::ShaderId::llm_rope_kv_f16
+                                                                     : vulkan::ShaderId::llm_rope_kv,
                                              {step, vec(kQ), vec(kK), vec(kV), keys, values},
                                              rope,
-                                             static_cast<uint64_t>(m * (c.n_heads + c.n_kv_heads) * c.head_dim() / 2)));
+                                             static_cast<uint64_t>(m * (c.n_heads * c.head_dim() / 2 + kv_items))));
     const AttentionPush attention{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
                                   static_cast<uint32_t>(c.head_dim()), cache_offset,
-                                  1.0f / std::sqrt(static_cast<float>(c.head_dim()))};
-    FENNEC_RETURN_IF_ERROR(recorder.dispatch(f16 ? vulkan::ShaderId::llm_attention_f16
-                                                 : vulkan::ShaderId::llm_attention,
+                                  1.0f / std::sqrt(static_cast<float>(c.head_dim())), scale_offset};
+    FENNEC_RETURN_IF_ERROR(recorder.dispatch(type == KvCache::kInt8  ? vulkan::ShaderId::llm_attention_i8
+                                             : type == KvCache::kF16 ? vulkan::ShaderId::llm_attention_f16
+                                                                     : vulkan::ShaderId::llm_attention,
                                              {step, vec(kQ), keys, values, vec(kXb)},
                                              attention,
                                              static_cast<uint64_t>(m * c.n_heads) * vulkan::kDefaultWorkgroupSize));

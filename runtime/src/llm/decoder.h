@@ -10,7 +10,7 @@
 //
 // Memory: weights (resident, but for a token embedding that is not also the
 // classifier; imported in place on unified-memory devices),
-// the key/value cache (fp16 by default, or float32) and a few activation vectors, all through one
+// the key/value cache (fp16 by default, float32 or int8) and a few activation vectors, all through one
 // allocation accountant under the budget. The cache holds as many positions
 // as the budget leaves room for, up to the model's context.
 #pragma once
@@ -31,7 +31,7 @@ namespace fennec::llm {
 struct DecoderOptions {
   uint64_t memory_budget_bytes = 0;  // 0: the device's budget less a margin
   int max_context = 0;               // 0: the model's context
-  bool kv_cache_f16 = true;          // keys and values stored as halves (else float32)
+  KvCache kv_cache = KvCache::kF16;  // how keys and values are stored
 };
 
 struct DecoderStats {
@@ -43,7 +43,7 @@ struct DecoderStats {
   uint64_t kv_cache_bytes = 0;
   uint64_t activation_bytes = 0;
   int context = 0;         // positions the cache holds
-  bool kv_cache_f16 = false;
+  KvCache kv_cache = KvCache::kF16;
   bool context_limited = false;  // shorter than asked because of the budget
 };
 

@@ -40,13 +40,24 @@ void rope(float* v, int heads, int head_dim, int pos, float theta, bool neox) {
     }
 }
 
+// The values one head of an int8 cache holds for `x` (config.h, KvCache).
+void round_int8(float* x, int n) {
+  float amax = 0.0f;
+  for (int i = 0; i < n; ++i) amax = std::max(amax, std::fabs(x[i]));
+  const float scale = amax > 0.0f ? amax / 127.0f : 1.0f, inverse = 1.0f / scale;
+  for (int i = 0; i < n; ++i) {
+    const float v = x[i] * inverse;
+    x[i] = std::clamp(std::trunc(v + (v < 0.0f ? -0.5f : 0.5f)), -127.0f, 127.0f) * scale;
+  }
+}
+
 }  // namespace
 
-Result<ReferenceDecoder> ReferenceDecoder::create(const graph::Graph& graph, const LlmConfig& config, bool kv_half) {
+Result<ReferenceDecoder> ReferenceDecoder::create(const graph::Graph& graph, const LlmConfig& config, KvCache kv) {
   FENNEC_RETURN_IF_ERROR(config.validate());
   ReferenceDecoder d;
   d.config_ = config;
-  d.kv_half_ = kv_half;
+  d.kv_ = kv;
   FENNEC_ASSIGN_OR_RETURN(d.weights_, find_weights(graph, config));
   d.values_.resize(graph.tensors.size());
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
@@ -87,10 +98,15 @@ const std::vector<float>& ReferenceDecoder::forward(int token, int pos) {
     matvec(v_.data(), xb_.data(), w(layer.wv), kv_dim, dim);
     rope(q_.data(), c.n_heads, hd, pos, c.rope_theta, c.rope_neox);
     rope(k_.data(), c.n_kv_heads, hd, pos, c.rope_theta, c.rope_neox);
-    if (kv_half_)
+    if (kv_ == KvCache::kF16)
       for (size_t i = 0; i < k_.size(); ++i) {
         k_[i] = quant::fp16_to_float(quant::float_to_fp16(k_[i]));
         v_[i] = quant::fp16_to_float(quant::float_to_fp16(v_[i]));
+      }
+    if (kv_ == KvCache::kInt8)
+      for (int h = 0; h < c.n_kv_heads; ++h) {
+        round_int8(k_.data() + h * hd, hd);
+        round_int8(v_.data() + h * hd, hd);
       }
     const size_t layer_base = static_cast<size_t>(l) * static_cast<size_t>(c.context) * static_cast<size_t>(kv_dim);
     std::memcpy(&key_cache_[layer_base + static_cast<size_t>(pos) * kv_dim], k_.data(), kv_dim * sizeof(float));

@@ -13,9 +13,10 @@ namespace fennec::llm {
 class ReferenceDecoder {
  public:
   // `graph` (its constants, decoded to float32) must outlive the decoder.
-  // `kv_half`: cached keys and values rounded to fp16, as a half-precision
-  // cache stores them.
-  static Result<ReferenceDecoder> create(const graph::Graph& graph, const LlmConfig& config, bool kv_half = false);
+  // `kv`: cached keys and values rounded as a cache of that type stores
+  // them (fp16, or int8 codes on a scale per position and head).
+  static Result<ReferenceDecoder> create(const graph::Graph& graph, const LlmConfig& config,
+                                         KvCache kv = KvCache::kF32);
 
   // Feeds `token` at position `pos` (0, 1, 2, ... in order) and returns the
   // logits for the next token.
@@ -23,7 +24,7 @@ class ReferenceDecoder {
 
  private:
   LlmConfig config_;
-  bool kv_half_ = false;
+  KvCache kv_ = KvCache::kF32;
   LlmWeights weights_;
   std::vector<std::vector<float>> values_;  // per tensor, decoded constants
   std::vector<float> key_cache_, value_cache_;  // [layer][pos][kv_dim]
