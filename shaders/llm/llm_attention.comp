@@ -6,7 +6,7 @@
 // (online softmax), so no score matrix is stored. FENNEC_KV_F16: the cache
 // holds halves, two per uint; FENNEC_KV_I8: int8 codes, four per uint, with
 // a float32 scale per position and head from word scale_offset on.
-// Bindings (set 0): 0 = step (uint[]: count, first position, tokens),
+// Bindings (set 0): 0 = step (uint[]: count, first position),
 // 1 = Q (float[rows, n_heads * head_dim]), 2 = cache K, 3 = cache V,
 // 4 = Out (float[rows, n_heads * head_dim])
 // Push constants: { uint n_heads, n_kv_heads, head_dim, cache_offset; float scale; uint scale_offset; }

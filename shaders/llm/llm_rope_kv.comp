@@ -2,7 +2,7 @@
 // llm_rope_kv: for each of `rows` tokens (row r at the step buffer's first
 // position + r), rotates q and k by that position (RoPE) and stores k and v
 // into the layer's cache row for it. Step buffer (uint[]): count, first
-// position, tokens.
+// position.
 // Pairs are (2i, 2i+1) within each head, or (i, i + head_dim/2) with NEOX.
 // q is rotated in place, one rotation pair per invocation; the cache is
 // written two adjacent elements per invocation (one packed word with

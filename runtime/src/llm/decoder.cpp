@@ -32,8 +32,9 @@ struct Layout {
   VkDeviceSize total = 0;
 };
 
-// The step buffer: count, first position, then the tokens.
-uint64_t step_bytes(int rows) { return (2 + static_cast<uint64_t>(rows)) * sizeof(uint32_t); }
+// The step buffer: the chunk's token count and first position (the
+// embedding rows of its tokens come from the host).
+constexpr uint64_t kStepBytes = 2 * sizeof(uint32_t);
 
 // The embedding rows of `rows` tokens, looked up on the host.
 uint64_t embed_bytes(const LlmConfig& c, int rows) {
@@ -133,7 +134,7 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
   const uint64_t weights = store_->device_bytes(everything);
   // Everything but the cache, for chunks of `rows` tokens.
   auto fixed_for = [&](int rows) {
-    return allocator_->allocation_size(16) + allocator_->allocation_size(step_bytes(rows)) +
+    return allocator_->allocation_size(16) + allocator_->allocation_size(kStepBytes) +
            allocator_->allocation_size(embed_bytes(config_, rows)) +
            allocator_->allocation_size(layout(config_, alignment, rows).total) +
            allocator_->allocation_size(logits_bytes);
@@ -181,7 +182,7 @@ Status Decoder::plan_memory(const DecoderOptions& options) {
 
   FENNEC_ASSIGN_OR_RETURN(dummy_, allocator_->create_buffer(16, MemoryUsage::kDeviceLocal, MemoryCategory::kOther));
   FENNEC_RETURN_IF_ERROR(store_->apply(everything));
-  FENNEC_ASSIGN_OR_RETURN(step_, allocator_->create_buffer(step_bytes(rows_), MemoryUsage::kHostUpload,
+  FENNEC_ASSIGN_OR_RETURN(step_, allocator_->create_buffer(kStepBytes, MemoryUsage::kHostUpload,
                                                            MemoryCategory::kStaging));
   FENNEC_ASSIGN_OR_RETURN(embed_, allocator_->create_buffer(embed_bytes(config_, rows_), MemoryUsage::kHostUpload,
                                                             MemoryCategory::kStaging));
@@ -357,7 +358,6 @@ Result<std::span<const float>> Decoder::forward(std::span<const int> tokens, int
     auto* step = static_cast<uint32_t*>(step_.mapped());
     step[0] = static_cast<uint32_t>(rows);
     step[1] = static_cast<uint32_t>(start) + static_cast<uint32_t>(done);
-    for (int r = 0; r < rows; ++r) step[2 + r] = static_cast<uint32_t>(tokens[done + static_cast<size_t>(r)]);
     embed(tokens.subspan(done, static_cast<size_t>(rows)));
     FENNEC_RETURN_IF_ERROR(context_.submit_and_wait(cb));
     done += static_cast<size_t>(rows);

@@ -5,7 +5,7 @@
 // products (the MATMUL kernels, so quantized weights work as elsewhere),
 // RoPE with the key/value cache write, one attention kernel per layer
 // (online softmax over the cached positions, causal) and SwiGLU. One
-// command buffer is recorded per chunk size: the tokens and first position
+// command buffer is recorded per chunk size: the token count and first position
 // come from a small step buffer.
 //
 // Memory: weights (resident, but for a token embedding that is not also the
