@@ -41,7 +41,7 @@ std::filesystem::path write_stories_with_vocabulary() {
   v.tokens.push_back("\xE2\x96\x81");  // the word-start mark, then single letters
   v.types.push_back(1);
   for (char c = 'a'; c <= 'z'; ++c) v.tokens.emplace_back(1, c), v.types.push_back(1);
-  const char* words[] = {"\xE2\x96\x81once", "\xE2\x96\x81upon", "\xE2\x96\x81a", "\xE2\x96\x81time", "ly", "s"};
+  const char* words[] = {"\xE2\x96\x81once", "\xE2\x96\x81upon", "\xE2\x96\x81" "a", "\xE2\x96\x81time", "ly", "s"};
   for (int i = 0; v.tokens.size() < static_cast<size_t>(m.config.vocab_size); ++i) {
     v.tokens.push_back(std::string(words[i % 6]) + (i < 6 ? "" : std::to_string(i)));
     v.types.push_back(1);
