@@ -1,5 +1,6 @@
-// fennec_random_gguf: writes a llama-architecture GGUF file of a given shape
-// with random weights (uniform, standard deviation 0.02; norms 1) in F32,
+// fennec_random_gguf: writes a llama- or qwen2-architecture GGUF file of a
+// given shape with random weights (uniform, standard deviation 0.02; norms 1;
+// qwen2's Q, K and V biases F32) in F32,
 // F16, Q8_0 or Q4_0 blocks, and a placeholder SentencePiece vocabulary
 // (<unk>, <s>, </s>, the 256 byte tokens, then numbered pieces), so that
 // engines can be compared on a real model shape without a real model. The
@@ -34,7 +35,7 @@ struct Random {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: fennec_random_gguf OUT.gguf [--type q4_0|q8_0|f16|f32] [--seed N]\n"
+               "usage: fennec_random_gguf OUT.gguf [--type q4_0|q8_0|f16|f32] [--arch llama|qwen2] [--seed N]\n"
                "         [--dim N] [--hidden N] [--layers N] [--heads N] [--kv-heads N] [--vocab N] [--context N]\n"
                "  defaults: q4_0, seed 1, the TinyLlama-1.1B shape (2048, 5632, 22, 32, 4, 32000, 2048)\n");
   return 2;
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   Shape s;
   GgmlType type = fennec::testing::kQ4_0;
   uint64_t seed = 1;
+  std::string arch = "llama";
   for (int i = 2; i < argc; i += 2) {
     if (i + 1 >= argc) return usage();
     const std::string flag = argv[i], value = argv[i + 1];
@@ -58,6 +60,9 @@ int main(int argc, char** argv) {
       else if (value == "f16") type = fennec::testing::kF16;
       else if (value == "f32") type = fennec::testing::kF32;
       else return usage();
+    } else if (flag == "--arch") {
+      if (value != "llama" && value != "qwen2") return usage();
+      arch = value;
     } else if (flag == "--seed") seed = std::strtoull(value.c_str(), nullptr, 10);
     else if (n <= 0) return usage();
     else if (flag == "--dim") s.dim = n;
@@ -77,17 +82,17 @@ int main(int argc, char** argv) {
   }
   const auto started = std::chrono::steady_clock::now();
   fennec::testing::GgufWriter w;
-  w.str("general.architecture", "llama");
+  w.str("general.architecture", arch);
   w.str("general.name", "random");
-  w.u32("llama.embedding_length", static_cast<uint32_t>(s.dim));
-  w.u32("llama.feed_forward_length", static_cast<uint32_t>(s.hidden));
-  w.u32("llama.block_count", static_cast<uint32_t>(s.layers));
-  w.u32("llama.attention.head_count", static_cast<uint32_t>(s.heads));
-  w.u32("llama.attention.head_count_kv", static_cast<uint32_t>(s.kv_heads));
-  w.u32("llama.context_length", static_cast<uint32_t>(s.context));
-  w.u32("llama.rope.dimension_count", static_cast<uint32_t>(s.dim / s.heads));
-  w.f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-  w.f32("llama.rope.freq_base", 10000.0f);
+  w.u32(arch + ".embedding_length", static_cast<uint32_t>(s.dim));
+  w.u32(arch + ".feed_forward_length", static_cast<uint32_t>(s.hidden));
+  w.u32(arch + ".block_count", static_cast<uint32_t>(s.layers));
+  w.u32(arch + ".attention.head_count", static_cast<uint32_t>(s.heads));
+  w.u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(s.kv_heads));
+  w.u32(arch + ".context_length", static_cast<uint32_t>(s.context));
+  w.u32(arch + ".rope.dimension_count", static_cast<uint32_t>(s.dim / s.heads));
+  w.f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
+  w.f32(arch + ".rope.freq_base", 10000.0f);
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   std::vector<float> scores(3, 0.0f);
   std::vector<int32_t> kinds = {2, 3, 3};  // unknown, control, control
@@ -124,6 +129,12 @@ int main(int argc, char** argv) {
     w.tensor(name, {static_cast<uint64_t>(s.dim)}, fennec::testing::kF32,
              fennec::testing::encode_ggml(fennec::testing::kF32, v, expected));
   };
+  auto bias = [&](const std::string& name, int n) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = random.uniform() * spread;
+    w.tensor(name, {static_cast<uint64_t>(n)}, fennec::testing::kF32,
+             fennec::testing::encode_ggml(fennec::testing::kF32, v, expected));
+  };
   const int kv = s.dim / s.heads * s.kv_heads;
   matrix("token_embd.weight", s.vocab, s.dim);
   for (int l = 0; l < s.layers; ++l) {
@@ -132,6 +143,11 @@ int main(int argc, char** argv) {
     matrix(p + "attn_q.weight", s.dim, s.dim);
     matrix(p + "attn_k.weight", kv, s.dim);
     matrix(p + "attn_v.weight", kv, s.dim);
+    if (arch == "qwen2") {
+      bias(p + "attn_q.bias", s.dim);
+      bias(p + "attn_k.bias", kv);
+      bias(p + "attn_v.bias", kv);
+    }
     matrix(p + "attn_output.weight", s.dim, s.dim);
     norm(p + "ffn_norm.weight");
     matrix(p + "ffn_gate.weight", s.hidden, s.dim);

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -31,18 +32,32 @@ const std::filesystem::path kStories = std::filesystem::path(FENNEC_FIXTURES_DIR
 
 // stories260K as a GGUF file whose matrices (but the embedding) are `type`;
 // `expected` receives each tensor's values as its blocks stand for them.
-std::filesystem::path write_gguf(GgmlType type, std::map<std::string, std::vector<float>>& expected) {
+// With arch "qwen2", the layers also get Q, K and V biases (seeded, of the
+// weights' own magnitude) and the file's rotation is NEOX.
+std::filesystem::path write_gguf(GgmlType type, std::map<std::string, std::vector<float>>& expected,
+                                 const std::string& arch = "llama") {
   const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
   const llm::LlmConfig& c = m.config;
   testing::GgufWriter w;
-  w.str("general.architecture", "llama");
-  w.u32("llama.embedding_length", static_cast<uint32_t>(c.dim));
-  w.u32("llama.feed_forward_length", static_cast<uint32_t>(c.hidden_dim));
-  w.u32("llama.block_count", static_cast<uint32_t>(c.n_layers));
-  w.u32("llama.attention.head_count", static_cast<uint32_t>(c.n_heads));
-  w.u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
-  w.u32("llama.context_length", static_cast<uint32_t>(c.context));
-  w.f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
+  w.str("general.architecture", arch);
+  w.u32(arch + ".embedding_length", static_cast<uint32_t>(c.dim));
+  w.u32(arch + ".feed_forward_length", static_cast<uint32_t>(c.hidden_dim));
+  w.u32(arch + ".block_count", static_cast<uint32_t>(c.n_layers));
+  w.u32(arch + ".attention.head_count", static_cast<uint32_t>(c.n_heads));
+  w.u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
+  w.u32(arch + ".context_length", static_cast<uint32_t>(c.context));
+  w.f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
+  if (arch == "qwen2") {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> bias(0.0f, 0.1f);
+    for (int l = 0; l < c.n_layers; ++l)
+      for (const char* name : {"attn_q", "attn_k", "attn_v"}) {
+        std::vector<float> values(static_cast<size_t>(name[5] == 'q' ? c.dim : c.kv_dim()));
+        for (float& v : values) v = bias(rng);
+        const std::string tensor = llm::layer_tensor(l, name) + ".bias";
+        w.tensor(tensor, {values.size()}, kF32, testing::encode_ggml(kF32, values, expected[tensor]));
+      }
+  }
   for (const auto& t : m.graph.tensors) {
     if (!t.is_constant()) continue;
     std::vector<float> values(static_cast<size_t>(element_count(t.shape)));
@@ -55,7 +70,7 @@ std::filesystem::path write_gguf(GgmlType type, std::map<std::string, std::vecto
     for (size_t d = t.shape.size(); d-- > 0;) dims.push_back(static_cast<uint64_t>(t.shape[d]));
     w.tensor(t.name + ".weight", dims, as, testing::encode_ggml(as, values, expected[t.name]));
   }
-  const auto path = std::filesystem::temp_directory_path() / ("fennec_test_stories_" + std::to_string(type) + ".gguf");
+  const auto path = std::filesystem::temp_directory_path() / ("fennec_test_stories_" + arch + std::to_string(type) + ".gguf");
   w.write(path);
   return path;
 }
@@ -88,6 +103,30 @@ TEST_CASE("llm gguf: F32, F16, Q8_0 and Q4_0 tensors import as exactly the value
     CHECK(quantized == (type == kQ4_0 || type == kQ8_0 ? 31u : 0u));
 
     // Decoding: the Vulkan decoder against the CPU reference on these weights.
+    testing::check_greedy(m.graph, m.config, 30, 1e-4);
+  }
+}
+
+TEST_CASE("llm gguf: qwen2 (Q, K and V biases, NEOX rotation) decodes on Vulkan as the CPU reference does") {
+  for (GgmlType type : {kF32, kQ8_0}) {
+    CAPTURE(static_cast<int>(type));
+    std::map<std::string, std::vector<float>> expected;
+    const llm_import::ImportedLlm m = llm_import::import_gguf(write_gguf(type, expected, "qwen2"));
+    CHECK(m.config.arch == "qwen2");
+    CHECK(m.config.rope_neox);
+    auto weights = llm::find_weights(m.graph, m.config);
+    REQUIRE(weights.ok());
+    for (const auto& layer : weights.value().layers) {
+      CHECK(layer.bq >= 0);
+      CHECK(layer.bk >= 0);
+      CHECK(layer.bv >= 0);
+    }
+    // The biases change the model: its logits are not llama's.
+    auto plain = llm::ReferenceDecoder::create(llm_import::import_llama2c(kStories).graph, m.config);
+    auto biased = llm::ReferenceDecoder::create(m.graph, m.config);
+    REQUIRE(plain.ok());
+    REQUIRE(biased.ok());
+    CHECK(testing::relative_error(plain.value().forward(1, 0), biased.value().forward(1, 0)) > 1e-3);
     testing::check_greedy(m.graph, m.config, 30, 1e-4);
   }
 }

@@ -265,8 +265,11 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
   const std::string arch = arch_it != kv.end() && std::holds_alternative<std::string>(arch_it->second)
                                ? std::get<std::string>(arch_it->second)
                                : "";
-  if (arch != "llama")
-    r.fail("architecture '" + arch + "' is not supported yet (llama is)");
+  // llama (Llama 1-3, Mistral, TinyLlama...): Q and K rows stored in the
+  // order that rotates consecutive pairs; qwen2: the rows as trained, which
+  // rotate (i, i + head_dim / 2) (NEOX), and biases on Q, K and V.
+  if (arch != "llama" && arch != "qwen2")
+    r.fail("architecture '" + arch + "' is not supported yet (llama and qwen2 are)");
   const uint64_t data_start = f.data_start;
 
   ImportedLlm out;
@@ -280,6 +283,11 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
   c.context = static_cast<int>(integer(arch + ".context_length", true, 0));
   c.norm_eps = static_cast<float>(real(arch + ".attention.layer_norm_rms_epsilon", 1e-5));
   c.rope_theta = static_cast<float>(real(arch + ".rope.freq_base", 10000.0));
+  c.rope_neox = arch == "qwen2";
+  const int64_t rotated = integer(arch + ".rope.dimension_count", false, c.n_heads > 0 ? c.dim / c.n_heads : 0);
+  if (c.n_heads > 0 && rotated != c.dim / c.n_heads)
+    r.fail(arch + ".rope.dimension_count is " + std::to_string(rotated) + ": rotating part of a head (size " +
+           std::to_string(c.dim / c.n_heads) + ") is not supported");
   c.bos_token = static_cast<int>(integer("tokenizer.ggml.bos_token_id", false, 1));
   c.eos_token = static_cast<int>(integer("tokenizer.ggml.eos_token_id", false, 2));
   const auto embd = infos.find("token_embd.weight");

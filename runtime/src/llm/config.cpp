@@ -133,6 +133,9 @@ Result<LlmWeights> find_weights(const graph::Graph& graph, const LlmConfig& c) {
     FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_q"), {dim, dim}, false, layer.wq));
     FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_k"), {kv, dim}, false, layer.wk));
     FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_v"), {kv, dim}, false, layer.wv));
+    FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_q.bias"), {dim}, true, layer.bq));
+    FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_k.bias"), {kv}, true, layer.bk));
+    FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_v.bias"), {kv}, true, layer.bv));
     FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "attn_output"), {dim, dim}, false, layer.wo));
     FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "ffn_norm"), {dim}, false, layer.ffn_norm));
     FENNEC_RETURN_IF_ERROR(find(layer_tensor(l, "ffn_gate"), {hidden, dim}, false, layer.w_gate));

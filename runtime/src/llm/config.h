@@ -56,7 +56,9 @@ Result<LlmConfig> from_metadata(const std::function<const char*(const char*)>& l
 // Constant names: "token_embd", "output_norm", "output" (absent when the
 // classifier shares the token embedding), and per layer l
 // "blk.<l>.attn_norm", ".attn_q", ".attn_k", ".attn_v", ".attn_output",
-// ".ffn_norm", ".ffn_gate", ".ffn_up", ".ffn_down". Matrices are [out, in].
+// ".ffn_norm", ".ffn_gate", ".ffn_up", ".ffn_down"; optional biases of the
+// query, key and value projections ".attn_q.bias", ".attn_k.bias",
+// ".attn_v.bias" (qwen2). Matrices are [out, in].
 std::string layer_tensor(int layer, const char* name);
 
 // The weights of `graph` by role, checked against `config` (shapes, float32
@@ -65,6 +67,7 @@ struct LlmWeights {
   int token_embedding = -1, output_norm = -1, output = -1;  // tensor indices
   struct Layer {
     int attn_norm = -1, wq = -1, wk = -1, wv = -1, wo = -1;
+    int bq = -1, bk = -1, bv = -1;  // -1: no bias
     int ffn_norm = -1, w_gate = -1, w_up = -1, w_down = -1;
   };
   std::vector<Layer> layers;

@@ -237,11 +237,13 @@ Status Decoder::record(int rows, VkCommandBuffer command_buffer) {
   const ops::MatMulOp matmul(matmul_params);
   const vulkan::RecordFn record_matmul = vulkan::find_kernel(ops::OpType::MATMUL);
   // out [m, n] = in [m, k] x W^T for W [n, k].
-  auto linear = [&](Vector in, int weight, Vector out, int64_t tokens) -> Status {
+  // `bias` (a tensor index, -1 for none) is added to every row.
+  auto linear = [&](Vector in, int weight, Vector out, int64_t tokens, int bias = -1) -> Status {
     const graph::TensorInfo& w = graph_.tensors[static_cast<size_t>(weight)];
     const int64_t n = w.shape[0], k = w.shape[1];
-    const std::array<TensorBinding, 2> inputs = {TensorBinding{{tokens, k}, vec(in), {}},
-                                                 TensorBinding{w.shape, store_->resident_slice(weight), w.quant}};
+    const std::array<TensorBinding, 3> inputs = {
+        TensorBinding{{tokens, k}, vec(in), {}}, TensorBinding{w.shape, store_->resident_slice(weight), w.quant},
+        bias >= 0 ? TensorBinding{{n}, store_->resident_slice(bias), {}} : TensorBinding{}};
     const std::array<TensorBinding, 1> outputs = {TensorBinding{{tokens, n}, vec(out), {}}};
     return record_matmul(matmul, recorder, inputs, outputs);
   };
@@ -272,9 +274,9 @@ Status Decoder::record(int rows, VkCommandBuffer command_buffer) {
          static_cast<uint64_t>(l) * static_cast<uint64_t>(stats_.context) * static_cast<uint64_t>(c.n_kv_heads) * 4) /
         4);
     FENNEC_RETURN_IF_ERROR(rmsnorm(kX, w.attn_norm, kXb, m));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wq, kQ, m));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wk, kK, m));
-    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wv, kV, m));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wq, kQ, m, w.bq));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wk, kK, m, w.bk));
+    FENNEC_RETURN_IF_ERROR(linear(kXb, w.wv, kV, m, w.bv));
     const RopePush rope{static_cast<uint32_t>(c.n_heads), static_cast<uint32_t>(c.n_kv_heads),
                         static_cast<uint32_t>(c.head_dim()), c.rope_neox ? 1u : 0u, cache_offset, c.rope_theta,
                         static_cast<uint32_t>(m), scale_offset};

@@ -26,6 +26,11 @@ void matvec(float* out, const float* x, const float* w, int rows, int cols) {
   }
 }
 
+void add_bias(std::vector<float>& v, const float* bias) {
+  if (bias)
+    for (size_t i = 0; i < v.size(); ++i) v[i] += bias[i];
+}
+
 void rope(float* v, int heads, int head_dim, int pos, float theta, bool neox) {
   for (int h = 0; h < heads; ++h)
     for (int i = 0; i < head_dim / 2; ++i) {
@@ -96,6 +101,9 @@ const std::vector<float>& ReferenceDecoder::forward(int token, int pos) {
     matvec(q_.data(), xb_.data(), w(layer.wq), dim, dim);
     matvec(k_.data(), xb_.data(), w(layer.wk), kv_dim, dim);
     matvec(v_.data(), xb_.data(), w(layer.wv), kv_dim, dim);
+    add_bias(q_, layer.bq >= 0 ? w(layer.bq) : nullptr);
+    add_bias(k_, layer.bk >= 0 ? w(layer.bk) : nullptr);
+    add_bias(v_, layer.bv >= 0 ? w(layer.bv) : nullptr);
     rope(q_.data(), c.n_heads, hd, pos, c.rope_theta, c.rope_neox);
     rope(k_.data(), c.n_kv_heads, hd, pos, c.rope_theta, c.rope_neox);
     if (kv_ == KvCache::kF16)
