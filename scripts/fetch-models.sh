@@ -7,8 +7,10 @@
 #   <cache>/silero-vad/weights/silero_vad_16k_op15.onnx
 #   <cache>/ort/node_modules/onnxruntime-node                   (reference outputs)
 #   <cache>/torchvision/<arch>.onnx + inputs + torch outputs    (exported here)
-#   <cache>/llama-vocab/ggml-vocab-llama-spm.gguf{,.inp,.out}   (llama.cpp's tokenizer
-#                                   vectors, from the git bundle in node-llama-cpp)
+#   <cache>/llama-vocab/ggml-vocab-{llama-spm,gpt-2,llama-bpe,qwen2}.gguf{,.inp,.out}
+#                                   (llama.cpp's tokenizer vectors, from the git bundle
+#                                   in node-llama-cpp)
+#   <cache>/llama-gguf-py/{constants,lazy,quants}.py  (gguf-py's block decoders, same bundle)
 #
 # Only the npm registry is contacted, through npm itself. Runs in well under a
 # second when everything is cached and verified.
@@ -36,6 +38,21 @@ VOCAB_FILES=(
   "ggml-vocab-llama-spm.gguf 16c3724582d59aa8bf84711894e833f916ee46a31d80e21312759c48bf8d0e69"
   "ggml-vocab-llama-spm.gguf.inp be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0"
   "ggml-vocab-llama-spm.gguf.out ad6905c925c49c022974fe67e030382e8a4f56eb4489a0b9481dcedb1ec73b29"
+  "ggml-vocab-gpt-2.gguf cedc56ca6e2e89f63e781696d1fd76b4b1d49e6720dee86463e915f6e90016ac"
+  "ggml-vocab-gpt-2.gguf.inp be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0"
+  "ggml-vocab-gpt-2.gguf.out 48e8c4cb3ad5c37915b225f872222567c1c4dd4d66951aa53460c8d152ff6d60"
+  "ggml-vocab-llama-bpe.gguf 97272e430d53bc7688f52d5e0ad8ea8f163ede9f1bbd1694feaa504797d5d96e"
+  "ggml-vocab-llama-bpe.gguf.inp be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0"
+  "ggml-vocab-llama-bpe.gguf.out 118abf2034a197fc5c9dec5204dfdeee7004c7c70952ae577f66b99e212fab9b"
+  "ggml-vocab-qwen2.gguf 44c2f46b715f585c6ab513970e8a006bfa5badd6108560054921cf598d154d8c"
+  "ggml-vocab-qwen2.gguf.inp be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0"
+  "ggml-vocab-qwen2.gguf.out de785bb305cc6fa9d43908ed5da337f853c0b79e971348fcfb9f0915a39c5363"
+)
+# gguf-py's block decoders (numpy), the reference for the GGML K formats.
+GGUF_PY_FILES=(
+  "constants.py 473695cc73a4d43e062d7610d65124e7740f4fc1843ee11c29e47013e31cbe54"
+  "lazy.py dbc98e3ee9ef8606df34e9d91f98ab29c2697e6824995f1dd8952938c135ad85"
+  "quants.py 2c927a1b3d9f0920dcf4007fb686e1b0999333e9f65ce43dcc689900c0beae8b"
 )
 
 die() {
@@ -129,22 +146,28 @@ if ! node -e "require(process.argv[1])" "$ort_module" 2>"$cache/ort-load-error.t
 fi
 rm -f "$cache/ort-load-error.txt"
 echo "[fetch] onnxruntime-node loads ($ort_module)"
-# llama.cpp's tokenizer test vectors: node-llama-cpp ships llama.cpp as a git
-# bundle; only the vocabulary files are taken out of it (nothing is built).
+# llama.cpp's tokenizer test vectors and gguf-py's block decoders:
+# node-llama-cpp ships llama.cpp as a git bundle; only those files are taken
+# out of it (nothing is built).
 vocab="$cache/llama-vocab"
+gguf_py="$cache/llama-gguf-py"
 vocab_ok=1
 for entry in "${VOCAB_FILES[@]}"; do
   read -r name sha <<<"$entry"
   [[ -f "$vocab/$name" && "$(sha_of "$vocab/$name")" == "$sha" ]] || vocab_ok=0
 done
+for entry in "${GGUF_PY_FILES[@]}"; do
+  read -r name sha <<<"$entry"
+  [[ -f "$gguf_py/$name" && ! -L "$gguf_py" && "$(sha_of "$gguf_py/$name")" == "$sha" ]] || vocab_ok=0
+done
 if ((vocab_ok)); then
-  echo "[fetch] $LLAMA_SPEC: tokenizer vectors cached in $vocab"
+  echo "[fetch] $LLAMA_SPEC: tokenizer vectors cached in $vocab, gguf-py decoders in $gguf_py"
 else
   command -v git >/dev/null || die "git is not installed (run scripts/setup-deps.sh)"
   fetch_tgz "$LLAMA_SPEC" "$LLAMA_TGZ" "$LLAMA_SHA"
   work="$cache/llama-bundle"
-  rm -rf "$work" "$vocab"
-  mkdir -p "$work" "$vocab"
+  rm -rf "$work" "$vocab" "$gguf_py"
+  mkdir -p "$work" "$vocab" "$gguf_py"
   tar -xzf "$cache/$LLAMA_TGZ" -C "$work" package/llama/gitRelease.bundle || die "$LLAMA_TGZ has no llama/gitRelease.bundle"
   git clone --quiet --bare "$work/package/llama/gitRelease.bundle" "$work/llama.git" ||
     die "cannot read the git bundle in $LLAMA_TGZ"
@@ -153,8 +176,14 @@ else
     git --git-dir="$work/llama.git" show "HEAD:models/$name" >"$vocab/$name" || die "the bundle has no models/$name"
     [[ "$(sha_of "$vocab/$name")" == "$sha" ]] || die "sha256 mismatch for $name from $LLAMA_SPEC"
   done
+  for entry in "${GGUF_PY_FILES[@]}"; do
+    read -r name sha <<<"$entry"
+    git --git-dir="$work/llama.git" show "HEAD:gguf-py/gguf/$name" >"$gguf_py/$name" ||
+      die "the bundle has no gguf-py/gguf/$name"
+    [[ "$(sha_of "$gguf_py/$name")" == "$sha" ]] || die "sha256 mismatch for gguf-py/gguf/$name from $LLAMA_SPEC"
+  done
   rm -rf "$work"
-  echo "[fetch] $LLAMA_SPEC: tokenizer vectors in $vocab"
+  echo "[fetch] $LLAMA_SPEC: tokenizer vectors in $vocab, gguf-py decoders in $gguf_py"
 fi
 
 # torchvision architectures: exported locally with Debian's torch (no download).

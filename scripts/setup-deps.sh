@@ -9,7 +9,7 @@ packages=(
   libflatbuffers-dev flatbuffers-compiler
   doctest-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libstb-dev fonts-dejavu-core fonts-droid-fallback
+  libstb-dev libpcre2-dev fonts-dejavu-core fonts-droid-fallback
   libonnx-testdata python3-numpy python3-torch python3-torchvision
   nodejs npm
 )

@@ -1,9 +1,11 @@
-// The SentencePiece-style tokenizer against llama.cpp's own test vectors
-// (models/ggml-vocab-llama-spm.gguf with its .inp/.out, from the llama.cpp
-// git bundle in node-llama-cpp, fetched by scripts/fetch-models.sh): every
-// input must give exactly llama.cpp's token ids (no special tokens added).
+// The tokenizers against llama.cpp's own test vectors (models/ggml-vocab-
+// {llama-spm,gpt-2,llama-bpe,qwen2}.gguf with their .inp/.out, from the
+// llama.cpp git bundle in node-llama-cpp, fetched by scripts/fetch-models.sh):
+// every input must give exactly the listed token ids (no special tokens added
+// or parsed), and decode back to itself.
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -57,6 +59,105 @@ std::vector<std::pair<std::string, std::vector<int>>> read_vectors(const fs::pat
   return vectors;
 }
 
+// A byte-level BPE vocabulary (`name`: gpt-2, llama-bpe, qwen2) of `size`
+// tokens against all of its vectors.
+void check_bpe_vocabulary(const std::string& name, size_t size) {
+  const fs::path vocab = tools().models / "llama-vocab" / ("ggml-vocab-" + name + ".gguf");
+  const llm::Vocabulary v = llm_import::read_gguf_vocabulary(vocab);
+  CHECK(v.model == "gpt2");
+  CHECK(v.pre == name);
+  const auto start = std::chrono::steady_clock::now();
+  auto tokenizer = llm::Tokenizer::create(v);
+  REQUIRE_MESSAGE(tokenizer.ok(), tokenizer.status().to_string());
+  const auto created = std::chrono::steady_clock::now();
+  CHECK(tokenizer.value().size() == size);
+  const auto vectors = read_vectors(vocab);
+  size_t matched = 0;
+  for (const auto& [text, expected] : vectors) {
+    const std::vector<int> got = tokenizer.value().encode(text);
+    CHECK_MESSAGE(got == expected, "input '" << text << "'");
+    matched += got == expected;
+    CHECK_MESSAGE(tokenizer.value().decode(got) == text, "decoding '" << text << "'");
+  }
+  const auto done = std::chrono::steady_clock::now();
+  using ms = std::chrono::duration<double, std::milli>;
+  MESSAGE(name << ": " << matched << " of " << vectors.size() << " llama.cpp vectors match (" << v.merges.size()
+               << " merges; tokenizer built in " << ms(created - start).count() << " ms, vectors encoded in "
+               << ms(done - created).count() << " ms)");
+}
+
+// A random-weight llama of small width with the vocabulary of `vocab_file`
+// (its merges and pre-tokenizer too), converted; `generate -p` must tokenize
+// the prompt as the tokenizer does and print the text of what it generates.
+void check_generate_with_vocabulary(const std::string& vocab_file, const std::string& summary) {
+  const Tools& t = tools();
+  const llm::Vocabulary v = llm_import::read_gguf_vocabulary(t.models / "llama-vocab" / vocab_file);
+  testing::GgufWriter w;
+  const uint32_t dim = 64, hidden = 128, layers = 2, heads = 4, kv_heads = 2;
+  const auto vocab = static_cast<uint32_t>(v.tokens.size());
+  w.str("general.architecture", "llama");
+  w.u32("llama.embedding_length", dim);
+  w.u32("llama.feed_forward_length", hidden);
+  w.u32("llama.block_count", layers);
+  w.u32("llama.attention.head_count", heads);
+  w.u32("llama.attention.head_count_kv", kv_heads);
+  w.u32("llama.context_length", 64);
+  w.str("tokenizer.ggml.model", v.model);
+  w.strings("tokenizer.ggml.tokens", v.tokens);
+  w.floats("tokenizer.ggml.scores", v.scores);
+  w.ints("tokenizer.ggml.token_type", v.types);
+  if (!v.merges.empty()) w.strings("tokenizer.ggml.merges", v.merges);
+  if (!v.pre.empty()) w.str("tokenizer.ggml.pre", v.pre);
+  w.u32("tokenizer.ggml.bos_token_id", 1);
+  w.u32("tokenizer.ggml.eos_token_id", 2);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> uniform(-0.1f, 0.1f);
+  auto tensor = [&](const std::string& name, std::vector<uint64_t> dims) {
+    uint64_t n = 1;
+    for (uint64_t d : dims) n *= d;
+    std::vector<float> values(n);
+    for (float& x : values) x = uniform(rng);
+    w.tensor(name, std::move(dims), 0, std::string(reinterpret_cast<const char*>(values.data()), n * 4));
+  };
+  const uint32_t kv = dim / heads * kv_heads;
+  tensor("token_embd.weight", {dim, vocab});
+  tensor("output_norm.weight", {dim});
+  for (uint32_t l = 0; l < layers; ++l) {
+    const std::string b = "blk." + std::to_string(l) + ".";
+    tensor(b + "attn_norm.weight", {dim});
+    tensor(b + "attn_q.weight", {dim, dim});
+    tensor(b + "attn_k.weight", {dim, kv});
+    tensor(b + "attn_v.weight", {dim, kv});
+    tensor(b + "attn_output.weight", {dim, dim});
+    tensor(b + "ffn_norm.weight", {dim});
+    tensor(b + "ffn_gate.weight", {dim, hidden});
+    tensor(b + "ffn_up.weight", {dim, hidden});
+    tensor(b + "ffn_down.weight", {hidden, dim});
+  }
+  const fs::path dir = t.work / ("tokenizer_gguf_" + v.model);
+  fs::create_directories(dir);
+  w.write(dir / "tiny.gguf");
+  const Command convert = run_command(quote(t.cli) + " convert " + quote(dir / "tiny.gguf") + " -o " +
+                                      quote(dir / "tiny.fennec"));
+  INFO(convert.output);
+  REQUIRE(convert.status == 0);
+  CHECK(convert.output.find(summary) != std::string::npos);
+  const std::string prompt = "Hello world, 1234 don't \xC3\xA4\xC3\xB6\xC3\xBC";
+  const Command run = run_command(quote(t.cli) + " generate " + quote(dir / "tiny.fennec") + " -p " + quote(prompt) +
+                                  " -n 6 --ignore-eos --json");
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  const auto report = nlohmann::json::parse(run.output.substr(run.output.find('{')));
+  auto tokenizer = llm::Tokenizer::create(v);
+  REQUIRE(tokenizer.ok());
+  std::vector<int> expected{1};
+  for (int id : tokenizer.value().encode(prompt)) expected.push_back(id);
+  CHECK(report["prompt_tokens"].get<std::vector<int>>() == expected);
+  const auto tokens = report["tokens"].get<std::vector<int>>();
+  CHECK(tokens.size() == 6);
+  CHECK(report["text"].get<std::string>() == tokenizer.value().decode(tokens));
+}
+
 }  // namespace
 
 TEST_SUITE("models") {
@@ -80,72 +181,24 @@ TEST_SUITE("models") {
     MESSAGE("llama-spm: " << matched << " of " << vectors.size() << " llama.cpp vectors match");
   }
 
+  TEST_CASE("tokenizer: GPT-2 byte-level BPE vocabulary matches every llama.cpp test vector") {
+    check_bpe_vocabulary("gpt-2", 50257);
+  }
+
+  TEST_CASE("tokenizer: Llama 3 (llama-bpe) byte-level BPE vocabulary matches every llama.cpp test vector") {
+    check_bpe_vocabulary("llama-bpe", 128256);
+  }
+
+  TEST_CASE("tokenizer: Qwen2 byte-level BPE vocabulary matches every llama.cpp test vector") {
+    check_bpe_vocabulary("qwen2", 151936);
+  }
+
   TEST_CASE("tokenizer: a GGUF model's vocabulary travels into the .fennec file and `generate -p` uses it") {
-    const Tools& t = tools();
-    const llm::Vocabulary v =
-        llm_import::read_gguf_vocabulary(t.models / "llama-vocab" / "ggml-vocab-llama-spm.gguf");
-    // A random-weight llama of small width with this 32000-token vocabulary.
-    testing::GgufWriter w;
-    const uint32_t dim = 64, hidden = 128, layers = 2, heads = 4, kv_heads = 2, vocab = 32000;
-    w.str("general.architecture", "llama");
-    w.u32("llama.embedding_length", dim);
-    w.u32("llama.feed_forward_length", hidden);
-    w.u32("llama.block_count", layers);
-    w.u32("llama.attention.head_count", heads);
-    w.u32("llama.attention.head_count_kv", kv_heads);
-    w.u32("llama.context_length", 64);
-    w.str("tokenizer.ggml.model", v.model);
-    w.strings("tokenizer.ggml.tokens", v.tokens);
-    w.floats("tokenizer.ggml.scores", v.scores);
-    w.ints("tokenizer.ggml.token_type", v.types);
-    w.u32("tokenizer.ggml.bos_token_id", 1);
-    w.u32("tokenizer.ggml.eos_token_id", 2);
-    std::mt19937 rng(5);
-    std::uniform_real_distribution<float> uniform(-0.1f, 0.1f);
-    auto tensor = [&](const std::string& name, std::vector<uint64_t> dims) {
-      uint64_t n = 1;
-      for (uint64_t d : dims) n *= d;
-      std::vector<float> values(n);
-      for (float& x : values) x = uniform(rng);
-      w.tensor(name, std::move(dims), 0, std::string(reinterpret_cast<const char*>(values.data()), n * 4));
-    };
-    const uint32_t kv = dim / heads * kv_heads;
-    tensor("token_embd.weight", {dim, vocab});
-    tensor("output_norm.weight", {dim});
-    for (uint32_t l = 0; l < layers; ++l) {
-      const std::string b = "blk." + std::to_string(l) + ".";
-      tensor(b + "attn_norm.weight", {dim});
-      tensor(b + "attn_q.weight", {dim, dim});
-      tensor(b + "attn_k.weight", {dim, kv});
-      tensor(b + "attn_v.weight", {dim, kv});
-      tensor(b + "attn_output.weight", {dim, dim});
-      tensor(b + "ffn_norm.weight", {dim});
-      tensor(b + "ffn_gate.weight", {dim, hidden});
-      tensor(b + "ffn_up.weight", {dim, hidden});
-      tensor(b + "ffn_down.weight", {hidden, dim});
-    }
-    const fs::path dir = t.work / "tokenizer_gguf";
-    fs::create_directories(dir);
-    w.write(dir / "tiny.gguf");
-    const Command convert = run_command(quote(t.cli) + " convert " + quote(dir / "tiny.gguf") + " -o " +
-                                        quote(dir / "tiny.fennec"));
-    INFO(convert.output);
-    REQUIRE(convert.status == 0);
-    CHECK(convert.output.find("llama, 32000 tokens") != std::string::npos);
-    const std::string prompt = "Hello world, 1234";
-    const Command run = run_command(quote(t.cli) + " generate " + quote(dir / "tiny.fennec") + " -p " + quote(prompt) +
-                                    " -n 6 --ignore-eos --json");
-    INFO(run.output);
-    REQUIRE(run.status == 0);
-    const auto report = nlohmann::json::parse(run.output.substr(run.output.find('{')));
-    auto tokenizer = llm::Tokenizer::create(v);
-    REQUIRE(tokenizer.ok());
-    std::vector<int> expected{1};
-    for (int id : tokenizer.value().encode(prompt)) expected.push_back(id);
-    CHECK(report["prompt_tokens"].get<std::vector<int>>() == expected);
-    const auto tokens = report["tokens"].get<std::vector<int>>();
-    CHECK(tokens.size() == 6);
-    CHECK(report["text"].get<std::string>() == tokenizer.value().decode(tokens));
+    check_generate_with_vocabulary("ggml-vocab-llama-spm.gguf", "llama, 32000 tokens");
+  }
+
+  TEST_CASE("tokenizer: a byte-level BPE vocabulary and its merges travel into the .fennec file") {
+    check_generate_with_vocabulary("ggml-vocab-gpt-2.gguf", "gpt2, 50257 tokens");
   }
 }
 

@@ -220,10 +220,25 @@ llm::Vocabulary vocabulary(const GgufFile& f, const Reader& r) {
   if (tokens == f.kv.end() || !std::holds_alternative<std::vector<std::string>>(tokens->second))
     r.fail("no tokenizer.ggml.tokens array");
   v.tokens = std::get<std::vector<std::string>>(tokens->second);
-  for (double s : numbers("tokenizer.ggml.scores")) v.scores.push_back(static_cast<float>(s));
+  // Byte-level BPE vocabularies rank merges instead of scoring tokens.
+  if (v.model == "gpt2" && !f.kv.count("tokenizer.ggml.scores"))
+    v.scores.assign(v.tokens.size(), 0.0f);
+  else
+    for (double s : numbers("tokenizer.ggml.scores")) v.scores.push_back(static_cast<float>(s));
   for (double t : numbers("tokenizer.ggml.token_type")) v.types.push_back(static_cast<int32_t>(t));
   if (auto it = f.kv.find("tokenizer.ggml.add_space_prefix"); it != f.kv.end())
     if (auto* b = std::get_if<bool>(&it->second)) v.add_space_prefix = *b;
+  if (v.model == "gpt2") {
+    auto merges = f.kv.find("tokenizer.ggml.merges");
+    if (merges == f.kv.end() || !std::holds_alternative<std::vector<std::string>>(merges->second))
+      r.fail("no tokenizer.ggml.merges array (a gpt2 tokenizer needs its merges)");
+    v.merges = std::get<std::vector<std::string>>(merges->second);
+    auto pre = f.kv.find("tokenizer.ggml.pre");
+    if (pre != f.kv.end() && std::holds_alternative<std::string>(pre->second)) v.pre = std::get<std::string>(pre->second);
+    if (!llm::is_supported_bpe_pre_tokenizer(v.pre))
+      r.fail("the tokenizer's pre-tokenizer (tokenizer.ggml.pre) '" + v.pre + "' is not supported (" +
+             llm::supported_bpe_pre_tokenizers() + " are)");
+  }
   return v;
 }
 

@@ -1,5 +1,6 @@
 #include "llm/tokenizer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <queue>
@@ -32,18 +33,66 @@ struct Candidate {
   }
 };
 
+// Texts as one uint8 constant `text_name` holding them back to back and an
+// int32 constant `offsets_name` of where each starts (and the end).
+void add_texts(graph::Graph& graph, const char* text_name, const char* offsets_name,
+               const std::vector<std::string>& texts) {
+  const int64_t n = static_cast<int64_t>(texts.size());
+  std::string text;
+  HostTensor offsets(DataType::INT32, {n + 1});
+  for (int64_t i = 0; i < n; ++i) {
+    offsets.as<int32_t>()[static_cast<size_t>(i)] = static_cast<int32_t>(text.size());
+    text += texts[static_cast<size_t>(i)];
+  }
+  offsets.as<int32_t>()[static_cast<size_t>(n)] = static_cast<int32_t>(text.size());
+  HostTensor bytes(DataType::UINT8, {static_cast<int64_t>(text.size())});
+  std::memcpy(bytes.bytes.data(), text.data(), text.size());
+  graph.add_constant(text_name, bytes);
+  graph.add_constant(offsets_name, offsets);
+}
+
+// The `n` texts that add_texts wrote, or an error naming what is wrong.
+Result<std::vector<std::string>> read_texts(const HostTensor& text, const HostTensor& offsets, size_t n) {
+  if (offsets.dtype != DataType::INT32 || offsets.bytes.size() != (n + 1) * 4)
+    return make_error(StatusCode::kInvalidModel, "the model's tokenizer tensors do not agree in size");
+  const int32_t* off = reinterpret_cast<const int32_t*>(offsets.bytes.data());
+  std::vector<std::string> texts;
+  texts.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (off[i] < 0 || off[i] > off[i + 1] || static_cast<size_t>(off[i + 1]) > text.bytes.size())
+      return make_error(StatusCode::kInvalidModel, "the model's tokenizer offsets are out of range");
+    texts.emplace_back(reinterpret_cast<const char*>(text.bytes.data()) + off[i],
+                       static_cast<size_t>(off[i + 1] - off[i]));
+  }
+  return texts;
+}
+
 }  // namespace
 
 Result<Tokenizer> Tokenizer::create(Vocabulary vocabulary) {
-  if (vocabulary.model != "llama")
-    return make_error(StatusCode::kUnsupported, "tokenizer model '{}' is not supported yet (llama is)",
+  if (vocabulary.model != "llama" && vocabulary.model != "gpt2")
+    return make_error(StatusCode::kUnsupported, "tokenizer model '{}' is not supported yet (llama and gpt2 are)",
                       vocabulary.model);
+  if (vocabulary.model == "gpt2" && vocabulary.scores.empty()) vocabulary.scores.assign(vocabulary.tokens.size(), 0.0f);
   if (vocabulary.scores.size() != vocabulary.tokens.size() || vocabulary.types.size() != vocabulary.tokens.size())
     return make_error(StatusCode::kInvalidModel, "tokenizer: {} tokens, {} scores, {} types",
                       vocabulary.tokens.size(), vocabulary.scores.size(), vocabulary.types.size());
   Tokenizer t;
+  for (size_t i = 0; i < vocabulary.tokens.size(); ++i)
+    if ((vocabulary.types[i] == 3 || vocabulary.types[i] == 4) && !vocabulary.tokens[i].empty())
+      t.specials_.push_back(static_cast<int>(i));
+  std::stable_sort(t.specials_.begin(), t.specials_.end(), [&](int a, int b) {
+    return vocabulary.tokens[static_cast<size_t>(a)].size() > vocabulary.tokens[static_cast<size_t>(b)].size();
+  });
+  for (size_t i = 0; i < vocabulary.tokens.size(); ++i) t.ids_.emplace(vocabulary.tokens[i], static_cast<int>(i));
+  if (vocabulary.model == "gpt2") {
+    FENNEC_ASSIGN_OR_RETURN(BytePairEncoder bpe,
+                            BytePairEncoder::create(vocabulary.tokens, vocabulary.merges, vocabulary.pre));
+    t.bpe_.emplace(std::move(bpe));
+    t.vocab_ = std::move(vocabulary);
+    return t;
+  }
   t.vocab_ = std::move(vocabulary);
-  for (size_t i = 0; i < t.vocab_.tokens.size(); ++i) t.ids_.emplace(t.vocab_.tokens[i], static_cast<int>(i));
   for (int b = 0; b < 256; ++b) {
     char name[8];
     std::snprintf(name, sizeof(name), "<0x%02X>", b);
@@ -55,7 +104,47 @@ Result<Tokenizer> Tokenizer::create(Vocabulary vocabulary) {
   return t;
 }
 
-std::vector<int> Tokenizer::encode(const std::string& raw) const {
+std::vector<int> Tokenizer::encode(const std::string& text) const {
+  return bpe_ ? bpe_->encode(text) : encode_spm(text);
+}
+
+std::vector<int> Tokenizer::encode_special(const std::string& text) const {
+  std::vector<int> ids;
+  size_t plain = 0;  // start of the text not yet encoded
+  for (size_t at = 0; at < text.size();) {
+    int found = -1;
+    for (int id : specials_) {
+      const std::string& s = vocab_.tokens[static_cast<size_t>(id)];
+      if (text.compare(at, s.size(), s) == 0) {
+        found = id;
+        break;
+      }
+    }
+    if (found < 0) {
+      ++at;
+      continue;
+    }
+    if (at > plain) {
+      const std::vector<int> part = encode(text.substr(plain, at - plain));
+      ids.insert(ids.end(), part.begin(), part.end());
+    }
+    ids.push_back(found);
+    at += vocab_.tokens[static_cast<size_t>(found)].size();
+    plain = at;
+  }
+  if (plain < text.size()) {
+    const std::vector<int> part = encode(text.substr(plain));
+    ids.insert(ids.end(), part.begin(), part.end());
+  }
+  return ids;
+}
+
+int Tokenizer::find_token(const std::string& text) const {
+  const auto it = ids_.find(text);
+  return it == ids_.end() ? -1 : it->second;
+}
+
+std::vector<int> Tokenizer::encode_spm(const std::string& raw) const {
   std::vector<int> ids;
   if (raw.empty()) return ids;
   std::string text;
@@ -113,6 +202,13 @@ std::string Tokenizer::decode(std::span<const int> ids) const {
   for (int id : ids) {
     if (id < 0 || static_cast<size_t>(id) >= vocab_.tokens.size()) continue;
     const std::string& piece = vocab_.tokens[static_cast<size_t>(id)];
+    if (bpe_) {
+      const int32_t type = vocab_.types[static_cast<size_t>(id)];
+      if (type == 3) continue;  // control tokens print nothing
+      // User-defined tokens are plain text; the rest are in the byte alphabet.
+      out += type == 4 ? piece : alphabet_to_bytes(piece);
+      continue;
+    }
     if (vocab_.types[static_cast<size_t>(id)] == 6 && piece.size() == 6) {  // <0xXX>
       out += static_cast<char>(std::stoi(piece.substr(3, 2), nullptr, 16));
       continue;
@@ -135,25 +231,17 @@ bool is_vocabulary_tensor(const std::string& name) { return name.rfind("tokenize
 void add_vocabulary(graph::Graph& graph, const Vocabulary& v,
                     std::vector<std::pair<std::string, std::string>>& metadata) {
   const int64_t n = static_cast<int64_t>(v.tokens.size());
-  std::string text;
-  HostTensor offsets(DataType::INT32, {n + 1});
-  for (int64_t i = 0; i < n; ++i) {
-    offsets.as<int32_t>()[static_cast<size_t>(i)] = static_cast<int32_t>(text.size());
-    text += v.tokens[static_cast<size_t>(i)];
-  }
-  offsets.as<int32_t>()[static_cast<size_t>(n)] = static_cast<int32_t>(text.size());
-  HostTensor bytes(DataType::UINT8, {static_cast<int64_t>(text.size())});
-  std::memcpy(bytes.bytes.data(), text.data(), text.size());
+  add_texts(graph, "tokenizer.text", "tokenizer.offsets", v.tokens);
   HostTensor scores(DataType::FLOAT32, {n});
-  std::memcpy(scores.bytes.data(), v.scores.data(), v.scores.size() * sizeof(float));
+  std::memcpy(scores.bytes.data(), v.scores.data(), std::min(v.scores.size(), v.tokens.size()) * sizeof(float));
   HostTensor types(DataType::INT32, {n});
-  std::memcpy(types.bytes.data(), v.types.data(), v.types.size() * sizeof(int32_t));
-  graph.add_constant("tokenizer.text", bytes);
-  graph.add_constant("tokenizer.offsets", offsets);
+  std::memcpy(types.bytes.data(), v.types.data(), std::min(v.types.size(), v.tokens.size()) * sizeof(int32_t));
   graph.add_constant("tokenizer.scores", scores);
   graph.add_constant("tokenizer.types", types);
   metadata.push_back({"tokenizer.model", v.model});
   metadata.push_back({"tokenizer.add_space_prefix", v.add_space_prefix ? "1" : "0"});
+  if (!v.merges.empty()) add_texts(graph, "tokenizer.merges", "tokenizer.merge_offsets", v.merges);
+  if (!v.pre.empty()) metadata.push_back({"tokenizer.pre", v.pre});
 }
 
 Result<Vocabulary> read_vocabulary(const graph::Graph& graph,
@@ -164,27 +252,28 @@ Result<Vocabulary> read_vocabulary(const graph::Graph& graph,
   v.model = model;
   const char* prefix = lookup("tokenizer.add_space_prefix");
   v.add_space_prefix = !prefix || std::string(prefix) != "0";
+  if (const char* pre = lookup("tokenizer.pre")) v.pre = pre;
   const int text = graph.find_tensor("tokenizer.text"), offsets = graph.find_tensor("tokenizer.offsets");
   const int scores = graph.find_tensor("tokenizer.scores"), types = graph.find_tensor("tokenizer.types");
   if (text < 0 || offsets < 0 || scores < 0 || types < 0)
     return make_error(StatusCode::kInvalidModel, "the model's tokenizer tensors are missing");
-  const HostTensor t = graph.constant_value(text), o = graph.constant_value(offsets);
   const HostTensor s = graph.constant_value(scores), k = graph.constant_value(types);
   const size_t n = s.bytes.size() / sizeof(float);
-  if (o.dtype != DataType::INT32 || k.dtype != DataType::INT32 || o.bytes.size() != (n + 1) * 4 ||
-      k.bytes.size() != n * 4)
+  if (k.dtype != DataType::INT32 || k.bytes.size() != n * 4)
     return make_error(StatusCode::kInvalidModel, "the model's tokenizer tensors do not agree in size");
-  const int32_t* off = reinterpret_cast<const int32_t*>(o.bytes.data());
-  for (size_t i = 0; i < n; ++i) {
-    if (off[i] < 0 || off[i] > off[i + 1] || static_cast<size_t>(off[i + 1]) > t.bytes.size())
-      return make_error(StatusCode::kInvalidModel, "the model's tokenizer offsets are out of range");
-    v.tokens.emplace_back(reinterpret_cast<const char*>(t.bytes.data()) + off[i],
-                          static_cast<size_t>(off[i + 1] - off[i]));
-  }
+  FENNEC_ASSIGN_OR_RETURN(v.tokens, read_texts(graph.constant_value(text), graph.constant_value(offsets), n));
   v.scores.resize(n);
   std::memcpy(v.scores.data(), s.bytes.data(), n * sizeof(float));
   v.types.resize(n);
   std::memcpy(v.types.data(), k.bytes.data(), n * sizeof(int32_t));
+  const int merges = graph.find_tensor("tokenizer.merges"), merge_offsets = graph.find_tensor("tokenizer.merge_offsets");
+  if ((merges < 0) != (merge_offsets < 0))
+    return make_error(StatusCode::kInvalidModel, "the model's tokenizer merges are incomplete");
+  if (merges >= 0) {
+    const HostTensor o = graph.constant_value(merge_offsets);
+    if (o.bytes.size() < 4) return make_error(StatusCode::kInvalidModel, "the model's tokenizer merges are empty");
+    FENNEC_ASSIGN_OR_RETURN(v.merges, read_texts(graph.constant_value(merges), o, o.bytes.size() / 4 - 1));
+  }
   return v;
 }
 
