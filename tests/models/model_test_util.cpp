@@ -129,8 +129,8 @@ const Tools& tools() {
   t->cli = cli;
   REQUIRE_MESSAGE(fs::exists(t->cli), "FENNEC_CLI=" << cli << " does not exist");
   const std::string source = env("FENNEC_SOURCE_DIR");
-  t->ort_script = (source.empty() ? fs::path(__FILE__).parent_path().parent_path().parent_path() : fs::path(source)) /
-                  "scripts" / "ort-reference.js";
+  t->source = source.empty() ? fs::path(__FILE__).parent_path().parent_path().parent_path() : fs::path(source);
+  t->ort_script = t->source / "scripts" / "ort-reference.js";
   REQUIRE_MESSAGE(fs::exists(t->ort_script), t->ort_script << " is missing (set FENNEC_SOURCE_DIR to the repository)");
   t->references = t->models / "references";
   t->work = fs::current_path() / "models_test_output";

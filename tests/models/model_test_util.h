@@ -43,7 +43,7 @@ void write_npy_int64(const fs::path& path, const std::vector<int64_t>& shape,
 // Paths every model test needs; REQUIREs with a message saying how to set
 // up what is missing. `work` is a per-run scratch folder under the build.
 struct Tools {
-  fs::path cli, models, ort_script, references, work;
+  fs::path cli, models, source, ort_script, references, work;
 };
 const Tools& tools();
 

@@ -17,6 +17,7 @@
 
 #include "common/gguf_writer.h"
 #include "llm/gguf.h"
+#include "llm/hf_tokenizer.h"
 #include "llm/tokenizer.h"
 #include "models/model_test_util.h"
 
@@ -84,6 +85,40 @@ void check_bpe_vocabulary(const std::string& name, size_t size) {
   MESSAGE(name << ": " << matched << " of " << vectors.size() << " llama.cpp vectors match (" << v.merges.size()
                << " merges; tokenizer built in " << ms(created - start).count() << " ms, vectors encoded in "
                << ms(done - created).count() << " ms)");
+
+  // The same vocabulary written as a Hugging Face tokenizer.json (vocab,
+  // merges, added tokens and the family's pre-tokenizer as those files
+  // spell it) must import to a tokenizer that matches the vectors too.
+  nlohmann::json hf_vocab = nlohmann::json::object(), added = nlohmann::json::array();
+  for (size_t id = 0; id < v.tokens.size(); ++id) {
+    if (v.types[id] == 3 || v.types[id] == 4)
+      added.push_back({{"id", id}, {"content", v.tokens[id]}, {"special", v.types[id] == 3}});
+    else
+      hf_vocab[v.tokens[id]] = id;
+  }
+  const char* split = name == "llama-bpe"
+                          ? R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)"
+                          : R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+  const nlohmann::json pre =
+      name == "gpt-2"
+          ? nlohmann::json{{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}}
+          : nlohmann::json{{"type", "Sequence"},
+                           {"pretokenizers",
+                            {{{"type", "Split"}, {"pattern", {{"Regex", split}}}, {"behavior", "Isolated"}},
+                             {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}}}};
+  const nlohmann::json hf = {{"added_tokens", added},
+                             {"normalizer", name == "qwen2" ? nlohmann::json{{"type", "NFC"}} : nlohmann::json()},
+                             {"pre_tokenizer", pre},
+                             {"model", {{"type", "BPE"}, {"vocab", hf_vocab}, {"merges", v.merges}}}};
+  llm::Vocabulary from_hf;
+  std::string why;
+  REQUIRE_MESSAGE(llm_import::read_hf_tokenizer(hf, from_hf, why), why);
+  CHECK(from_hf.pre == name);
+  CHECK(from_hf.tokens == v.tokens);
+  auto hf_tokenizer = llm::Tokenizer::create(from_hf);
+  REQUIRE_MESSAGE(hf_tokenizer.ok(), hf_tokenizer.status().to_string());
+  for (const auto& [text, expected] : vectors)
+    CHECK_MESSAGE(hf_tokenizer.value().encode(text) == expected, "tokenizer.json, input '" << text << "'");
 }
 
 // A random-weight llama of small width with the vocabulary of `vocab_file`
@@ -150,7 +185,9 @@ void check_generate_with_vocabulary(const std::string& vocab_file, const std::st
   const auto report = nlohmann::json::parse(run.output.substr(run.output.find('{')));
   auto tokenizer = llm::Tokenizer::create(v);
   REQUIRE(tokenizer.ok());
-  std::vector<int> expected{1};
+  // BOS first for SentencePiece vocabularies only (the file says nothing).
+  std::vector<int> expected;
+  if (v.model == "llama") expected.push_back(1);
   for (int id : tokenizer.value().encode(prompt)) expected.push_back(id);
   CHECK(report["prompt_tokens"].get<std::vector<int>>() == expected);
   const auto tokens = report["tokens"].get<std::vector<int>>();

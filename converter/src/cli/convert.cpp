@@ -15,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "llm/gguf.h"
+#include "llm/hf.h"
 #include "llm/llama2c.h"
 #include "llm/quantize_llm.h"
 #include "onnx/importer.h"
@@ -209,7 +210,9 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
                                   " checkpoint: --calibration, --rounding, --dump-graph and input "
                                   "options do not apply to LLM imports yet");
   llm_import::ImportedLlm imported =
-      format == "gguf" ? llm_import::import_gguf(input) : llm_import::import_llama2c(input);
+      format == "gguf"          ? llm_import::import_gguf(input, {.requantize_kquants = args.quantize.empty()})
+      : format == "safetensors" ? llm_import::import_hf(input)
+                                : llm_import::import_llama2c(input);
   passes::QuantizeOptions quantize_options;
   passes::QuantizeReport quantized;
   if (!args.quantize.empty()) {
@@ -223,6 +226,8 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
   write_options.metadata.push_back({"llm.format", format});
   if (!imported.vocabulary.tokens.empty())
     llm::add_vocabulary(imported.graph, imported.vocabulary, write_options.metadata);
+  if (!imported.chat_template.empty())
+    write_options.metadata.push_back({"tokenizer.chat_template", imported.chat_template});
   if (!args.quantize.empty()) write_options.metadata.push_back({"quantization", args.quantize});
   const writer::WriteStats stats = writer::write_model_file(imported.graph, output, write_options);
   const llm::LlmConfig& c = imported.config;
@@ -237,6 +242,10 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
                                           std::to_string(imported.vocabulary.tokens.size()) + " tokens")
                                              .c_str());
   std::printf("  file        %s\n", human_bytes(stats.file_bytes).c_str());
+  for (const std::string& note : imported.notes) std::printf("  note        %s\n", note.c_str());
+  for (const llm_import::RequantizedType& r : imported.requantized)
+    std::printf("  requantized %s -> %s: %d tensors, %llu values, weight NMSE %.2e\n", r.type.c_str(),
+                r.format.c_str(), r.tensors, static_cast<unsigned long long>(r.values), r.nmse());
   if (!args.quantize.empty()) print_quantize_report(quantized, quantize_options);
   std::printf("  time        %.3f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
@@ -251,6 +260,12 @@ void run_convert(const ConvertArgs& args) {
   if (std::filesystem::exists(output, ec) && std::filesystem::equivalent(input, output, ec))
     throw converter::ConvertError("output '" + output.string() + "' is the input file");
 
+  if (llm_import::looks_like_hf(input)) {
+    // model/ -> model.fennec beside the directory.
+    if (args.output.empty()) output = (input.has_filename() ? input : input.parent_path()).string() + ".fennec";
+    convert_llm(args, input, output, start, "safetensors");
+    return;
+  }
   if (llm_import::looks_like_gguf(input)) {
     convert_llm(args, input, output, start, "gguf");
     return;
@@ -366,7 +381,8 @@ void run_convert(const ConvertArgs& args) {
 void add_convert_command(CLI::App& app) {
   auto args = std::make_shared<ConvertArgs>();
   CLI::App* cmd = app.add_subcommand("convert", "Convert an ONNX model to a .fennec file");
-  cmd->add_option("input", args->input, "ONNX model (.onnx), or an LLM: llama2.c checkpoint (.bin) or GGUF (.gguf)")->required();
+  cmd->add_option("input", args->input, "ONNX model (.onnx), or an LLM: llama2.c checkpoint (.bin), GGUF (.gguf) or a Hugging Face "
+                  "directory (config.json + *.safetensors + tokenizer.json)")->required();
   cmd->add_option("-o,--output", args->output,
                   "Output .fennec file (default: the input with extension .fennec)");
   cmd->add_flag("--dump-graph", args->dump_graph,

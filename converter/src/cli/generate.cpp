@@ -83,7 +83,11 @@ void run_generate(const GenerateArgs& args) {
   if (!args.prompt.empty() && !args.tokens.empty()) throw std::runtime_error("give --prompt or --tokens, not both");
   if (!args.prompt.empty() && !tokenizer)
     throw std::runtime_error("the model carries no tokenizer (a llama2.c checkpoint): give the prompt as --tokens");
-  std::vector<int> prompt = parse_tokens(args.tokens, config.bos_token);
+  // A text prompt starts with BOS when the model's tokenizer does (a
+  // SentencePiece vocabulary, or the file says so).
+  std::vector<int> prompt = !args.prompt.empty() && args.tokens.empty() && !config.add_bos
+                                ? std::vector<int>{}
+                                : parse_tokens(args.tokens, config.bos_token);
   if (!args.prompt.empty()) {
     const std::vector<int> ids = tokenizer->encode(args.prompt);
     prompt.insert(prompt.end(), ids.begin(), ids.end());

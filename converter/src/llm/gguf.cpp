@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/align.h"
+#include "llm/ggml_kquants.h"
 #include "passes/convert_error.h"
 #include "quant/formats.h"
 #include "quant/weight_format.h"
@@ -117,7 +118,10 @@ uint64_t data_bytes(const TensorInfo& t, const Reader& r) {
     case kBF16: return n * 2;
     case kQ8_0: return n / kBlock * 34;
     case kQ4_0: return n / kBlock * 18;
-    default: r.fail("tensor type " + std::to_string(t.type) + " is not supported (F32, F16, BF16, Q8_0, Q4_0)");
+    default:
+      if (is_kquant(t.type)) return n / kSuperBlock * kquant_block_bytes(t.type);
+      r.fail("tensor type " + std::to_string(t.type) +
+             " is not supported (F32, F16, BF16, Q8_0, Q4_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)");
   }
 }
 
@@ -161,6 +165,9 @@ std::vector<float> decode(const TensorInfo& t, const std::vector<uint8_t>& raw, 
           out[b * kBlock + j + kBlock / 2] = static_cast<float>(static_cast<int>(q >> 4) - 8) * d;
         }
       }
+      break;
+    default:
+      if (is_kquant(t.type)) dequantize_kquant(t.type, raw.data(), n / kSuperBlock, out.data());
       break;
   }
   return out;
@@ -242,6 +249,31 @@ llm::Vocabulary vocabulary(const GgufFile& f, const Reader& r) {
   return v;
 }
 
+// A K-format matrix as int8 with an fp16 scale per group of 32 (max |x| /
+// 127): its sub-blocks of 16 or 32 values hold 2 to 6 bits each, so 8 bits
+// on groups of 32 keep them to within about 1e-5 NMSE; the error is added
+// to the file's record for its type.
+void requantize(ImportedLlm& out, int index, const Shape& shape, const std::vector<float>& values,
+                const std::string& type) {
+  quant::WeightQuant q;
+  q.format = quant::WeightFormat::kInt8Grouped;
+  q.group_size = kBlock;
+  std::vector<std::byte> bytes = quant::encode_weight(q, shape, values);
+  const std::vector<float> decoded = quant::decode_weight(q, shape, bytes);
+  RequantizedType* record = nullptr;
+  for (RequantizedType& r : out.requantized)
+    if (r.type == type) record = &r;
+  if (!record) record = &out.requantized.emplace_back(RequantizedType{type, "int8 g32"});
+  record->tensors += 1;
+  record->values += values.size();
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double d = static_cast<double>(values[i]) - static_cast<double>(decoded[i]);
+    record->error_sum += d * d;
+    record->value_sum += static_cast<double>(values[i]) * static_cast<double>(values[i]);
+  }
+  out.graph.set_quantized_constant(index, q, std::move(bytes));
+}
+
 }  // namespace
 
 llm::Vocabulary read_gguf_vocabulary(const std::filesystem::path& path) {
@@ -255,7 +287,7 @@ bool looks_like_gguf(const std::filesystem::path& path) {
   return in.read(reinterpret_cast<char*>(&magic), 4) && magic == kMagic;
 }
 
-ImportedLlm import_gguf(const std::filesystem::path& path) {
+ImportedLlm import_gguf(const std::filesystem::path& path, const GgufImportOptions& options) {
   Reader r(path);
   const GgufFile f = parse(r);
   const auto& kv = f.kv;
@@ -310,8 +342,15 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
   c.vocab_size = static_cast<int>(embd->second.dims[1]);
   Status valid = c.validate();
   if (!valid.ok()) r.fail(valid.message());
+  if (auto it = kv.find("tokenizer.chat_template"); it != kv.end() && std::holds_alternative<std::string>(it->second))
+    out.chat_template = std::get<std::string>(it->second);
   if (kv.count("tokenizer.ggml.model")) {
     out.vocabulary = vocabulary(f, r);
+    // As llama.cpp: SentencePiece vocabularies start prompts with BOS,
+    // byte-level BPE ones do not, unless the file says otherwise.
+    c.add_bos = out.vocabulary.model == "llama";
+    if (auto it = kv.find("tokenizer.ggml.add_bos_token"); it != kv.end())
+      if (auto* b = std::get_if<bool>(&it->second)) c.add_bos = *b;
     if (out.vocabulary.tokens.size() != static_cast<size_t>(c.vocab_size))
       r.fail("the tokenizer has " + std::to_string(out.vocabulary.tokens.size()) + " tokens, the embedding " +
              std::to_string(c.vocab_size));
@@ -324,6 +363,8 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
     std::vector<uint8_t> raw(data_bytes(t, r));
     if (t.type == kQ8_0 || t.type == kQ4_0)
       if (t.dims[0] % kBlock != 0) r.fail("tensor '" + name + "' rows are not whole blocks of 32");
+    if (is_kquant(t.type) && t.dims[0] % kSuperBlock != 0)
+      r.fail("tensor '" + name + "' rows are not whole " + kquant_name(t.type) + " blocks of 256");
     r.bytes(data_start + t.offset, raw.data(), raw.size());
     std::vector<float> scales;
     const std::vector<float> values = decode(t, raw, &scales);
@@ -350,6 +391,9 @@ ImportedLlm import_gguf(const std::filesystem::path& path) {
         if (s == 0.0f) s = 1.0f;  // an all-zero block
       grid.offsets.assign(grid.scales.size(), q4 ? 8 : 0);
       out.graph.set_quantized_constant(index, q, quant::encode_weight(q, shape, values, &grid));
+    } else if (is_kquant(t.type) && shape.size() == 2 &&
+               (options.requantize_kquants || base == "token_embd")) {
+      requantize(out, index, shape, values, kquant_name(t.type));
     }
   }
   return out;

@@ -5,7 +5,10 @@
 // named constants of a graph without nodes, and the shape as metadata.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "graph/graph.h"
 #include "llm/config.h"
@@ -13,10 +16,24 @@
 
 namespace fennec::llm_import {
 
+// Weights of one source type that the import re-quantized into another
+// format, and the error that cost: NMSE = error_sum / value_sum.
+struct RequantizedType {
+  std::string type;    // the source's, e.g. "Q4_K"
+  std::string format;  // Fennec's, e.g. "int8 g32"
+  int tensors = 0;
+  uint64_t values = 0;
+  double error_sum = 0.0, value_sum = 0.0;
+  double nmse() const { return value_sum > 0.0 ? error_sum / value_sum : 0.0; }
+};
+
 struct ImportedLlm {
   graph::Graph graph;
   llm::LlmConfig config;
   llm::Vocabulary vocabulary;  // empty when the checkpoint carries none
+  std::vector<RequantizedType> requantized;
+  std::vector<std::string> notes;  // what the import left out, for the summary
+  std::string chat_template;       // the model's (Jinja) chat template, if it carries one
 };
 
 // Whether `path` starts like a llama2.c checkpoint of a plausible shape.

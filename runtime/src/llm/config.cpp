@@ -39,7 +39,8 @@ std::vector<std::pair<std::string, std::string>> to_metadata(const LlmConfig& c)
           {"llm.rope_theta", fmt::format("{:.9g}", c.rope_theta)},
           {"llm.rope_neox", c.rope_neox ? "1" : "0"},
           {"llm.bos_token", std::to_string(c.bos_token)},
-          {"llm.eos_token", std::to_string(c.eos_token)}};
+          {"llm.eos_token", std::to_string(c.eos_token)},
+          {"llm.add_bos", c.add_bos ? "1" : "0"}};
 }
 
 Result<LlmConfig> from_metadata(const std::function<const char*(const char*)>& lookup) {
@@ -78,6 +79,7 @@ Result<LlmConfig> from_metadata(const std::function<const char*(const char*)>& l
   c.rope_neox = neox != 0;
   integer("llm.bos_token", c.bos_token);
   integer("llm.eos_token", c.eos_token);
+  if (const char* add_bos = lookup("llm.add_bos")) c.add_bos = std::string(add_bos) != "0";  // older files: 1
   FENNEC_RETURN_IF_ERROR(status);
   FENNEC_RETURN_IF_ERROR(c.validate());
   return c;

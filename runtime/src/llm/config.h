@@ -29,6 +29,7 @@ struct LlmConfig {
   bool rope_neox = false;  // rotate (i, i + head_dim/2) instead of (2i, 2i+1)
   int bos_token = 1;
   int eos_token = 2;
+  bool add_bos = true;  // a text prompt starts with the BOS token
 
   int head_dim() const { return dim / n_heads; }
   int kv_dim() const { return head_dim() * n_kv_heads; }
