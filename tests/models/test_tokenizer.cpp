@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/gguf_writer.h"
+#include "llm/chat_template.h"
 #include "llm/gguf.h"
 #include "llm/hf_tokenizer.h"
 #include "llm/tokenizer.h"
@@ -121,10 +123,38 @@ void check_bpe_vocabulary(const std::string& name, size_t size) {
     CHECK_MESSAGE(hf_tokenizer.value().encode(text) == expected, "tokenizer.json, input '" << text << "'");
 }
 
+// Two turns with samples/chat (greedy, 4 tokens a reply) on `model`.
+void check_chat_sample(const fs::path& model, const llm::Tokenizer& tokenizer) {
+  const char* chat = std::getenv("FENNEC_CHAT");
+  if (!chat || !fs::exists(chat)) {
+    MESSAGE("FENNEC_CHAT is not set or missing (samples not built): the chat sample is not exercised");
+    return;
+  }
+  const fs::path input = tools().work / "chat_input.txt";
+  std::ofstream(input) << "Hello there\nAnd then?\n";
+  const Command run = run_command(quote(chat) + " " + quote(model) + " --temperature 0 -n 4 --system 'Be brief.' < " +
+                                  quote(input));
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  // The figures line of each turn: its prompt tokens, and the reply's text.
+  std::vector<size_t> prompts;
+  for (size_t at = 0; (at = run.output.find("[turn ", at)) != std::string::npos; ++at)
+    prompts.push_back(std::stoul(run.output.substr(run.output.find(": ", at) + 2)));
+  REQUIRE(prompts.size() == 2);
+  auto first = llm::format_chat(llm::ChatFamily::kChatml, {{"system", "Be brief."}, {"user", "Hello there"}}, true);
+  REQUIRE(first.ok());
+  CHECK(prompts[0] == tokenizer.encode_special(first.value()).size());  // no BOS for this vocabulary
+  CHECK(prompts[1] > prompts[0] + 8);  // the first turn and its reply come along
+}
+
 // A random-weight llama of small width with the vocabulary of `vocab_file`
 // (its merges and pre-tokenizer too), converted; `generate -p` must tokenize
 // the prompt as the tokenizer does and print the text of what it generates.
-void check_generate_with_vocabulary(const std::string& vocab_file, const std::string& summary) {
+// With `chat_template`, the file carries it and the chat sample
+// (FENNEC_CHAT) talks to the model for two turns: each turn's prompt must be
+// the conversation laid out as ChatML with its markers as single tokens.
+void check_generate_with_vocabulary(const std::string& vocab_file, const std::string& summary,
+                                    const std::string& chat_template = "") {
   const Tools& t = tools();
   const llm::Vocabulary v = llm_import::read_gguf_vocabulary(t.models / "llama-vocab" / vocab_file);
   testing::GgufWriter w;
@@ -145,6 +175,7 @@ void check_generate_with_vocabulary(const std::string& vocab_file, const std::st
   if (!v.pre.empty()) w.str("tokenizer.ggml.pre", v.pre);
   w.u32("tokenizer.ggml.bos_token_id", 1);
   w.u32("tokenizer.ggml.eos_token_id", 2);
+  if (!chat_template.empty()) w.str("tokenizer.chat_template", chat_template);
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> uniform(-0.1f, 0.1f);
   auto tensor = [&](const std::string& name, std::vector<uint64_t> dims) {
@@ -193,6 +224,7 @@ void check_generate_with_vocabulary(const std::string& vocab_file, const std::st
   const auto tokens = report["tokens"].get<std::vector<int>>();
   CHECK(tokens.size() == 6);
   CHECK(report["text"].get<std::string>() == tokenizer.value().decode(tokens));
+  if (!chat_template.empty()) check_chat_sample(dir / "tiny.fennec", tokenizer.value());
 }
 
 }  // namespace
@@ -236,6 +268,12 @@ TEST_SUITE("models") {
 
   TEST_CASE("tokenizer: a byte-level BPE vocabulary and its merges travel into the .fennec file") {
     check_generate_with_vocabulary("ggml-vocab-gpt-2.gguf", "gpt2, 50257 tokens");
+  }
+
+  TEST_CASE("tokenizer: a Qwen2 vocabulary with a ChatML template drives the chat sample") {
+    check_generate_with_vocabulary("ggml-vocab-qwen2.gguf", "gpt2, ",
+                                   "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+                                   "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}");
   }
 }
 

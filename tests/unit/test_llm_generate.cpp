@@ -5,6 +5,7 @@
 // generation, and stop strings against an unconstrained run.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -12,11 +13,13 @@
 
 #include "fennec/fennec.h"
 #include "model/model_file.h"
+#include "llm/decoder.h"
 #include "llm/generator.h"
 #include "llm/llama2c.h"
 #include "llm/reference.h"
 #include "llm/sampler.h"
 #include "llm/tokenizer.h"
+#include "vulkan/context.h"
 #include "writer/writer.h"
 
 using namespace fennec;
@@ -46,10 +49,17 @@ std::filesystem::path write_stories_with_vocabulary() {
     v.tokens.push_back(std::string(words[i % 6]) + (i < 6 ? "" : std::to_string(i)));
     v.types.push_back(1);
   }
+  // The last two ids are ChatML's turn markers, and the file carries a
+  // ChatML template.
+  v.tokens[v.tokens.size() - 2] = "<|im_start|>", v.types[v.types.size() - 2] = 3;
+  v.tokens.back() = "<|im_end|>", v.types.back() = 3;
   v.scores.assign(v.tokens.size(), 0.0f);
   writer::WriteOptions options;
   options.keep_all_constants = true;
   options.metadata = llm::to_metadata(m.config);
+  options.metadata.push_back({"tokenizer.chat_template",
+                              "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+                              "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"});
   llm::add_vocabulary(m.graph, v, options.metadata);
   const auto path = std::filesystem::temp_directory_path() / "fennec_test_stories_vocab.fennec";
   writer::write_model_file(m.graph, path, options);
@@ -166,4 +176,89 @@ TEST_CASE("llm C API: greedy tokens match the CPU reference; streamed text, stop
   fennec_status_free(bad);
   fennec_llm_release(llm);
   fennec_model_release(model);
+}
+
+TEST_CASE("llm C API: chat prompts laid out by the model's template, its special tokens parsed") {
+  const auto path = write_stories_with_vocabulary();
+  fennec_model_t model = nullptr;
+  require_ok(fennec_model_load(path.string().c_str(), &model));
+  fennec_llm_t llm = nullptr;
+  require_ok(fennec_llm_create(model, nullptr, &llm));
+  const fennec_chat_message_t chat[] = {{"system", "be brief"}, {"user", "once upon a time"}};
+  size_t size = 0;
+  require_ok(fennec_llm_format_chat(llm, chat, 2, 1, nullptr, 0, &size));
+  std::string text(size, '\0');
+  require_ok(fennec_llm_format_chat(llm, chat, 2, 1, text.data(), text.size() + 1, &size));
+  CHECK(text ==
+        "<|im_start|>system\nbe brief<|im_end|>\n<|im_start|>user\nonce upon a time<|im_end|>\n"
+        "<|im_start|>assistant\n");
+
+  // As a chat prompt, each marker is one token (the text between them
+  // tokenized as usual, after a word-start mark as SentencePiece does after
+  // special tokens): the prompt is BOS and exactly those tokens.
+  auto file = model::ModelFile::open(path.string());
+  REQUIRE(file.ok());
+  auto graph = file.value()->to_graph();
+  REQUIRE(graph.ok());
+  auto vocabulary = llm::read_vocabulary(graph.value(), [&](const char* k) { return file.value()->metadata(k); });
+  REQUIRE(vocabulary.ok());
+  auto tokenizer = llm::Tokenizer::create(vocabulary.value());
+  REQUIRE(tokenizer.ok());
+  const std::vector<int> ids = tokenizer.value().encode_special(text);
+  const int im_start = tokenizer.value().find_token("<|im_start|>");
+  const int im_end = tokenizer.value().find_token("<|im_end|>");
+  CHECK(im_start == static_cast<int>(tokenizer.value().size()) - 2);
+  CHECK(std::count(ids.begin(), ids.end(), im_start) == 3);
+  CHECK(std::count(ids.begin(), ids.end(), im_end) == 2);
+  CHECK(tokenizer.value().decode(ids).find("be brief") != std::string::npos);
+  fennec_generate_options_t options;
+  fennec_generate_options_init(&options);
+  options.max_tokens = 1;
+  options.chat = 1;
+  fennec_generation_stats_t stats;
+  require_ok(fennec_llm_generate(llm, text.c_str(), nullptr, 0, &options, nullptr, nullptr, &stats));
+  CHECK(stats.prompt_tokens == ids.size() + 1);
+  CHECK(tokenizer.value().encode(text).size() > ids.size() + 30);  // the markers spelled out
+
+  // A template the runtime does not know can be named instead.
+  fennec_llm_release(llm);
+  fennec_llm_options_t llm_options;
+  fennec_llm_options_init(&llm_options);
+  llm_options.chat_template = "llama3";
+  require_ok(fennec_llm_create(model, &llm_options, &llm));
+  require_ok(fennec_llm_format_chat(llm, chat + 1, 1, 0, nullptr, 0, &size));
+  CHECK(size == std::string("<|start_header_id|>user<|end_header_id|>\n\nonce upon a time<|eot_id|>").size());
+  fennec_llm_release(llm);
+  llm_options.chat_template = "nonsense";
+  fennec_status_t bad = fennec_llm_create(model, &llm_options, &llm);
+  CHECK(fennec_status_code(bad) == FENNEC_INVALID_ARGUMENT);
+  CHECK(std::string(fennec_status_message(bad)).find("chatml") != std::string::npos);
+  fennec_status_free(bad);
+  fennec_model_release(model);
+}
+
+TEST_CASE("llm generate: a stop token (a chat template's end of turn) ends the generation") {
+  const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
+  auto context = vulkan::Context::create({});
+  REQUIRE(context.ok());
+  auto decoder = llm::Decoder::create(*context.value(), m.graph, m.config, {});
+  REQUIRE(decoder.ok());
+  llm::GenerateOptions options;
+  options.max_tokens = 12;
+  options.stop_at_eos = false;
+  auto free_run = llm::generate(*decoder.value(), nullptr, {m.config.bos_token}, options, {});
+  REQUIRE(free_run.ok());
+  REQUIRE(free_run.value().tokens.size() == 12);
+  // The fifth token, first seen there, as the end of turn: generation ends on it.
+  const std::vector<int>& tokens = free_run.value().tokens;
+  size_t at = 4;
+  while (at < tokens.size() && std::find(tokens.begin(), tokens.begin() + static_cast<long>(at), tokens[at]) !=
+                                   tokens.begin() + static_cast<long>(at))
+    ++at;
+  REQUIRE(at < tokens.size());
+  options.stop_tokens = {tokens[at]};
+  auto cut = llm::generate(*decoder.value(), nullptr, {m.config.bos_token}, options, {});
+  REQUIRE(cut.ok());
+  CHECK(cut.value().stop == "end of turn");
+  CHECK(cut.value().tokens == std::vector<int>(tokens.begin(), tokens.begin() + static_cast<long>(at) + 1));
 }

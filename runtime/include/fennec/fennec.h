@@ -229,7 +229,7 @@ fennec_status_t fennec_session_node_time(fennec_session_t session, size_t index,
 /* ---- LLM generation ---------------------------------------------------- */
 
 /* A decoder-only LLM file (metadata fennec.kind = "llm", from `fennec
- * convert` of a llama2.c or GGUF checkpoint) opened on a Vulkan device:
+ * convert` of a llama2.c, GGUF or Hugging Face checkpoint) opened on a Vulkan device:
  * weights, key/value cache and tokenizer. Used by one thread at a time. */
 typedef struct fennec_llm_s* fennec_llm_t;
 
@@ -240,6 +240,9 @@ typedef struct fennec_llm_options_s {
   int32_t max_context;           /* 0 (default): the model's context */
   int32_t kv_cache;              /* keys and values as 0 (default): fp16, 1: float32, 2: int8 with
                                     a float32 scale per position and head */
+  const char* chat_template;     /* NULL (default): the family of the model's own chat template;
+                                    or one of "chatml", "llama3", "llama2", "llama2-sys", "phi3",
+                                    "zephyr", "gemma" */
 } fennec_llm_options_t;
 
 void fennec_llm_options_init(fennec_llm_options_t* options);
@@ -261,6 +264,26 @@ int32_t fennec_llm_context(fennec_llm_t llm);
 fennec_status_t fennec_llm_tokenize(fennec_llm_t llm, const char* text, int32_t* out_tokens, size_t capacity,
                                     size_t* out_count);
 
+typedef struct fennec_chat_message_s {
+  const char* role;     /* "system", "user" or "assistant" */
+  const char* content;
+} fennec_chat_message_t;
+
+/* Lays `messages` out as the model's chat template does (see
+ * fennec_llm_options_t.chat_template), ending with the opening of an
+ * assistant turn when `add_assistant` is 1; special tokens are written as
+ * their texts (generate with `chat` = 1). Writes up to `capacity` bytes and a
+ * NUL when it fits, and sets *out_size to the text's length (call with
+ * capacity 0 to size the buffer). FENNEC_UNSUPPORTED when the model carries
+ * no chat template the runtime knows and none was named. */
+fennec_status_t fennec_llm_format_chat(fennec_llm_t llm, const fennec_chat_message_t* messages, size_t count,
+                                       int32_t add_assistant, char* out_text, size_t capacity, size_t* out_size);
+
+/* As fennec_llm_tokenize, but the texts of special tokens (such as chat
+ * markers) become those tokens, as generation with `chat` = 1 reads them. */
+fennec_status_t fennec_llm_tokenize_special(fennec_llm_t llm, const char* text, int32_t* out_tokens,
+                                            size_t capacity, size_t* out_count);
+
 typedef struct fennec_generate_options_s {
   int32_t max_tokens;          /* default 128 */
   float temperature;           /* 0 (default): greedy */
@@ -273,6 +296,9 @@ typedef struct fennec_generate_options_s {
   int32_t no_bos;              /* 1: no BOS token before a text prompt */
   const char* const* stop_strings; /* generation stops before any of these texts */
   size_t stop_string_count;
+  int32_t chat;                /* 1: the prompt comes from fennec_llm_format_chat: the texts of
+                                  special tokens in it become those tokens, and generation also
+                                  stops at the template's end-of-turn token ("end of turn") */
 } fennec_generate_options_t;
 
 void fennec_generate_options_init(fennec_generate_options_t* options);
@@ -290,14 +316,15 @@ typedef struct fennec_generation_stats_s {
   uint64_t generated_tokens;
   double prefill_tokens_per_s;
   double decode_tokens_per_s;
-  char stop_reason[32];        /* "length", "eos", "stop string", "context" or "callback" */
+  char stop_reason[32];        /* "length", "eos", "end of turn", "stop string", "context" or "callback" */
   int32_t context;             /* positions the key/value cache holds */
   uint64_t peak_device_bytes;  /* high-water mark of the LLM's device allocations */
   uint64_t kv_cache_bytes;
   uint64_t weight_bytes;       /* device bytes holding weights */
 } fennec_generation_stats_t;
 
-/* Generates a new sequence from `prompt` (text, after BOS unless no_bos),
+/* Generates a new sequence from `prompt` (text, after BOS when the model's
+ * tokenizer starts prompts with it, unless no_bos),
  * or, when `prompt` is NULL, from `prompt_tokens` as given. `callback` and
  * `out_stats` may be NULL. */
 fennec_status_t fennec_llm_generate(fennec_llm_t llm, const char* prompt, const int32_t* prompt_tokens,

@@ -1,11 +1,15 @@
 // C API for LLM generation (fennec.h, "LLM generation"): a decoder on its
 // own context, the file's tokenizer, and llm::generate with the callback
 // bridged. Nothing thrown inside crosses this boundary.
+#include <algorithm>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "api/c_api_internal.h"
+#include "llm/chat_template.h"
 #include "llm/config.h"
 #include "llm/decoder.h"
 #include "llm/generator.h"
@@ -17,6 +21,9 @@ struct fennec_llm_s {
   std::unique_ptr<fennec::llm::Tokenizer> tokenizer;
   std::unique_ptr<fennec::vulkan::Context> context;
   std::unique_ptr<fennec::llm::Decoder> decoder;
+  // The chat layout, or why there is none (a message for format_chat).
+  std::optional<fennec::llm::ChatFamily> chat;
+  std::string no_chat;
 };
 
 using namespace fennec::api;  // Status, StatusCode, guarded, invalid, copy_string
@@ -51,6 +58,16 @@ fennec_status_t fennec_llm_create(fennec_model_t model, const fennec_llm_options
       FENNEC_ASSIGN_OR_RETURN(fennec::llm::Tokenizer tokenizer, fennec::llm::Tokenizer::create(std::move(vocabulary)));
       llm->tokenizer = std::make_unique<fennec::llm::Tokenizer>(std::move(tokenizer));
     }
+    const char* jinja = lookup("tokenizer.chat_template");
+    if (options->chat_template) {
+      FENNEC_ASSIGN_OR_RETURN(llm->chat, fennec::llm::parse_chat_family(options->chat_template));
+    } else if (jinja) {
+      auto family = fennec::llm::detect_chat_family(jinja);
+      if (family.ok()) llm->chat = family.value();
+      else llm->no_chat = family.status().message();
+    } else {
+      llm->no_chat = "the model carries no chat template; name one (chat_template: chatml, llama3, llama2, ...)";
+    }
     fennec::vulkan::ContextOptions context_options;
     context_options.device_index = options->device_index;
     FENNEC_ASSIGN_OR_RETURN(llm->context, fennec::vulkan::Context::create(context_options));
@@ -75,16 +92,53 @@ void fennec_llm_release(fennec_llm_t llm) {
 
 int32_t fennec_llm_context(fennec_llm_t llm) { return llm ? llm->decoder->context() : 0; }
 
-fennec_status_t fennec_llm_tokenize(fennec_llm_t llm, const char* text, int32_t* out_tokens, size_t capacity,
-                                    size_t* out_count) {
+namespace {
+
+fennec_status_t tokenize(fennec_llm_t llm, const char* text, int32_t* out_tokens, size_t capacity, size_t* out_count,
+                         bool special) {
   if (!llm || !text || !out_count) return invalid("llm, text and out_count must not be NULL");
   if (capacity > 0 && !out_tokens) return invalid("out_tokens is NULL with a non-zero capacity");
   return guarded([&]() -> Status {
     if (!llm->tokenizer)
       return Status(StatusCode::kUnsupported, "the model carries no tokenizer (a llama2.c checkpoint): give token ids");
-    const std::vector<int> ids = llm->tokenizer->encode(text);
+    const std::vector<int> ids = special ? llm->tokenizer->encode_special(text) : llm->tokenizer->encode(text);
     for (size_t i = 0; i < ids.size() && i < capacity; ++i) out_tokens[i] = ids[i];
     *out_count = ids.size();
+    return fennec::ok_status();
+  });
+}
+
+}  // namespace
+
+fennec_status_t fennec_llm_tokenize(fennec_llm_t llm, const char* text, int32_t* out_tokens, size_t capacity,
+                                    size_t* out_count) {
+  return tokenize(llm, text, out_tokens, capacity, out_count, false);
+}
+
+fennec_status_t fennec_llm_tokenize_special(fennec_llm_t llm, const char* text, int32_t* out_tokens,
+                                            size_t capacity, size_t* out_count) {
+  return tokenize(llm, text, out_tokens, capacity, out_count, true);
+}
+
+fennec_status_t fennec_llm_format_chat(fennec_llm_t llm, const fennec_chat_message_t* messages, size_t count,
+                                       int32_t add_assistant, char* out_text, size_t capacity, size_t* out_size) {
+  if (!llm || !out_size || (count > 0 && !messages)) return invalid("llm, messages and out_size must not be NULL");
+  if (capacity > 0 && !out_text) return invalid("out_text is NULL with a non-zero capacity");
+  return guarded([&]() -> Status {
+    if (!llm->chat) return Status(StatusCode::kUnsupported, llm->no_chat);
+    std::vector<fennec::llm::ChatMessage> chat;
+    for (size_t i = 0; i < count; ++i) {
+      if (!messages[i].role || !messages[i].content) return Status(StatusCode::kInvalidArgument,
+                                                                   "a chat message's role or content is NULL");
+      chat.push_back({messages[i].role, messages[i].content});
+    }
+    FENNEC_ASSIGN_OR_RETURN(std::string text, fennec::llm::format_chat(*llm->chat, chat, add_assistant != 0));
+    *out_size = text.size();
+    if (capacity > 0) {
+      const size_t n = std::min(text.size(), capacity);
+      std::memcpy(out_text, text.data(), n);
+      if (n < capacity) out_text[n] = '\0';
+    }
     return fennec::ok_status();
   });
 }
@@ -115,8 +169,9 @@ fennec_status_t fennec_llm_generate(fennec_llm_t llm, const char* prompt, const 
       if (!llm->tokenizer)
         return Status(StatusCode::kUnsupported,
                       "the model carries no tokenizer (a llama2.c checkpoint): give prompt_tokens");
-      if (options->no_bos == 0) ids.push_back(llm->config.bos_token);
-      const std::vector<int> text = llm->tokenizer->encode(prompt);
+      if (options->no_bos == 0 && llm->config.add_bos) ids.push_back(llm->config.bos_token);
+      const std::vector<int> text =
+          options->chat ? llm->tokenizer->encode_special(prompt) : llm->tokenizer->encode(prompt);
       ids.insert(ids.end(), text.begin(), text.end());
     } else {
       ids.assign(prompt_tokens, prompt_tokens + prompt_token_count);
@@ -130,6 +185,12 @@ fennec_status_t fennec_llm_generate(fennec_llm_t llm, const char* prompt, const 
     g.sampling.min_p = options->min_p;
     g.sampling.repetition_penalty = options->repetition_penalty;
     g.sampling.seed = options->seed;
+    if (options->chat) {
+      if (!llm->chat) return Status(StatusCode::kUnsupported, llm->no_chat);
+      if (!llm->tokenizer) return Status(StatusCode::kUnsupported, "the model carries no tokenizer");
+      const int end = llm->tokenizer->find_token(fennec::llm::chat_end_of_turn(*llm->chat));
+      if (end >= 0) g.stop_tokens.push_back(end);
+    }
     for (size_t i = 0; i < options->stop_string_count; ++i)
       if (options->stop_strings[i]) g.stop_strings.emplace_back(options->stop_strings[i]);
     fennec::llm::TokenCallback on_token;

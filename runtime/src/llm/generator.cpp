@@ -58,7 +58,9 @@ Result<Generation> generate(Decoder& decoder, const Tokenizer* tokenizer, const 
     const int next = sampler.sample(logits, history);
     g.tokens.push_back(next);
     history.push_back(next);
-    const bool eos = options.stop_at_eos && next == decoder.config().eos_token;
+    const bool turn_end =
+        std::find(options.stop_tokens.begin(), options.stop_tokens.end(), next) != options.stop_tokens.end();
+    const bool eos = (options.stop_at_eos && next == decoder.config().eos_token) || turn_end;
     std::string_view final_text;
     if (tokenizer && !eos) {
       text += tokenizer->decode(std::span<const int>(&next, 1));
@@ -79,7 +81,7 @@ Result<Generation> generate(Decoder& decoder, const Tokenizer* tokenizer, const 
     }
     if (g.stop == "stop string") break;
     if (eos) {
-      g.stop = "eos";
+      g.stop = turn_end ? "end of turn" : "eos";
       break;
     }
     if (static_cast<int>(history.size()) >= decoder.context()) {

@@ -23,12 +23,15 @@ struct GenerateOptions {
   int max_tokens = 128;
   bool stop_at_eos = true;
   std::vector<std::string> stop_strings;  // needs a tokenizer
+  // Tokens that end the generation as the end-of-sequence token does, but
+  // with stop reason "end of turn" (a chat template's end-of-turn token).
+  std::vector<int> stop_tokens;
 };
 
 struct Generation {
   std::vector<int> tokens;  // generated, the end-of-sequence token included when it came
   std::string text;         // their text up to a stop string (empty without a tokenizer)
-  std::string stop;         // "length", "eos", "stop string", "context" or "callback"
+  std::string stop;         // "length", "eos", "end of turn", "stop string", "context" or "callback"
   double prefill_seconds = 0.0, decode_seconds = 0.0;
   int decode_steps = 0;     // forward passes after the prompt
   double prefill_tokens_per_s(size_t prompt) const {
