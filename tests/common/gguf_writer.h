@@ -29,6 +29,18 @@ class GgufWriter {
     array_header(key, 5, v.size());
     for (int32_t i : v) put(i);
   }
+  // general.architecture and the shape keys of a Llama-family decoder of
+  // architecture `arch`.
+  void decoder_shape(const std::string& arch, uint32_t dim, uint32_t hidden, uint32_t layers, uint32_t heads,
+                     uint32_t kv_heads, uint32_t context) {
+    str("general.architecture", arch);
+    u32(arch + ".embedding_length", dim);
+    u32(arch + ".feed_forward_length", hidden);
+    u32(arch + ".block_count", layers);
+    u32(arch + ".attention.head_count", heads);
+    u32(arch + ".attention.head_count_kv", kv_heads);
+    u32(arch + ".context_length", context);
+  }
   // A tensor of GGML type `type` with dims ne[0] (fastest) first.
   void tensor(const std::string& name, std::vector<uint64_t> dims, uint32_t type, std::string bytes) {
     tensors_.push_back({name, std::move(dims), type, std::move(bytes)});

@@ -97,13 +97,7 @@ TEST_SUITE("models") {
     const int dim = 256, hidden = 512, layers = 2, heads = 4, kv_heads = 2, vocab = 320;
     const int kv = dim / heads * kv_heads;
     testing::GgufWriter w;
-    w.str("general.architecture", "llama");
-    w.u32("llama.embedding_length", dim);
-    w.u32("llama.feed_forward_length", hidden);
-    w.u32("llama.block_count", layers);
-    w.u32("llama.attention.head_count", heads);
-    w.u32("llama.attention.head_count_kv", kv_heads);
-    w.u32("llama.context_length", 64);
+    w.decoder_shape("llama", dim, hidden, layers, heads, kv_heads, 64);
     std::map<std::string, std::vector<float>> expected;
     size_t next = 0;
     auto matrix = [&](const std::string& name, int rows, int cols) {

@@ -160,13 +160,7 @@ void check_generate_with_vocabulary(const std::string& vocab_file, const std::st
   testing::GgufWriter w;
   const uint32_t dim = 64, hidden = 128, layers = 2, heads = 4, kv_heads = 2;
   const auto vocab = static_cast<uint32_t>(v.tokens.size());
-  w.str("general.architecture", "llama");
-  w.u32("llama.embedding_length", dim);
-  w.u32("llama.feed_forward_length", hidden);
-  w.u32("llama.block_count", layers);
-  w.u32("llama.attention.head_count", heads);
-  w.u32("llama.attention.head_count_kv", kv_heads);
-  w.u32("llama.context_length", 64);
+  w.decoder_shape("llama", dim, hidden, layers, heads, kv_heads, 64);
   w.str("tokenizer.ggml.model", v.model);
   w.strings("tokenizer.ggml.tokens", v.tokens);
   w.floats("tokenizer.ggml.scores", v.scores);

@@ -82,14 +82,9 @@ int main(int argc, char** argv) {
   }
   const auto started = std::chrono::steady_clock::now();
   fennec::testing::GgufWriter w;
-  w.str("general.architecture", arch);
+  w.decoder_shape(arch, static_cast<uint32_t>(s.dim), static_cast<uint32_t>(s.hidden), static_cast<uint32_t>(s.layers),
+                  static_cast<uint32_t>(s.heads), static_cast<uint32_t>(s.kv_heads), static_cast<uint32_t>(s.context));
   w.str("general.name", "random");
-  w.u32(arch + ".embedding_length", static_cast<uint32_t>(s.dim));
-  w.u32(arch + ".feed_forward_length", static_cast<uint32_t>(s.hidden));
-  w.u32(arch + ".block_count", static_cast<uint32_t>(s.layers));
-  w.u32(arch + ".attention.head_count", static_cast<uint32_t>(s.heads));
-  w.u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(s.kv_heads));
-  w.u32(arch + ".context_length", static_cast<uint32_t>(s.context));
   w.u32(arch + ".rope.dimension_count", static_cast<uint32_t>(s.dim / s.heads));
   w.f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
   w.f32(arch + ".rope.freq_base", 10000.0f);

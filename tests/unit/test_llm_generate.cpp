@@ -66,6 +66,15 @@ std::filesystem::path write_stories_with_vocabulary() {
   return path;
 }
 
+// The tokenizer of the .fennec file at `path`.
+Result<llm::Tokenizer> tokenizer_of(const std::filesystem::path& path) {
+  FENNEC_ASSIGN_OR_RETURN(auto file, model::ModelFile::open(path.string()));
+  FENNEC_ASSIGN_OR_RETURN(graph::Graph graph, file->to_graph());
+  FENNEC_ASSIGN_OR_RETURN(llm::Vocabulary vocabulary,
+                          llm::read_vocabulary(graph, [&](const char* k) { return file->metadata(k); }));
+  return llm::Tokenizer::create(std::move(vocabulary));
+}
+
 struct Stream {
   std::vector<int32_t> tokens;
   std::string text;
@@ -130,13 +139,7 @@ TEST_CASE("llm C API: greedy tokens match the CPU reference; streamed text, stop
   CHECK(stats.peak_device_bytes > 0);
   CHECK(stats.decode_tokens_per_s > 0.0);
   // The streamed pieces add up to the text of the tokens.
-  auto vocabulary_file = model::ModelFile::open(path.string());
-  REQUIRE(vocabulary_file.ok());
-  auto graph = vocabulary_file.value()->to_graph();
-  REQUIRE(graph.ok());
-  auto vocabulary = llm::read_vocabulary(graph.value(), [&](const char* k) { return vocabulary_file.value()->metadata(k); });
-  REQUIRE(vocabulary.ok());
-  auto tokenizer = llm::Tokenizer::create(vocabulary.value());
+  const Result<llm::Tokenizer> tokenizer = tokenizer_of(path);
   REQUIRE(tokenizer.ok());
   const std::vector<int> ids(all.tokens.begin(), all.tokens.end());
   CHECK(all.text == tokenizer.value().decode(ids));
@@ -196,13 +199,7 @@ TEST_CASE("llm C API: chat prompts laid out by the model's template, its special
   // As a chat prompt, each marker is one token (the text between them
   // tokenized as usual, after a word-start mark as SentencePiece does after
   // special tokens): the prompt is BOS and exactly those tokens.
-  auto file = model::ModelFile::open(path.string());
-  REQUIRE(file.ok());
-  auto graph = file.value()->to_graph();
-  REQUIRE(graph.ok());
-  auto vocabulary = llm::read_vocabulary(graph.value(), [&](const char* k) { return file.value()->metadata(k); });
-  REQUIRE(vocabulary.ok());
-  auto tokenizer = llm::Tokenizer::create(vocabulary.value());
+  const Result<llm::Tokenizer> tokenizer = tokenizer_of(path);
   REQUIRE(tokenizer.ok());
   const std::vector<int> ids = tokenizer.value().encode_special(text);
   const int im_start = tokenizer.value().find_token("<|im_start|>");

@@ -39,13 +39,9 @@ std::filesystem::path write_gguf(GgmlType type, std::map<std::string, std::vecto
   const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
   const llm::LlmConfig& c = m.config;
   testing::GgufWriter w;
-  w.str("general.architecture", arch);
-  w.u32(arch + ".embedding_length", static_cast<uint32_t>(c.dim));
-  w.u32(arch + ".feed_forward_length", static_cast<uint32_t>(c.hidden_dim));
-  w.u32(arch + ".block_count", static_cast<uint32_t>(c.n_layers));
-  w.u32(arch + ".attention.head_count", static_cast<uint32_t>(c.n_heads));
-  w.u32(arch + ".attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
-  w.u32(arch + ".context_length", static_cast<uint32_t>(c.context));
+  w.decoder_shape(arch, static_cast<uint32_t>(c.dim), static_cast<uint32_t>(c.hidden_dim),
+                  static_cast<uint32_t>(c.n_layers), static_cast<uint32_t>(c.n_heads),
+                  static_cast<uint32_t>(c.n_kv_heads), static_cast<uint32_t>(c.context));
   w.f32(arch + ".attention.layer_norm_rms_epsilon", 1e-5f);
   if (arch == "qwen2") {
     std::mt19937 rng(5);
