@@ -198,6 +198,12 @@ if "$fennec" convert "$stories" -o "$tmp/stories.fennec" >/dev/null 2>"$tmp/stde
     "$fennec" convert "$stories" -o "$tmp/q.fennec" --quantize int8 --calibration "$tmp"
   expect_error "convert a llama2.c checkpoint to w8a8" "w8a8 needs calibration" \
     "$fennec" convert "$stories" -o "$tmp/q.fennec" --quantize w8a8
+  expect_error "convert a llama2.c checkpoint with --quantize-embedding alone" "needs --quantize" \
+    "$fennec" convert "$stories" -o "$tmp/q.fennec" --quantize-embedding
+  mkdir -p "$tmp/hf"
+  echo '{"model_type": "gpt_neox", "hidden_size": 64}' >"$tmp/hf/config.json"
+  expect_error "convert a Hugging Face directory of an unsupported architecture" 'model_type "gpt_neox"' \
+    "$fennec" convert "$tmp/hf" -o "$tmp/hf.fennec"
   head -c 400000 "$stories" >"$tmp/truncated.bin"
   expect_error "convert a truncated llama2.c checkpoint" "truncated" \
     "$fennec" convert "$tmp/truncated.bin" -o "$tmp/t.fennec"

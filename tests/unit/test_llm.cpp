@@ -35,15 +35,16 @@ struct Loaded {
 
 // Imports the checkpoint (quantized with `scheme` unless kNone) and reads
 // it back through a .fennec file.
-Loaded load_stories(passes::QuantScheme scheme = passes::QuantScheme::kNone) {
+Loaded load_stories(passes::QuantScheme scheme = passes::QuantScheme::kNone, bool embedding = false) {
   llm_import::ImportedLlm imported = llm_import::import_llama2c(kStories);
   if (scheme != passes::QuantScheme::kNone) {
     passes::QuantizeOptions options;
     options.scheme = scheme;
-    llm_import::quantize_llm(imported.graph, options);
+    llm_import::quantize_llm(imported.graph, options, {}, embedding);
   }
   const auto path = std::filesystem::temp_directory_path() /
-                    ("fennec_test_stories260K_" + std::string(passes::quant_scheme_name(scheme)) + ".fennec");
+                    ("fennec_test_stories260K_" + std::string(passes::quant_scheme_name(scheme)) +
+                     (embedding ? "_embedding" : "") + ".fennec");
   writer::WriteOptions options;
   options.keep_all_constants = true;
   options.metadata = llm::to_metadata(imported.config);
@@ -91,6 +92,16 @@ TEST_CASE("llm: quantized stories260K decodes on Vulkan like the CPU reference o
     size_t quantized = 0;
     for (const auto& t : m.graph.tensors) quantized += t.is_quantized();
     CHECK(quantized == 35);  // 7 matrices x 5 layers; the tied embedding stays float32
+    testing::check_greedy(m.graph, m.config, 40, 1e-4);
+  }
+  // --quantize-embedding: the embedding (here also the classifier) too; the
+  // host decodes its rows, the classifier kernel its blocks.
+  for (passes::QuantScheme scheme : {passes::QuantScheme::kInt8, passes::QuantScheme::kInt4}) {
+    CAPTURE(passes::quant_scheme_name(scheme));
+    const Loaded m = load_stories(scheme, true);
+    const int embedding = m.graph.find_tensor("token_embd");
+    REQUIRE(embedding >= 0);
+    CHECK(m.graph.tensors[static_cast<size_t>(embedding)].is_quantized());
     testing::check_greedy(m.graph, m.config, 40, 1e-4);
   }
 }

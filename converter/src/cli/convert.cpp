@@ -35,6 +35,7 @@ struct ConvertArgs {
   std::string output;
   bool dump_graph = false;
   bool no_optimize = false;
+  bool quantize_embedding = false;
   std::vector<std::string> fix_dims;      // NAME=VALUE
   std::vector<std::string> input_shapes;  // NAME=D0xD1x...
   std::vector<std::string> input_values;  // NAME=FILE.npy
@@ -209,6 +210,8 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
     throw converter::ConvertError("'" + input.string() + "' is a " + format +
                                   " checkpoint: --calibration, --rounding, --dump-graph and input "
                                   "options do not apply to LLM imports yet");
+  if (args.quantize_embedding && args.quantize.empty())
+    throw converter::ConvertError("--quantize-embedding needs --quantize SCHEME");
   llm_import::ImportedLlm imported =
       format == "gguf"          ? llm_import::import_gguf(input, {.requantize_kquants = args.quantize.empty()})
       : format == "safetensors" ? llm_import::import_hf(input)
@@ -217,7 +220,8 @@ void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, co
   passes::QuantizeReport quantized;
   if (!args.quantize.empty()) {
     quantize_options = weight_options(args);
-    quantized = llm_import::quantize_llm(imported.graph, quantize_options, print_quantize_progress);
+    quantized = llm_import::quantize_llm(imported.graph, quantize_options, print_quantize_progress,
+                                         args.quantize_embedding);
   }
   writer::WriteOptions write_options;
   write_options.keep_all_constants = true;
@@ -274,6 +278,8 @@ void run_convert(const ConvertArgs& args) {
     convert_llm(args, input, output, start, "llama2.c");
     return;
   }
+  if (args.quantize_embedding)
+    throw converter::ConvertError("--quantize-embedding applies to LLM checkpoints, not to ONNX models");
   onnx_import::ImportResult imported = onnx_import::import_file(input, import_options(args));
   graph::Graph& graph = imported.graph;
   const onnx_import::ImportInfo& info = imported.info;
@@ -404,7 +410,10 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--group-size", args->group_size, "int4 values per scale: 32, 64 or 128 (default 32)");
   cmd->add_flag("--asymmetric", args->asymmetric, "int4 with a zero point per group");
   cmd->add_option("--keep-fp32", args->keep_fp32,
-                  "Node names or op types (Conv, MatMul, Gemm) whose weights stay fp32; repeatable");
+                  "Node names or op types (Conv, MatMul, Gemm) whose weights stay fp32 (LLMs: weight names, "
+                  "e.g. output for the classifier); repeatable");
+  cmd->add_flag("--quantize-embedding", args->quantize_embedding,
+                "LLMs: quantize the token embedding too (its rows are looked up on the host)");
   cmd->add_option("--calibration", args->calibration,
                   "Folder of .npy input samples: the report then gives each layer's output NMSE and the "
                   "model outputs' error against fp32, measured on the Vulkan device");

@@ -8,7 +8,7 @@
 namespace fennec::llm_import {
 
 passes::QuantizeReport quantize_llm(graph::Graph& graph, const passes::QuantizeOptions& options,
-                                    const passes::ProgressFn& progress) {
+                                    const passes::ProgressFn& progress, bool include_embedding) {
   if (options.scheme == passes::QuantScheme::kW8A8)
     throw converter::ConvertError("--quantize w8a8 needs calibration, which LLM imports do not take yet");
   const size_t tensors = graph.tensors.size();
@@ -16,7 +16,7 @@ passes::QuantizeReport quantize_llm(graph::Graph& graph, const passes::QuantizeO
   params.transpose_b = true;
   for (size_t i = 0; i < tensors; ++i) {
     const graph::TensorInfo& w = graph.tensors[i];
-    if (!w.is_constant() || w.shape.size() != 2 || w.name == "token_embd") continue;
+    if (!w.is_constant() || w.shape.size() != 2 || (w.name == "token_embd" && !include_embedding)) continue;
     const int64_t rows = w.shape[0], cols = w.shape[1];
     const std::string name = w.name;
     const int x = graph.add_tensor({name + ".x", DataType::FLOAT32, {1, cols}, {"", ""}});

@@ -1,6 +1,7 @@
-// --quantize for LLM files: every weight matrix but the token embedding
-// (which the decoder gathers rows from) goes through the same quantization
-// pass as ONNX models, each seen as one MATMUL layer with rows = outputs.
+// --quantize for LLM files: every weight matrix goes through the same
+// quantization pass as ONNX models, each seen as one MATMUL layer with rows =
+// outputs; the token embedding (whose rows the host looks up, decoding them
+// from any format) only when asked (--quantize-embedding).
 #pragma once
 
 #include "graph/graph.h"
@@ -12,6 +13,6 @@ namespace fennec::llm_import {
 // leaves the graph without nodes again. w8a8 needs calibration and is
 // refused (converter::ConvertError).
 passes::QuantizeReport quantize_llm(graph::Graph& graph, const passes::QuantizeOptions& options,
-                                    const passes::ProgressFn& progress = {});
+                                    const passes::ProgressFn& progress = {}, bool include_embedding = false);
 
 }  // namespace fennec::llm_import
