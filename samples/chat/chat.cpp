@@ -1,5 +1,6 @@
 // fennec_chat: talk to an LLM (.fennec from `fennec convert` of a GGUF or
-// Hugging Face checkpoint with a tokenizer) in the terminal.
+// Hugging Face checkpoint with a tokenizer) in the terminal, through the
+// public C++ wrapper.
 //
 //   fennec_chat model.fennec [--system TEXT] [--template NAME] [-n 256]
 //               [--temperature 0.7] [--top-p 0.9] [--seed N] [--context N]
@@ -14,14 +15,13 @@
 // After each reply, one line of figures goes to standard error.
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "fennec/fennec.h"
+#include "fennec/fennec.hpp"
 
 namespace {
 
@@ -34,35 +34,63 @@ struct Options {
   uint64_t memory_budget = 0;
 };
 
-struct Message {
-  std::string role, content;
-};
+void chat(const Options& o) {
+  const fennec::Model model(o.model);
+  fennec_llm_options_t llm_options;
+  fennec_llm_options_init(&llm_options);
+  llm_options.device_index = o.device;
+  llm_options.memory_budget_bytes = o.memory_budget;
+  llm_options.max_context = o.context;
+  if (!o.chat_template.empty()) llm_options.chat_template = o.chat_template.c_str();
+  fennec::Llm llm(model, &llm_options);
+  llm.format_chat({}, false);  // fails now, not at the first message, without a chat layout
+  llm.tokenize("", true);      // or without a tokenizer
+  const auto context = static_cast<size_t>(llm.context());
+  std::fprintf(stderr, "fennec_chat: context %zu tokens; /reset forgets, /quit ends\n", context);
 
-// Exits with the status's message when it is an error.
-void check(fennec_status_t status, const char* what) {
-  if (!status) return;
-  std::fprintf(stderr, "fennec_chat: %s: %s\n", what, fennec_status_message(status));
-  fennec_status_free(status);
-  std::exit(1);
-}
-
-std::string format(fennec_llm_t llm, const std::vector<Message>& history) {
-  std::vector<fennec_chat_message_t> messages;
-  for (const Message& m : history) messages.push_back({m.role.c_str(), m.content.c_str()});
-  size_t size = 0;
-  check(fennec_llm_format_chat(llm, messages.data(), messages.size(), 1, nullptr, 0, &size), "chat template");
-  std::string text(size, '\0');
-  check(fennec_llm_format_chat(llm, messages.data(), messages.size(), 1, text.data(), size + 1, &size),
-        "chat template");
-  return text;
-}
-
-// Streams each piece of the reply to stdout and keeps it.
-int32_t on_token(void* user, int32_t, const char* text, size_t size) {
-  static_cast<std::string*>(user)->append(text, size);
-  std::fwrite(text, 1, size, stdout);
-  std::fflush(stdout);
-  return 0;
+  std::vector<fennec::Llm::Message> history;
+  if (!o.system.empty()) history.push_back({"system", o.system});
+  const size_t first = history.size();  // the system message always stays
+  fennec_generate_options_t options;
+  fennec_generate_options_init(&options);
+  options.max_tokens = o.max_tokens;
+  options.temperature = o.temperature;
+  options.top_p = o.top_p;
+  options.chat = 1;
+  std::string line;
+  for (int turn = 1;; ++turn) {
+    std::fputs("> ", stdout);
+    std::fflush(stdout);
+    if (!std::getline(std::cin, line) || line == "/quit") break;
+    if (line == "/reset") {
+      history.resize(first);
+      continue;
+    }
+    if (line.empty()) continue;
+    history.push_back({"user", line});
+    // Oldest turns out until the prompt (and a BOS) leaves room for a reply.
+    std::string prompt = llm.format_chat(history);
+    while (llm.tokenize(prompt, true).size() + static_cast<size_t>(o.max_tokens) + 1 > context &&
+           history.size() > first + 1) {
+      history.erase(history.begin() + static_cast<long>(first), history.begin() + static_cast<long>(first) + 2);
+      prompt = llm.format_chat(history);
+    }
+    std::string reply;
+    options.seed = o.seed + static_cast<uint64_t>(turn);
+    const fennec_generation_stats_t stats = llm.generate(prompt, &options, [&](int32_t, std::string_view text) {
+      reply += text;
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    });
+    std::fputs("\n", stdout);
+    std::fflush(stdout);
+    std::fprintf(stderr, "[turn %d: %llu prompt tokens at %.1f tokens/s, %llu generated at %.1f tokens/s, stop: %s]\n",
+                 turn, static_cast<unsigned long long>(stats.prompt_tokens), stats.prefill_tokens_per_s,
+                 static_cast<unsigned long long>(stats.generated_tokens), stats.decode_tokens_per_s,
+                 stats.stop_reason);
+    history.push_back({"assistant", reply});
+  }
 }
 
 }  // namespace
@@ -81,64 +109,11 @@ int main(int argc, char** argv) {
   app.add_option("--memory-budget", o.memory_budget, "device memory budget in bytes (0: the device's)");
   app.add_option("--device", o.device, "device index");
   CLI11_PARSE(app, argc, argv);
-
-  fennec_model_t model = nullptr;
-  check(fennec_model_load(o.model.c_str(), &model), "loading the model");
-  fennec_llm_options_t llm_options;
-  fennec_llm_options_init(&llm_options);
-  llm_options.device_index = o.device;
-  llm_options.memory_budget_bytes = o.memory_budget;
-  llm_options.max_context = o.context;
-  if (!o.chat_template.empty()) llm_options.chat_template = o.chat_template.c_str();
-  fennec_llm_t llm = nullptr;
-  check(fennec_llm_create(model, &llm_options, &llm), "opening the LLM");
-  const int32_t context = fennec_llm_context(llm);
-  std::fprintf(stderr, "fennec_chat: context %d tokens; /reset forgets, /quit ends\n", context);
-
-  std::vector<Message> history;
-  if (!o.system.empty()) history.push_back({"system", o.system});
-  fennec_generate_options_t options;
-  fennec_generate_options_init(&options);
-  options.max_tokens = o.max_tokens;
-  options.temperature = o.temperature;
-  options.top_p = o.top_p;
-  options.seed = o.seed;
-  options.chat = 1;
-  std::string line;
-  for (int turn = 1;; ++turn) {
-    std::fputs("> ", stdout);
-    std::fflush(stdout);
-    if (!std::getline(std::cin, line) || line == "/quit") break;
-    if (line == "/reset") {
-      history.resize(o.system.empty() ? 0 : 1);
-      continue;
-    }
-    if (line.empty()) continue;
-    history.push_back({"user", line});
-    // Oldest turns out until the prompt (and a BOS) leaves room for a reply.
-    std::string prompt = format(llm, history);
-    size_t tokens = 0;
-    check(fennec_llm_tokenize_special(llm, prompt.c_str(), nullptr, 0, &tokens), "tokenizing");
-    const size_t first = o.system.empty() ? 0 : 1;
-    while (tokens + static_cast<size_t>(o.max_tokens) + 1 > static_cast<size_t>(context) &&
-           history.size() > first + 1) {
-      history.erase(history.begin() + static_cast<long>(first), history.begin() + static_cast<long>(first) + 2);
-      prompt = format(llm, history);
-      check(fennec_llm_tokenize_special(llm, prompt.c_str(), nullptr, 0, &tokens), "tokenizing");
-    }
-    std::string reply;
-    fennec_generation_stats_t stats{};
-    options.seed = o.seed + static_cast<uint64_t>(turn);
-    check(fennec_llm_generate(llm, prompt.c_str(), nullptr, 0, &options, on_token, &reply, &stats), "generating");
-    std::fputs("\n", stdout);
-    std::fflush(stdout);
-    std::fprintf(stderr, "[turn %d: %llu prompt tokens at %.1f tokens/s, %llu generated at %.1f tokens/s, stop: %s]\n",
-                 turn, static_cast<unsigned long long>(stats.prompt_tokens), stats.prefill_tokens_per_s,
-                 static_cast<unsigned long long>(stats.generated_tokens), stats.decode_tokens_per_s,
-                 stats.stop_reason);
-    history.push_back({"assistant", reply});
+  try {
+    chat(o);
+  } catch (const fennec::Error& e) {
+    std::fprintf(stderr, "fennec_chat: %s\n", e.what());
+    return 1;
   }
-  fennec_llm_release(llm);
-  fennec_model_release(model);
   return 0;
 }

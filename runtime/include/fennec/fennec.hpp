@@ -2,13 +2,16 @@
 //
 // Errors become fennec::Error exceptions in this wrapper (the C API itself
 // never throws). Ownership and thread-safety are those of the C handles:
-// a Model may be shared by sessions; a Session is used by one thread at a time.
+// a Model may be shared by sessions; a Session or an Llm is used by one thread
+// at a time.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fennec/fennec.h"
@@ -125,6 +128,75 @@ class Session {
     void operator()(fennec_session_t s) const { fennec_session_release(s); }
   };
   std::unique_ptr<fennec_session_s, Release> handle_;
+};
+
+// An LLM file opened for generation (fennec_llm_*). `model` must outlive it.
+class Llm {
+ public:
+  struct Message {
+    std::string role;  // "system", "user" or "assistant"
+    std::string content;
+  };
+  // Called with each generated token and the text that became final with
+  // it (token -1: held-back text at the end); return false to stop.
+  using TokenFn = std::function<bool(int32_t token, std::string_view text)>;
+
+  explicit Llm(const Model& model, const fennec_llm_options_t* options = nullptr) {
+    fennec_llm_t llm = nullptr;
+    check(fennec_llm_create(model.get(), options, &llm));
+    handle_.reset(llm);
+  }
+  fennec_llm_t get() const { return handle_.get(); }
+  int32_t context() const { return fennec_llm_context(get()); }
+
+  // `special`: the texts of special tokens become those tokens.
+  std::vector<int32_t> tokenize(const std::string& text, bool special = false) const {
+    auto fn = special ? fennec_llm_tokenize_special : fennec_llm_tokenize;
+    size_t count = 0;
+    check(fn(get(), text.c_str(), nullptr, 0, &count));
+    std::vector<int32_t> ids(count);
+    check(fn(get(), text.c_str(), ids.data(), ids.size(), &count));
+    return ids;
+  }
+
+  // The prompt for `messages` in the model's chat layout (generate it with
+  // options.chat = 1).
+  std::string format_chat(const std::vector<Message>& messages, bool add_assistant = true) const {
+    std::vector<fennec_chat_message_t> chat;
+    for (const Message& m : messages) chat.push_back({m.role.c_str(), m.content.c_str()});
+    size_t size = 0;
+    check(fennec_llm_format_chat(get(), chat.data(), chat.size(), add_assistant ? 1 : 0, nullptr, 0, &size));
+    std::string text(size, '\0');
+    check(fennec_llm_format_chat(get(), chat.data(), chat.size(), add_assistant ? 1 : 0, text.data(), size + 1,
+                                 &size));
+    return text;
+  }
+
+  fennec_generation_stats_t generate(const std::string& prompt, const fennec_generate_options_t* options = nullptr,
+                                     const TokenFn& on_token = {}) {
+    return run(prompt.c_str(), nullptr, 0, options, on_token);
+  }
+  fennec_generation_stats_t generate(const std::vector<int32_t>& prompt_tokens,
+                                     const fennec_generate_options_t* options = nullptr,
+                                     const TokenFn& on_token = {}) {
+    return run(nullptr, prompt_tokens.data(), prompt_tokens.size(), options, on_token);
+  }
+
+ private:
+  fennec_generation_stats_t run(const char* prompt, const int32_t* tokens, size_t count,
+                                const fennec_generate_options_t* options, const TokenFn& on_token) {
+    fennec_generation_stats_t stats{};
+    auto bridge = [](void* user, int32_t token, const char* text, size_t size) -> int32_t {
+      return (*static_cast<const TokenFn*>(user))(token, std::string_view(text, size)) ? 0 : 1;
+    };
+    check(fennec_llm_generate(get(), prompt, tokens, count, options, on_token ? +bridge : nullptr,
+                              const_cast<TokenFn*>(&on_token), &stats));
+    return stats;
+  }
+  struct Release {
+    void operator()(fennec_llm_t l) const { fennec_llm_release(l); }
+  };
+  std::unique_ptr<fennec_llm_s, Release> handle_;
 };
 
 }  // namespace fennec
