@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -45,11 +46,27 @@ std::vector<float> to_halves(const std::vector<float>& w, int heads, int head_di
   return out;
 }
 
-// stories260K as a Hugging Face directory, tensors in `dtype` (F32 or BF16).
-fs::path write_hf(const std::string& dtype, nlohmann::json config_changes = nlohmann::json::object()) {
-  const llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
+// Seeded Q, K and V biases for stories260K (in its own, pair order), added
+// to `m` as the decoder names them.
+void add_biases(llm_import::ImportedLlm& m) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0.0f, 0.2f);
+  for (int l = 0; l < m.config.n_layers; ++l)
+    for (const char* name : {"attn_q", "attn_k", "attn_v"}) {
+      HostTensor bias(DataType::FLOAT32, {name[5] == 'q' ? m.config.dim : m.config.kv_dim()});
+      for (float& v : bias.as<float>()) v = normal(rng);
+      m.graph.add_constant(llm::layer_tensor(l, name) + ".bias", bias);
+    }
+}
+
+// stories260K as a Hugging Face directory, tensors in `dtype` (F32 or BF16);
+// with `biases` (add_biases) as a Qwen2 model.
+fs::path write_hf(const std::string& dtype, nlohmann::json config_changes = nlohmann::json::object(),
+                  bool biases = false) {
+  llm_import::ImportedLlm m = llm_import::import_llama2c(kStories);
+  if (biases) add_biases(m);
   const llm::LlmConfig& c = m.config;
-  const fs::path dir = fs::temp_directory_path() / ("fennec_test_hf_" + dtype);
+  const fs::path dir = fs::temp_directory_path() / ("fennec_test_hf_" + dtype + (biases ? "_qwen2" : ""));
   fs::remove_all(dir);
   fs::create_directories(dir);
   nlohmann::json config = {{"architectures", {"LlamaForCausalLM"}},
@@ -68,6 +85,7 @@ fs::path write_hf(const std::string& dtype, nlohmann::json config_changes = nloh
                            {"rope_scaling", nullptr},
                            {"bos_token_id", 1},
                            {"eos_token_id", 2}};
+  if (biases) config["model_type"] = "qwen2";
   config.update(config_changes);
   std::ofstream(dir / "config.json") << config.dump(2);
 
@@ -106,6 +124,13 @@ fs::path write_hf(const std::string& dtype, nlohmann::json config_changes = nloh
         to_halves(values_of(m.graph, llm::layer_tensor(l, "attn_q")), c.n_heads, hd, c.dim));
     add(p + "self_attn.k_proj.weight", {c.kv_dim(), c.dim},
         to_halves(values_of(m.graph, llm::layer_tensor(l, "attn_k")), c.n_kv_heads, hd, c.dim));
+    if (biases) {  // q and k biases in the halves order of their rows
+      add(p + "self_attn.q_proj.bias", {c.dim},
+          to_halves(values_of(m.graph, llm::layer_tensor(l, "attn_q") + ".bias"), c.n_heads, hd, 1));
+      add(p + "self_attn.k_proj.bias", {c.kv_dim()},
+          to_halves(values_of(m.graph, llm::layer_tensor(l, "attn_k") + ".bias"), c.n_kv_heads, hd, 1));
+      add(p + "self_attn.v_proj.bias", {c.kv_dim()}, values_of(m.graph, llm::layer_tensor(l, "attn_v") + ".bias"));
+    }
   }
   header["__metadata__"] = {{"format", "pt"}};
   const std::string text = header.dump();
@@ -120,7 +145,7 @@ fs::path write_hf(const std::string& dtype, nlohmann::json config_changes = nloh
 
 TEST_CASE("llm hf: a Hugging Face Llama directory gives the llama2.c checkpoint's logits, and decodes on Vulkan") {
   const llm_import::ImportedLlm original = llm_import::import_llama2c(kStories);
-  for (const char* dtype : {"F32", "BF16"}) {
+  for (const std::string dtype : {"F32", "BF16"}) {
     CAPTURE(dtype);
     const fs::path dir = write_hf(dtype);
     REQUIRE(llm_import::looks_like_hf(dir));
@@ -133,7 +158,7 @@ TEST_CASE("llm hf: a Hugging Face Llama directory gives the llama2.c checkpoint'
     auto actual = llm::ReferenceDecoder::create(m.graph, m.config);
     REQUIRE(expected.ok());
     REQUIRE(actual.ok());
-    const bool bf16 = std::string(dtype) == "BF16";
+    const bool bf16 = dtype == "BF16";
     if (bf16)  // every value is the float32 one rounded to BF16
       for (const char* name : {"token_embd", "blk.2.attn_v", "blk.4.ffn_down"}) {
         const std::vector<float> want = values_of(original.graph, name), got = values_of(m.graph, name);
@@ -163,6 +188,27 @@ TEST_CASE("llm hf: a Hugging Face Llama directory gives the llama2.c checkpoint'
     if (!bf16) CHECK(worst <= 1e-5);
     if (bf16) testing::check_greedy(m.graph, m.config, 24, 1e-4);
   }
+}
+
+TEST_CASE("llm hf: a Qwen2 directory (Q, K and V biases) gives the logits of the same model in pair order") {
+  llm_import::ImportedLlm original = llm_import::import_llama2c(kStories);
+  add_biases(original);
+  const llm_import::ImportedLlm m = llm_import::import_hf(write_hf("F32", nlohmann::json::object(), true));
+  CHECK(m.config.arch == "qwen2");
+  auto expected = llm::ReferenceDecoder::create(original.graph, original.config);
+  auto actual = llm::ReferenceDecoder::create(m.graph, m.config);
+  REQUIRE(expected.ok());
+  REQUIRE(actual.ok());
+  int token = 1;
+  double worst = 0.0;
+  for (int pos = 0; pos < 24; ++pos) {
+    const std::vector<float>& want = expected.value().forward(token, pos);
+    worst = std::max(worst, testing::relative_error(want, actual.value().forward(token, pos)));
+    token = llm::argmax(want);
+  }
+  MESSAGE("qwen2: worst logits difference from the pair-order model " << worst << " relative");
+  CHECK(worst <= 1e-5);
+  testing::check_greedy(m.graph, m.config, 16, 1e-4);
 }
 
 TEST_CASE("llm hf: what the importer cannot run is refused with the reason") {
