@@ -143,8 +143,7 @@ std::vector<float> decode(const TensorInfo& t, const std::vector<uint8_t>& raw, 
       for (uint64_t i = 0; i < n; ++i) {
         uint16_t b;
         std::memcpy(&b, raw.data() + i * 2, 2);
-        const uint32_t bits = static_cast<uint32_t>(b) << 16;
-        std::memcpy(&out[i], &bits, 4);
+        out[i] = quant::bf16_to_float(b);
       }
       break;
     case kQ8_0:
@@ -266,11 +265,7 @@ void requantize(ImportedLlm& out, int index, const Shape& shape, const std::vect
   if (!record) record = &out.requantized.emplace_back(RequantizedType{type, "int8 g32"});
   record->tensors += 1;
   record->values += values.size();
-  for (size_t i = 0; i < values.size(); ++i) {
-    const double d = static_cast<double>(values[i]) - static_cast<double>(decoded[i]);
-    record->error_sum += d * d;
-    record->value_sum += static_cast<double>(values[i]) * static_cast<double>(values[i]);
-  }
+  record->error.add(values, decoded);
   out.graph.set_quantized_constant(index, q, std::move(bytes));
 }
 

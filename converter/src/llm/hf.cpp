@@ -97,18 +97,14 @@ void read_safetensors(const std::filesystem::path& file, ImportedLlm& out) {
       fail(file, "truncated tensor data");
     HostTensor tensor(DataType::FLOAT32, shape);
     float* values = reinterpret_cast<float*>(tensor.bytes.data());
-    for (uint64_t i = 0; i < n; ++i) {
-      if (width == 4) {
-        std::memcpy(&values[i], &raw[i * 4], 4);
-      } else {
+    if (width == 4) {
+      std::memcpy(values, raw.data(), raw.size());
+    } else {
+      float (*widen)(uint16_t) = dtype == "F16" ? quant::fp16_to_float : quant::bf16_to_float;
+      for (uint64_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, &raw[i * 2], 2);
-        if (dtype == "F16") {
-          values[i] = quant::fp16_to_float(h);
-        } else {
-          const uint32_t bits = static_cast<uint32_t>(h) << 16;
-          std::memcpy(&values[i], &bits, 4);
-        }
+        values[i] = widen(h);
       }
     }
     if (out.graph.find_tensor(name) >= 0) fail(file, "tensor '" + hf_name + "' appears twice");

@@ -13,18 +13,19 @@
 #include "graph/graph.h"
 #include "llm/config.h"
 #include "llm/tokenizer.h"
+#include "passes/calibration.h"
 
 namespace fennec::llm_import {
 
 // Weights of one source type that the import re-quantized into another
-// format, and the error that cost: NMSE = error_sum / value_sum.
+// format, and the error that cost.
 struct RequantizedType {
   std::string type;    // the source's, e.g. "Q4_K"
   std::string format;  // Fennec's, e.g. "int8 g32"
   int tensors = 0;
   uint64_t values = 0;
-  double error_sum = 0.0, value_sum = 0.0;
-  double nmse() const { return value_sum > 0.0 ? error_sum / value_sum : 0.0; }
+  passes::ErrorSums error;  // source values against their new form
+  double nmse() const { return error.nmse(); }
 };
 
 struct ImportedLlm {

@@ -39,6 +39,8 @@ namespace fennec::quant {
 // IEEE binary16.
 float fp16_to_float(uint16_t h);
 uint16_t float_to_fp16(float f);
+// bfloat16: the top half of a float32 (exact).
+float bf16_to_float(uint16_t b);
 
 // FP8 E4M3 (E4M3FN).
 constexpr uint8_t kE4M3MaxCode = 0x7E;     // +448
