@@ -4,6 +4,7 @@
 
 #include "graph/memory_planner.h"
 #include "graph/residency.h"
+#include "graph/spill_planner.h"
 
 using fennec::graph::BufferRequest;
 using fennec::graph::MemoryPlan;
@@ -158,4 +159,70 @@ TEST_CASE("residency: stream groups fill a slot with consecutive nodes") {
   CHECK(starts[0] == 0);
   CHECK(starts[1] == 3);
   CHECK(starts[2] == 4);
+}
+
+TEST_CASE("spill planner: idle buffers leave the arena over their idle stretch") {
+  using fennec::graph::ActivationUses;
+  // Steps 0..5. x: input read at 0 and 4; s: written at 0, read at 1 and 5;
+  // c1..c4 a chain; y: written at 5, downloaded at 6.
+  std::vector<ActivationUses> uses = {
+      {4096, {-1, 0, 4}, INT32_MAX},  // x
+      {4096, {0, 1, 5}, 0},           // s
+      {4096, {1, 2}, 1}, {4096, {2, 3}, 2}, {4096, {3, 4}, 3}, {4096, {4, 5}, 4},
+      {4096, {5, 6}, 5},  // y
+  };
+  const auto none = fennec::graph::plan_spills(uses, 6, 64, UINT64_MAX);
+  CHECK(none.gaps.empty());
+  CHECK(none.copied_bytes == 0);
+  CHECK(none.memory.arena_bytes == 4 * 4096);  // x, s and two of the chain
+
+  const auto most = fennec::graph::plan_spills(uses, 6, 64, 0);
+  CHECK(most.memory.arena_bytes == 3 * 4096);  // steps 4 and 5 touch three buffers each
+  CHECK(most.memory.arena_bytes < none.memory.arena_bytes);
+  // One request per live range, none overlapping another alive with it;
+  // every step an activation uses lies in one of its ranges.
+  check_no_overlap(most.requests, most.memory, 64);
+  for (size_t a = 0; a < uses.size(); ++a)
+    for (int step : uses[a].steps) CHECK(fennec::graph::range_at(most, a, step) != SIZE_MAX);
+  bool spilled_x = false, spilled_s = false;
+  for (const auto& gap : most.gaps) {
+    CHECK(gap.before - gap.after >= 2);
+    if (gap.activation == 0) {
+      spilled_x = true;
+      CHECK(!gap.copy_out);  // the host still holds the input
+      CHECK(gap.copy_in);
+    }
+    if (gap.activation == 1) {
+      spilled_s = true;
+      CHECK(gap.after == 1);
+      CHECK(gap.before == 5);
+      CHECK(gap.copy_out);
+      CHECK(gap.copy_in);
+    }
+  }
+  CHECK(spilled_x);
+  CHECK(spilled_s);
+  // A target the arena meets without spilling spills nothing.
+  CHECK(fennec::graph::plan_spills(uses, 6, 64, none.memory.arena_bytes).gaps.empty());
+}
+
+TEST_CASE("spill planner: an output finished early is downloaded early") {
+  using fennec::graph::ActivationUses;
+  // o: written at 0, a graph output (downloaded at 4); a chain c runs on.
+  std::vector<ActivationUses> uses = {
+      {64, {-1, 0}, INT32_MAX}, {8192, {0, 4}, 0}, {8192, {0, 1}, 0}, {8192, {1, 2}, 1},
+      {8192, {2, 3}, 2},          {8192, {3, 4}, 3},
+  };
+  const auto most = fennec::graph::plan_spills(uses, 4, 64, 0);
+  bool early = false;
+  for (const auto& gap : most.gaps)
+    if (gap.activation == 1) {
+      early = true;
+      CHECK(gap.after == 0);
+      CHECK(gap.before == 4);
+      CHECK(!gap.copy_out);
+      CHECK(!gap.copy_in);
+    }
+  CHECK(early);
+  CHECK(most.copied_bytes == 0);
 }

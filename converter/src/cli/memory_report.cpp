@@ -16,6 +16,8 @@ nlohmann::json memory_json(const fennec_session_stats_t& s) {
           {"imported_weight_bytes", s.imported_weight_bytes},
           {"weight_slot_bytes", s.weight_slot_bytes},
           {"stream_groups", s.stream_groups},
+          {"spills", s.spills},
+          {"spill_copy_bytes", s.spill_copy_bytes},
           {"arena_bytes", s.arena_bytes},
           {"naive_arena_bytes", s.naive_arena_bytes},
           {"staging_bytes", s.staging_bytes},
@@ -46,11 +48,14 @@ nlohmann::json resident_json(const ResidentMemory& before, const ResidentMemory&
 }
 
 void print_residency(const fennec_session_stats_t& s) {
-  if (s.streamed_weight_bytes == 0) return;
-  std::printf("weights streamed: %.2f MiB of them through two %.2f MiB slots, %llu submissions per run\n",
-              static_cast<double>(s.streamed_weight_bytes) / (1 << 20),
-              static_cast<double>(s.weight_slot_bytes) / (1 << 20),
-              static_cast<unsigned long long>(s.stream_groups));
+  if (s.streamed_weight_bytes > 0)
+    std::printf("weights streamed: %.2f MiB of them through two %.2f MiB slots, %llu submissions per run\n",
+                static_cast<double>(s.streamed_weight_bytes) / (1 << 20),
+                static_cast<double>(s.weight_slot_bytes) / (1 << 20),
+                static_cast<unsigned long long>(s.stream_groups));
+  if (s.spills > 0)
+    std::printf("activations spilled: %llu idle stretches in host memory, %.2f MiB copied out and back per run\n",
+                static_cast<unsigned long long>(s.spills), static_cast<double>(s.spill_copy_bytes) / (1 << 20));
 }
 
 }  // namespace fennec::cli

@@ -215,9 +215,13 @@ typedef struct fennec_session_stats_s {
    * are streamed from host memory through two slots in every run. */
   uint64_t streamed_weight_bytes; /* weights not resident on the device (0: all resident) */
   uint64_t weight_slot_bytes;     /* each of the two streaming slots */
-  uint64_t stream_groups;         /* submissions per run (1 without streaming) */
+  uint64_t stream_groups;         /* submissions per run (1 without streaming or spilling) */
   uint64_t imported_weight_bytes; /* weights used in place from the mapped model file on
                                      unified-memory devices (VK_EXT_external_memory_host), not copied */
+  /* Activations spilled to host memory over an idle stretch when the arena
+   * does not fit the budget even with every weight streamed. */
+  uint64_t spills;           /* spilled stretches in the last plan (0: none) */
+  uint64_t spill_copy_bytes; /* bytes those spills copy out and back per run */
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

@@ -281,6 +281,8 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.weight_slot_bytes = s.weight_slot_bytes;
   stats.stream_groups = s.stream_groups;
   stats.imported_weight_bytes = s.imported_weight_bytes;
+  stats.spills = s.spills;
+  stats.spill_copy_bytes = s.spill_copy_bytes;
   *out_stats = stats;
   return nullptr;
 }

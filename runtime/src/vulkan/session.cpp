@@ -8,44 +8,19 @@
 #include "base/log.h"
 #include "graph/memory_planner.h"
 #include "vulkan/plan_recorder.h"
+#include "vulkan/session_plan.h"
 #include "vulkan/vk_check.h"
 
 namespace fennec::vulkan {
 namespace {
 
-constexpr VkDeviceSize kNoOffset = ~VkDeviceSize{0};
 constexpr uint64_t kDefaultBlockBytes = 1ull << 30;
 
 VkDeviceSize tensor_bytes(const Shape& shape, DataType dtype) {
   return static_cast<VkDeviceSize>(element_count(shape)) * dtype_size(dtype);
 }
 
-double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
-
 }  // namespace
-
-// One submission: consecutive nodes whose streamed constants share a slot.
-struct StreamGroup {
-  int first_node = 0;
-  int end_node = 0;
-  std::vector<std::pair<int, VkDeviceSize>> copies;  // streamed constant, offset in the slot
-  std::vector<VkDeviceSize> slot_offsets;            // per tensor, kNoOffset unless copied
-  VkCommandBuffer command_buffer = VK_NULL_HANDLE;
-};
-
-struct Session::Plan {
-  std::vector<Shape> shapes;                 // per tensor
-  std::vector<VkDeviceSize> arena_offsets;   // per tensor, kNoOffset if not in the arena
-  graph::MemoryPlan memory;
-  std::vector<graph::ByteRange> arena_blocks;
-  std::vector<VkDeviceSize> input_staging;   // per graph input
-  std::vector<VkDeviceSize> output_staging;  // per graph output
-  VkDeviceSize staging_in_bytes = 0;
-  VkDeviceSize staging_out_bytes = 0;
-  std::vector<StreamGroup> groups;
-  std::vector<VkDescriptorPool> pools;
-  size_t dispatches = 0;
-};
 
 Session::Session(Context& context, const graph::Graph& graph, const SessionOptions& options)
     : context_(context), graph_(graph), options_(options) {}
@@ -90,10 +65,8 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
   const uint64_t in_use = session->allocator_->stats().current_bytes;
   if (in_use + session->weights_->device_bytes(everything) <= budget)
     FENNEC_RETURN_IF_ERROR(session->weights_->apply(everything));
-  for (VkFence& fence : session->fences_) {
-    VkFenceCreateInfo info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    FENNEC_VK_RETURN_IF_ERROR(vkCreateFence(context.device(), &info, nullptr, &fence));
-  }
+  session->arena_mapped_ =
+      session->allocator_->device_local_is_host_visible() && !options.stage_host_copies;
   if (context.caps().timestamps) {
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
@@ -108,17 +81,16 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
 
 Session::~Session() {
   drop_plans();
-  for (VkFence fence : fences_)
-    if (fence) vkDestroyFence(context_.device(), fence, nullptr);
   if (timestamps_) vkDestroyQueryPool(context_.device(), timestamps_, nullptr);
 }
 
 void Session::drop_plans() {
   VkDevice device = context_.device();
   for (auto& [shapes, plan] : plans_) {
-    for (StreamGroup& group : plan->groups)
-      if (group.command_buffer)
-        vkFreeCommandBuffers(device, context_.command_pool(), 1, &group.command_buffer);
+    for (VkCommandBuffer cb : plan->command_buffers)
+      if (cb) vkFreeCommandBuffers(device, context_.command_pool(), 1, &cb);
+    for (VkFence fence : plan->fences)
+      if (fence) vkDestroyFence(device, fence, nullptr);
     for (VkDescriptorPool pool : plan->pools) vkDestroyDescriptorPool(device, pool, nullptr);
   }
   plans_.clear();
@@ -213,148 +185,71 @@ Status Session::build_plan(Plan& plan, const std::vector<Shape>& input_shapes) {
     }
   }
 
-  std::vector<graph::BufferRequest> requests;
-  std::vector<size_t> request_tensor;
-  std::vector<size_t> request_of(tensors.size(), SIZE_MAX);
+  // One arena buffer per root, touched by every step that writes or reads
+  // any of its aliases.
+  plan.buffer_of.assign(tensors.size(), SIZE_MAX);
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    if (tensors[i].is_constant() || first[i] == INT32_MAX || root[i] != i) continue;
+    plan.buffer_of[i] = plan.buffers.size();
+    plan.buffers.push_back({tensor_bytes(plan.shapes[i], tensors[i].dtype), -1, {}});
+    plan.uses.push_back({});
+  }
   uint64_t naive = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     if (tensors[i].is_constant() || first[i] == INT32_MAX) continue;
-    const VkDeviceSize bytes = tensor_bytes(plan.shapes[i], tensors[i].dtype);
-    naive += align_up(std::max<uint64_t>(bytes, 1), alignment_);
-    if (root[i] != i) continue;
-    request_of[i] = requests.size();
-    requests.push_back({bytes, first[i], last[i]});
-    request_tensor.push_back(i);
+    naive += align_up(std::max<uint64_t>(tensor_bytes(plan.shapes[i], tensors[i].dtype), 1), alignment_);
+    plan.buffer_of[i] = plan.buffer_of[root[i]];
   }
-  plan.memory = graph::plan_memory(requests, alignment_);
-  plan.memory.naive_bytes = naive;  // every intermediate on its own, aliases included
-  plan.arena_offsets.assign(tensors.size(), kNoOffset);
-  std::vector<graph::ByteRange> ranges;
-  for (size_t r = 0; r < requests.size(); ++r)
-    ranges.push_back({plan.memory.offsets[r], plan.memory.offsets[r] + std::max<uint64_t>(requests[r].size, 4)});
-  for (size_t i = 0; i < tensors.size(); ++i)
-    if (!tensors[i].is_constant() && first[i] != INT32_MAX)
-      plan.arena_offsets[i] = plan.memory.offsets[request_of[root[i]]];
-  plan.arena_blocks = graph::split_into_blocks(std::move(ranges), plan.memory.arena_bytes, block_bytes_);
-
-  for (int input : graph_.inputs) {
-    plan.input_staging.push_back(plan.staging_in_bytes);
-    plan.staging_in_bytes += align_up(tensor_bytes(plan.shapes[static_cast<size_t>(input)], DataType::FLOAT32), 16);
+  auto touch = [&](int tensor, int step) {
+    const size_t b = plan.buffer_of[static_cast<size_t>(tensor)];
+    if (b != SIZE_MAX) plan.uses[b].steps.push_back(step);
+  };
+  for (size_t i = 0; i < graph_.inputs.size(); ++i) {
+    touch(graph_.inputs[i], -1);
+    const size_t b = plan.buffer_of[static_cast<size_t>(graph_.inputs[i])];
+    if (b != SIZE_MAX) plan.buffers[b].input = static_cast<int>(i);
   }
-  for (int output : graph_.outputs) {
-    const auto& t = tensors[static_cast<size_t>(output)];
-    plan.output_staging.push_back(plan.staging_out_bytes);
-    plan.staging_out_bytes += align_up(tensor_bytes(plan.shapes[static_cast<size_t>(output)], t.dtype), 16);
-  }
-  FENNEC_LOG_DEBUG("plan: arena {} bytes ({}), naive {} bytes", plan.memory.arena_bytes,
-                   plan.memory.strategy, plan.memory.naive_bytes);
-  return ok_status();
-}
-
-Status Session::too_small(const Plan& plan, uint64_t other, uint64_t arena, uint64_t staging,
-                          uint64_t weights) const {
-  std::string shapes;
-  for (int input : graph_.inputs) {
-    if (!shapes.empty()) shapes += ", ";
-    shapes += graph_.tensors[static_cast<size_t>(input)].name + " " +
-              shape_to_string(plan.shapes[static_cast<size_t>(input)]);
-  }
-  const uint64_t need = other + arena + staging + weights;
-  const char* dominant = arena >= weights && arena >= staging ? "the activation arena dominates"
-                         : weights >= staging                 ? "the weights dominate"
-                                                              : "the staging buffers dominate";
-  return make_error(StatusCode::kOutOfMemory,
-                    "the memory budget of {} bytes ({:.1f} MiB) is too small for input {}: the smallest "
-                    "budget that works is {} bytes ({:.1f} MiB): activation arena {:.1f} MiB, weights "
-                    "{:.1f} MiB (streamed where they do not fit), staging {:.1f} MiB, other {} bytes; {}. "
-                    "Raise the budget (--memory-budget) or use smaller inputs",
-                    allocator_->budget_bytes(), mib(allocator_->budget_bytes()), shapes, need, mib(need),
-                    mib(arena), mib(weights), mib(staging), other, dominant);
-}
-
-Status Session::fit(const Plan& plan) {
-  const Allocator& allocator = *allocator_;
-  const uint64_t budget = allocator.budget_bytes();
-  // The current arena serves the plan when each planned block starts where
-  // a current block does and ends within it.
-  bool arena_fits = true;
-  for (const graph::ByteRange& block : plan.arena_blocks) {
-    auto it = std::find_if(arena_blocks_.begin(), arena_blocks_.end(),
-                           [&](const graph::ByteRange& b) { return b.begin == block.begin; });
-    arena_fits = arena_fits && it != arena_blocks_.end() && it->end >= block.end;
-  }
-  const bool in_fits = staging_in_.size() >= plan.staging_in_bytes;
-  const bool out_fits = staging_out_.size() >= plan.staging_out_bytes;
-  uint64_t arena = 0, staging = 0;
-  if (arena_fits) {
-    for (const Buffer& block : arena_) arena += allocator.allocation_size(block.size());
-  } else {
-    for (const graph::ByteRange& block : plan.arena_blocks)
-      arena += allocator.allocation_size(block.end - block.begin);
-  }
-  staging += allocator.allocation_size(in_fits ? staging_in_.size() : plan.staging_in_bytes);
-  staging += allocator.allocation_size(out_fits ? staging_out_.size() : plan.staging_out_bytes);
-  const uint64_t other = allocator.stats().current_by_category[static_cast<size_t>(MemoryCategory::kOther)];
-  const uint64_t fixed = other + arena + staging;
-
-  const bool weights_fit = weights_->applied() && fixed + weights_->device_bytes(weights_->plan()) <= budget;
-  if (weights_fit && arena_fits && in_fits && out_fits) return ok_status();
-
-  graph::ResidencyPlan residency = weights_->plan();
-  if (!weights_fit) {
-    auto size_of = [&](uint64_t bytes) { return allocator.allocation_size(bytes); };
-    uint64_t available = budget > fixed ? budget - fixed : 0;
-    uint64_t minimum = 0;
-    bool found = false;
-    // Blocks round separately: shrink the room until the exact size fits.
-    for (int attempt = 0; attempt < 4 && !found; ++attempt) {
-      if (!graph::plan_residency(weights_->request(), available, size_of, residency, minimum)) break;
-      const uint64_t exact = weights_->device_bytes(residency);
-      found = exact <= budget - fixed;
-      if (!found) available -= std::min(available, exact - (budget - fixed));
+  for (int step = 0; step < steps; ++step) {
+    const graph::Node& node = graph_.nodes[static_cast<size_t>(step)];
+    for (int in : node.inputs)
+      if (in >= 0) touch(in, step);
+    for (int out : node.outputs) {
+      touch(out, step);
+      const size_t b = plan.buffer_of[static_cast<size_t>(out)];
+      if (b != SIZE_MAX) plan.uses[b].first_write = std::min(plan.uses[b].first_write, step);
     }
-    if (!found) return too_small(plan, other, arena, staging, minimum);
   }
-  // Everything is idle (run() waits), so buffers can be replaced; free the
-  // old ones first so that the peak stays within the budget.
-  drop_plans();
-  arena_.clear();
-  arena_blocks_.clear();
-  if (!weights_fit) weights_->release();
-  if (!in_fits) staging_in_.reset();
-  if (!out_fits) staging_out_.reset();
-  if (!weights_fit) FENNEC_RETURN_IF_ERROR(weights_->apply(residency));
-  for (const graph::ByteRange& block : plan.arena_blocks) {
-    FENNEC_ASSIGN_OR_RETURN(Buffer buffer, allocator_->create_buffer(block.end - block.begin,
-                                                                     MemoryUsage::kDeviceLocal,
-                                                                     MemoryCategory::kArena));
-    arena_.push_back(std::move(buffer));
-    arena_blocks_.push_back(block);
+  for (size_t o = 0; o < graph_.outputs.size(); ++o) {
+    touch(graph_.outputs[o], steps);
+    const size_t b = plan.buffer_of[static_cast<size_t>(graph_.outputs[o])];
+    if (b != SIZE_MAX) plan.buffers[b].outputs.push_back(o);
   }
-  if (!in_fits) {
-    FENNEC_ASSIGN_OR_RETURN(staging_in_, allocator_->create_buffer(plan.staging_in_bytes, MemoryUsage::kHostUpload,
-                                                                   MemoryCategory::kStaging));
+  for (graph::ActivationUses& u : plan.uses) {
+    std::sort(u.steps.begin(), u.steps.end());
+    u.steps.erase(std::unique(u.steps.begin(), u.steps.end()), u.steps.end());
   }
-  if (!out_fits) {
-    FENNEC_ASSIGN_OR_RETURN(staging_out_, allocator_->create_buffer(plan.staging_out_bytes,
-                                                                    MemoryUsage::kHostReadback,
-                                                                    MemoryCategory::kStaging));
-  }
+  for (size_t b = 0; b < plan.buffers.size(); ++b) plan.uses[b].size = plan.buffers[b].bytes;
+  // Nothing spilled until the budget asks for it.
+  plan.spill = graph::plan_spills(plan.uses, steps, alignment_, UINT64_MAX);
+  plan.spill.memory.naive_bytes = naive;  // every intermediate on its own, aliases included
+  layout_arena(plan);
+  FENNEC_LOG_DEBUG("plan: arena {} bytes ({}), naive {} bytes", plan.spill.memory.arena_bytes,
+                   plan.spill.memory.strategy, naive);
   return ok_status();
 }
 
 void Session::plan_stream_groups(Plan& plan) const {
   const graph::ResidencyPlan& residency = weights_->plan();
   const graph::ResidencyRequest& request = weights_->request();
-  const std::vector<int> starts = graph::plan_stream_groups(request, residency);
+  std::vector<int> starts = graph::plan_stream_groups(request, residency);
+  if (starts.empty()) starts.push_back(0);
   const int nodes = static_cast<int>(graph_.nodes.size());
   for (size_t g = 0; g < starts.size(); ++g) {
     StreamGroup group;
-    group.first_node = starts[g];
-    group.end_node = g + 1 < starts.size() ? starts[g + 1] : nodes;
     group.slot_offsets.assign(graph_.tensors.size(), kNoOffset);
     VkDeviceSize offset = 0;
-    for (int n = group.first_node; n < group.end_node; ++n)
+    const int end = g + 1 < starts.size() ? starts[g + 1] : nodes;
+    for (int n = starts[g]; n < end; ++n)
       for (int c : request.node_constants[static_cast<size_t>(n)]) {
         if (residency.resident[static_cast<size_t>(c)] || group.slot_offsets[static_cast<size_t>(c)] != kNoOffset)
           continue;
@@ -364,86 +259,97 @@ void Session::plan_stream_groups(Plan& plan) const {
       }
     plan.groups.push_back(std::move(group));
   }
-  if (plan.groups.empty()) plan.groups.push_back(StreamGroup{0, nodes, {}, {}, VK_NULL_HANDLE});
+  plan.schedule = make_schedule(plan.buffers, plan.spill, nodes, starts);
+  plan.stores.clear();
+  for (uint64_t bytes : plan.schedule.store_bytes) plan.stores.emplace_back(bytes);
 }
 
-BufferSlice Session::slice_of(const Plan& plan, size_t group, int index) const {
+BufferSlice Session::slice_of(const Plan& plan, size_t group, int step, int index) const {
   if (index < 0) return {};
   const size_t i = static_cast<size_t>(index);
   const auto& t = graph_.tensors[i];
   if (t.is_constant()) {
     if (weights_->resident(index)) return weights_->resident_slice(index);
-    const StreamGroup& g = plan.groups[group];
-    return {weights_->slot(static_cast<int>(group % 2)).handle(), g.slot_offsets[i],
+    return {weights_->slot(static_cast<int>(group % 2)).handle(), plan.groups[group].slot_offsets[i],
             align_up(std::max<VkDeviceSize>(t.data_bytes, 4), 4)};
   }
-  const VkDeviceSize offset = plan.arena_offsets[i];
+  const size_t range = graph::range_at(plan.spill, plan.buffer_of[i], step);
+  const VkDeviceSize offset = plan.spill.memory.offsets[range];
   size_t b = 0;
   while (b + 1 < arena_blocks_.size() && arena_blocks_[b + 1].begin <= offset) ++b;
   return {arena_[b].handle(), offset - arena_blocks_[b].begin,
           std::max<VkDeviceSize>(tensor_bytes(plan.shapes[i], t.dtype), 4)};
 }
 
+std::byte* Session::arena_pointer(VkDeviceSize offset) const {
+  size_t b = 0;
+  while (b + 1 < arena_blocks_.size() && arena_blocks_[b + 1].begin <= offset) ++b;
+  return static_cast<std::byte*>(arena_[b].mapped()) + (offset - arena_blocks_[b].begin);
+}
+
 Status Session::record_plan(Plan& plan) {
   VkDevice device = context_.device();
   PlanRecorder recorder(context_, context_.pipelines(), plan.pools, {dummy_.handle(), 0, dummy_.size()});
-  for (size_t g = 0; g < plan.groups.size(); ++g) {
-    StreamGroup& group = plan.groups[g];
+  const std::vector<Segment>& segments = plan.schedule.segments;
+  plan.command_buffers.assign(segments.size(), VK_NULL_HANDLE);
+  plan.fences.assign(segments.size(), VK_NULL_HANDLE);
+  for (size_t k = 0; k < segments.size(); ++k) {
+    const Segment& segment = segments[k];
+    VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    FENNEC_VK_RETURN_IF_ERROR(vkCreateFence(device, &fence_info, nullptr, &plan.fences[k]));
     VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
     alloc.commandPool = context_.command_pool();
     alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
     alloc.commandBufferCount = 1;
-    FENNEC_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &alloc, &group.command_buffer));
-    VkCommandBuffer cb = group.command_buffer;
+    FENNEC_VK_RETURN_IF_ERROR(vkAllocateCommandBuffers(device, &alloc, &plan.command_buffers[k]));
+    VkCommandBuffer cb = plan.command_buffers[k];
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     FENNEC_VK_RETURN_IF_ERROR(vkBeginCommandBuffer(cb, &begin));
     recorder.set_command_buffer(cb);
-    if (g == 0) {
-      if (timestamps_) {
-        vkCmdResetQueryPool(cb, timestamps_, 0, query_count_);
-        vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
-      }
-      for (size_t i = 0; i < graph_.inputs.size(); ++i) {
-        const int input = graph_.inputs[i];
-        const VkDeviceSize bytes = tensor_bytes(plan.shapes[static_cast<size_t>(input)], DataType::FLOAT32);
-        if (bytes == 0) continue;
-        const BufferSlice dst = slice_of(plan, g, input);
-        VkBufferCopy region{plan.input_staging[i], dst.offset, bytes};
-        vkCmdCopyBuffer(cb, staging_in_.handle(), dst.buffer, 1, &region);
-      }
+    if (k == 0 && timestamps_) {
+      vkCmdResetQueryPool(cb, timestamps_, 0, query_count_);
+      vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
     }
-    // Orders this submission after the previous one and the input copies.
+    // Copies through the transfer buffer when the host cannot reach the arena.
+    auto staged = [&](const HostCopy& c, bool into_arena) {
+      size_t b = 0;
+      while (b + 1 < arena_blocks_.size() && arena_blocks_[b + 1].begin <= c.arena_offset) ++b;
+      const VkDeviceSize at = c.arena_offset - arena_blocks_[b].begin;
+      VkBufferCopy region{into_arena ? c.staging_offset : at, into_arena ? at : c.staging_offset, c.bytes};
+      if (into_arena) vkCmdCopyBuffer(cb, transfer_.handle(), arena_[b].handle(), 1, &region);
+      else vkCmdCopyBuffer(cb, arena_[b].handle(), transfer_.handle(), 1, &region);
+    };
+    if (!arena_mapped_)
+      for (const HostCopy& c : segment.before) staged(c, true);
+    // Orders this submission after the previous one and the copies in.
     full_barrier(cb);
-    for (int n = group.first_node; n < group.end_node; ++n) {
+    for (int n = segment.first_node; n < segment.end_node; ++n) {
       const graph::Node& node = graph_.nodes[static_cast<size_t>(n)];
       std::vector<TensorBinding> ins, outs;
       for (int in : node.inputs)
-        ins.push_back({in >= 0 ? plan.shapes[static_cast<size_t>(in)] : Shape{}, slice_of(plan, g, in),
+        ins.push_back({in >= 0 ? plan.shapes[static_cast<size_t>(in)] : Shape{}, slice_of(plan, segment.group, n, in),
                        in >= 0 ? graph_.tensors[static_cast<size_t>(in)].quant : quant::WeightQuant{}});
-      for (int out : node.outputs) outs.push_back({plan.shapes[static_cast<size_t>(out)], slice_of(plan, g, out)});
+      for (int out : node.outputs)
+        outs.push_back({plan.shapes[static_cast<size_t>(out)], slice_of(plan, segment.group, n, out)});
       Status status = find_kernel(node.op->type())(*node.op, recorder, ins, outs);
       if (!status.ok())
         return status.with_context(fmt::format("recording node '{}' ({})", node.name, node.op->type_name()));
       if (options_.profile && timestamps_)
         vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, static_cast<uint32_t>(n) + 1);
     }
-    if (g + 1 == plan.groups.size()) {
-      for (size_t i = 0; i < graph_.outputs.size(); ++i) {
-        BufferSlice src = slice_of(plan, g, graph_.outputs[i]);
-        const auto& t = graph_.tensors[static_cast<size_t>(graph_.outputs[i])];
-        const VkDeviceSize bytes = tensor_bytes(plan.shapes[static_cast<size_t>(graph_.outputs[i])], t.dtype);
-        if (bytes == 0) continue;
-        VkBufferCopy region{src.offset, plan.output_staging[i], bytes};
-        vkCmdCopyBuffer(cb, src.buffer, staging_out_.handle(), 1, &region);
+    if (!segment.after.empty()) {
+      if (!arena_mapped_) {
+        full_barrier(cb);
+        for (const HostCopy& c : segment.after) staged(c, false);
       }
       VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-      to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+      to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
       to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-      vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0,
+      vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0,
                            nullptr, 0, nullptr);
-      if (timestamps_)
-        vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, query_count_ - 1);
     }
+    if (k + 1 == segments.size() && timestamps_)
+      vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, query_count_ - 1);
     FENNEC_VK_RETURN_IF_ERROR(vkEndCommandBuffer(cb));
   }
   plan.dispatches = recorder.dispatches();
@@ -471,58 +377,95 @@ Result<Session::Plan*> Session::get_plan(std::span<const InputView> inputs) {
   return raw;
 }
 
-Status Session::submit(const Plan& plan) {
-  // Group g fills slot g % 2 while the device may still run group g - 1 from
-  // the other slot; before refilling a slot, wait for the group that used it.
+void Session::copy_in(Plan& plan, const std::vector<HostCopy>& copies, std::span<const InputView> inputs) {
+  for (const HostCopy& c : copies) {
+    std::byte* dst = arena_mapped_ ? arena_pointer(c.arena_offset)
+                                   : static_cast<std::byte*>(transfer_.mapped()) + c.staging_offset;
+    const void* src = c.kind == HostCopyKind::kInput ? inputs[c.index].data : plan.stores[c.index].data();
+    std::memcpy(dst, src, c.bytes);
+  }
+}
+
+void Session::copy_out(Plan& plan, const std::vector<HostCopy>& copies) {
+  for (const HostCopy& c : copies) {
+    const std::byte* src = arena_mapped_ ? arena_pointer(c.arena_offset)
+                                         : static_cast<const std::byte*>(transfer_.mapped()) + c.staging_offset;
+    std::byte* dst = c.kind == HostCopyKind::kOutput ? outputs_[c.index].bytes.data() : plan.stores[c.index].data();
+    std::memcpy(dst, src, c.bytes);
+  }
+}
+
+Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
+  // Segments of group g read slot g % 2, filled while the device may still
+  // run group g - 1 from the other slot; before refilling a slot, wait for
+  // the last submission that read it. Copies in wait for everything before
+  // (the bytes they overwrite may still be in use); copies out wait for
+  // their own submission. Fences signal after all earlier submissions too.
   VkDevice device = context_.device();
-  std::array<bool, 2> pending{false, false};
+  std::array<VkFence, 2> slot_user{VK_NULL_HANDLE, VK_NULL_HANDLE};
+  VkFence last = VK_NULL_HANDLE;
+  auto wait = [&](VkFence fence) -> Status {
+    if (!fence) return ok_status();
+    const VkResult r = vkWaitForFences(device, 1, &fence, VK_TRUE, UINT64_MAX);
+    return r == VK_SUCCESS ? ok_status() : vk_status(r, "vkWaitForFences");
+  };
   Status status = ok_status();
-  for (size_t g = 0; g < plan.groups.size() && status.ok(); ++g) {
-    const StreamGroup& group = plan.groups[g];
-    const size_t slot = g % 2;
-    if (pending[slot]) {
-      VkResult r = vkWaitForFences(device, 1, &fences_[slot], VK_TRUE, UINT64_MAX);
-      if (r != VK_SUCCESS) status = vk_status(r, "vkWaitForFences");
-      pending[slot] = false;
+  const std::vector<Segment>& segments = plan.schedule.segments;
+  for (size_t k = 0; k < segments.size() && status.ok(); ++k) {
+    const Segment& segment = segments[k];
+    const size_t slot = segment.group % 2;
+    if (segment.fills_slot && !plan.groups[segment.group].copies.empty()) {
+      status = wait(slot_user[slot]);
+      if (!status.ok()) break;
+      auto* dst = static_cast<std::byte*>(weights_->slot(static_cast<int>(slot)).mapped());
+      for (const auto& [tensor, offset] : plan.groups[segment.group].copies) {
+        const auto& t = graph_.tensors[static_cast<size_t>(tensor)];
+        std::memcpy(dst + offset, t.data, t.data_bytes);
+      }
     }
-    if (!status.ok()) break;
-    auto* dst = static_cast<std::byte*>(weights_->slot(static_cast<int>(slot)).mapped());
-    for (const auto& [tensor, offset] : group.copies) {
-      const auto& t = graph_.tensors[static_cast<size_t>(tensor)];
-      std::memcpy(dst + offset, t.data, t.data_bytes);
+    if (!segment.before.empty()) {
+      status = wait(last);
+      if (!status.ok()) break;
+      copy_in(plan, segment.before, inputs);
     }
     VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
     submit.commandBufferCount = 1;
-    submit.pCommandBuffers = &group.command_buffer;
-    VkResult r = vkResetFences(device, 1, &fences_[slot]);
-    if (r == VK_SUCCESS) r = vkQueueSubmit(context_.queue(), 1, &submit, fences_[slot]);
-    if (r != VK_SUCCESS) status = vk_status(r, "vkQueueSubmit");
-    else pending[slot] = true;
-  }
-  for (size_t slot = 0; slot < 2; ++slot)
-    if (pending[slot]) {
-      VkResult r = vkWaitForFences(device, 1, &fences_[slot], VK_TRUE, UINT64_MAX);
-      if (r != VK_SUCCESS && status.ok()) status = vk_status(r, "vkWaitForFences");
+    submit.pCommandBuffers = &plan.command_buffers[k];
+    VkResult r = vkResetFences(device, 1, &plan.fences[k]);
+    if (r == VK_SUCCESS) r = vkQueueSubmit(context_.queue(), 1, &submit, plan.fences[k]);
+    if (r != VK_SUCCESS) {
+      status = vk_status(r, "vkQueueSubmit");
+      break;
     }
-  return status;
+    last = slot_user[slot] = plan.fences[k];
+    if (!segment.after.empty()) {
+      status = wait(last);
+      if (status.ok()) copy_out(plan, segment.after);
+    }
+  }
+  const Status finished = wait(last);
+  return status.ok() ? finished : status;
 }
 
 Status Session::run(std::span<const InputView> inputs) {
   const auto start = std::chrono::steady_clock::now();
   FENNEC_RETURN_IF_ERROR(check_inputs(inputs));
   FENNEC_ASSIGN_OR_RETURN(Plan * plan, get_plan(inputs));
-  auto* staging_in = static_cast<std::byte*>(staging_in_.mapped());
-  for (size_t i = 0; i < inputs.size(); ++i)
-    if (inputs[i].bytes) std::memcpy(staging_in + plan->input_staging[i], inputs[i].data, inputs[i].bytes);
-  FENNEC_RETURN_IF_ERROR(submit(*plan));
-
   outputs_.clear();
-  const auto* staging_out = static_cast<const std::byte*>(staging_out_.mapped());
+  for (int output : graph_.outputs) {
+    const size_t index = static_cast<size_t>(output);
+    outputs_.emplace_back(graph_.tensors[index].dtype, plan->shapes[index]);
+  }
+  Status status = submit(*plan, inputs);
+  if (!status.ok()) {
+    outputs_.clear();
+    return status;
+  }
+  // Outputs that are constants never reach the device.
   for (size_t i = 0; i < graph_.outputs.size(); ++i) {
-    const size_t index = static_cast<size_t>(graph_.outputs[i]);
-    HostTensor out(graph_.tensors[index].dtype, plan->shapes[index]);
-    if (!out.bytes.empty()) std::memcpy(out.bytes.data(), staging_out + plan->output_staging[i], out.bytes.size());
-    outputs_.push_back(std::move(out));
+    const auto& t = graph_.tensors[static_cast<size_t>(graph_.outputs[i])];
+    if (t.is_constant() && !outputs_[i].bytes.empty())
+      std::memcpy(outputs_[i].bytes.data(), t.data, std::min(outputs_[i].bytes.size(), t.data_bytes));
   }
   stats_.last_gpu_ms = -1.0;
   stats_.node_ms.clear();
@@ -543,10 +486,12 @@ Status Session::run(std::span<const InputView> inputs) {
   stats_.streamed_weight_bytes = 0;
   for (size_t i = 0; i < residency.resident.size(); ++i)
     if (!residency.resident[i]) stats_.streamed_weight_bytes += weights_->request().constant_bytes[i];
-  stats_.stream_groups = plan->groups.size();
-  stats_.arena_bytes = plan->memory.arena_bytes;
-  stats_.naive_arena_bytes = plan->memory.naive_bytes;
-  stats_.staging_bytes = staging_in_.size() + staging_out_.size();
+  stats_.stream_groups = plan->schedule.segments.size();
+  stats_.spills = plan->spill.gaps.size();
+  stats_.spill_copy_bytes = plan->spill.copied_bytes;
+  stats_.arena_bytes = plan->spill.memory.arena_bytes;
+  stats_.naive_arena_bytes = plan->spill.memory.naive_bytes;
+  stats_.staging_bytes = transfer_.size();
   stats_.dispatches = plan->dispatches;
   stats_.last_run_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -6,7 +6,9 @@
 // lifetimes, decides which weights stay resident (the rest are streamed from
 // host memory through two slots, see graph/residency.h) and records command
 // buffers (upload, dispatches, download), then caches that plan; later runs
-// with the same shapes only copy data and submit.
+// with the same shapes only copy data and submit. When the arena does not fit
+// even with every weight streamed, idle activations are spilled to host
+// memory between submissions (graph/spill_planner.h).
 // A Session is used by one thread at a time; the Context and the Graph (and
 // the memory its constants point to) must outlive it.
 #pragma once
@@ -24,6 +26,7 @@
 #include "vulkan/allocator.h"
 #include "vulkan/context.h"
 #include "vulkan/pipelines.h"
+#include "vulkan/schedule.h"
 #include "vulkan/weight_store.h"
 
 namespace fennec::vulkan {
@@ -46,6 +49,9 @@ struct SessionOptions {
   uint64_t max_block_bytes = 0;
   // Tests: the Nth device allocation fails as if out of memory (0: none).
   uint64_t fail_allocation = 0;
+  // Tests: copies between host and arena go through a transfer buffer even
+  // where the arena is host-visible (as on discrete GPUs).
+  bool stage_host_copies = false;
 };
 
 struct SessionStats {
@@ -57,6 +63,8 @@ struct SessionStats {
   uint64_t imported_weight_bytes = 0; // weights used in place from host memory (not copied)
   uint64_t weight_slot_bytes = 0;     // each of the two streaming slots
   size_t stream_groups = 0;           // submissions per run in the last plan
+  size_t spills = 0;                  // activations spilled to host memory over an idle stretch
+  uint64_t spill_copy_bytes = 0;      // bytes those spills copy out and back per run
   uint64_t arena_bytes = 0;        // planned arena for the last shapes
   uint64_t naive_arena_bytes = 0;  // sum of intermediates for the last shapes
   uint64_t staging_bytes = 0;
@@ -100,13 +108,25 @@ class Session {
   Status build_plan(Plan& plan, const std::vector<Shape>& input_shapes);
   // Makes the arena, staging buffers and weight residency fit `plan` within
   // the budget, reallocating (and dropping recorded plans) where needed.
-  Status fit(const Plan& plan);
+  // When even that fails, spills idle activations to host memory (see
+  // graph/spill_planner.h) until they fit.
+  Status fit(Plan& plan);
   Status too_small(const Plan& plan, uint64_t other, uint64_t arena, uint64_t staging,
                    uint64_t weights) const;
+  // Places the arena buffers where plan.spill.memory says and cuts the arena
+  // into blocks.
+  void layout_arena(Plan& plan) const;
+  // The transfer buffer a plan needs (none when the arena is host-visible).
+  uint64_t staging_bytes(const Plan& plan) const;
   void plan_stream_groups(Plan& plan) const;
   Status record_plan(Plan& plan);
-  Status submit(const Plan& plan);
-  BufferSlice slice_of(const Plan& plan, size_t group, int tensor) const;
+  Status submit(Plan& plan, std::span<const InputView> inputs);
+  // Runs the host side of `copies` around a submission.
+  void copy_in(Plan& plan, const std::vector<HostCopy>& copies, std::span<const InputView> inputs);
+  void copy_out(Plan& plan, const std::vector<HostCopy>& copies);
+  std::byte* arena_pointer(VkDeviceSize offset) const;
+  // Where `tensor` is at node `step` of weight group `group`.
+  BufferSlice slice_of(const Plan& plan, size_t group, int step, int tensor) const;
   void drop_plans();
 
   Context& context_;
@@ -117,10 +137,9 @@ class Session {
   std::unique_ptr<WeightStore> weights_;
   std::vector<Buffer> arena_;                 // blocks
   std::vector<graph::ByteRange> arena_blocks_;  // where each block lies in the planned arena
-  Buffer staging_in_;
-  Buffer staging_out_;
+  bool arena_mapped_ = false;  // the host reads and writes the arena directly
+  Buffer transfer_;            // host copies pass through it when the arena is not mapped
   Buffer dummy_;
-  std::array<VkFence, 2> fences_{};  // one per streaming slot
   VkQueryPool timestamps_ = VK_NULL_HANDLE;
   uint32_t query_count_ = 0;
   VkDeviceSize alignment_ = 0;   // of constants and arena tensors
