@@ -125,8 +125,8 @@ uint64_t named_minimum(const Status& status) {
 }
 
 // The smallest budget for `x`, from the error of a run with almost none.
-uint64_t minimum_budget(vulkan::Context& context, const graph::Graph& g, const HostTensor& x) {
-  vulkan::SessionOptions options;
+uint64_t minimum_budget(vulkan::Context& context, const graph::Graph& g, const HostTensor& x,
+                        vulkan::SessionOptions options = {}) {
   options.memory_budget_bytes = 1024;
   const Outcome outcome = run_chain(context, g, options, x);
   REQUIRE(outcome.status.code() == StatusCode::kOutOfMemory);
@@ -188,11 +188,7 @@ TEST_CASE("session budget: idle activations spilled to host memory give identica
     vulkan::SessionOptions options;
     options.stage_host_copies = staged;
     options.max_block_bytes = staged ? 32 << 10 : 0;
-    options.memory_budget_bytes = 1024;
-    const Outcome tiny = run_chain(*context.value(), g, options, x);
-    REQUIRE(tiny.status.code() == StatusCode::kOutOfMemory);
-    const uint64_t minimum = named_minimum(tiny.status);
-    INFO(tiny.status.message());
+    const uint64_t minimum = minimum_budget(*context.value(), g, x, options);
     REQUIRE(minimum > 0);
     for (uint64_t budget : {minimum, minimum + 8192}) {
       CAPTURE(budget);

@@ -275,15 +275,19 @@ BufferSlice Session::slice_of(const Plan& plan, size_t group, int step, int inde
   }
   const size_t range = graph::range_at(plan.spill, plan.buffer_of[i], step);
   const VkDeviceSize offset = plan.spill.memory.offsets[range];
-  size_t b = 0;
-  while (b + 1 < arena_blocks_.size() && arena_blocks_[b + 1].begin <= offset) ++b;
+  const size_t b = arena_block(offset);
   return {arena_[b].handle(), offset - arena_blocks_[b].begin,
           std::max<VkDeviceSize>(tensor_bytes(plan.shapes[i], t.dtype), 4)};
 }
 
-std::byte* Session::arena_pointer(VkDeviceSize offset) const {
+size_t Session::arena_block(VkDeviceSize offset) const {
   size_t b = 0;
   while (b + 1 < arena_blocks_.size() && arena_blocks_[b + 1].begin <= offset) ++b;
+  return b;
+}
+
+std::byte* Session::arena_pointer(VkDeviceSize offset) const {
+  const size_t b = arena_block(offset);
   return static_cast<std::byte*>(arena_[b].mapped()) + (offset - arena_blocks_[b].begin);
 }
 
@@ -312,8 +316,7 @@ Status Session::record_plan(Plan& plan) {
     }
     // Copies through the transfer buffer when the host cannot reach the arena.
     auto staged = [&](const HostCopy& c, bool into_arena) {
-      size_t b = 0;
-      while (b + 1 < arena_blocks_.size() && arena_blocks_[b + 1].begin <= c.arena_offset) ++b;
+      const size_t b = arena_block(c.arena_offset);
       const VkDeviceSize at = c.arena_offset - arena_blocks_[b].begin;
       VkBufferCopy region{into_arena ? c.staging_offset : at, into_arena ? at : c.staging_offset, c.bytes};
       if (into_arena) vkCmdCopyBuffer(cb, transfer_.handle(), arena_[b].handle(), 1, &region);

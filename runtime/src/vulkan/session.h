@@ -124,6 +124,9 @@ class Session {
   // Runs the host side of `copies` around a submission.
   void copy_in(Plan& plan, const std::vector<HostCopy>& copies, std::span<const InputView> inputs);
   void copy_out(Plan& plan, const std::vector<HostCopy>& copies);
+  // The arena block that holds planned arena offset `offset`, and that
+  // byte's host address when the arena is mapped.
+  size_t arena_block(VkDeviceSize offset) const;
   std::byte* arena_pointer(VkDeviceSize offset) const;
   // Where `tensor` is at node `step` of weight group `group`.
   BufferSlice slice_of(const Plan& plan, size_t group, int step, int tensor) const;

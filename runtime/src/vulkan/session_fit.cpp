@@ -68,7 +68,7 @@ Status Session::fit(Plan& plan) {
   // The current arena serves the plan when each planned block starts where
   // a current block does and ends within it.
   bool arena_fits = true, transfer_fits = true;
-  uint64_t arena = 0, staging = 0;
+  uint64_t arena = 0, staging = 0, transfer_needed = 0;
   auto measure = [&]() {
     arena_fits = true;
     for (const graph::ByteRange& block : plan.arena_blocks) {
@@ -83,11 +83,11 @@ Status Session::fit(Plan& plan) {
       for (const graph::ByteRange& block : plan.arena_blocks)
         arena += allocator.allocation_size(block.end - block.begin);
     }
-    const uint64_t needed = staging_bytes(plan);
-    transfer_fits = transfer_.size() >= needed;
-    staging = needed == 0 && !transfer_.valid() ? 0
-              : transfer_fits                   ? allocator.allocation_size(transfer_.size())
-                                                : allocator.allocation_size(needed);
+    transfer_needed = staging_bytes(plan);
+    transfer_fits = transfer_.size() >= transfer_needed;
+    staging = transfer_needed == 0 && !transfer_.valid() ? 0
+              : transfer_fits                            ? allocator.allocation_size(transfer_.size())
+                                                         : allocator.allocation_size(transfer_needed);
   };
   measure();
   const bool weights_fit =
@@ -155,9 +155,8 @@ Status Session::fit(Plan& plan) {
       arena_blocks_.push_back(block);
     }
   }
-  const uint64_t needed = staging_bytes(plan);
-  if (!transfer_fits && needed > 0) {
-    FENNEC_ASSIGN_OR_RETURN(transfer_, allocator_->create_buffer(needed, MemoryUsage::kHostReadback,
+  if (!transfer_fits && transfer_needed > 0) {
+    FENNEC_ASSIGN_OR_RETURN(transfer_, allocator_->create_buffer(transfer_needed, MemoryUsage::kHostReadback,
                                                                  MemoryCategory::kStaging));
   }
   return ok_status();
