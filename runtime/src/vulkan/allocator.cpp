@@ -78,6 +78,7 @@ Result<uint32_t> Allocator::find_memory_type(uint32_t type_bits, MemoryUsage usa
 }
 
 bool Allocator::device_local_is_host_visible() const {
+  if (!context_.caps().map_device_memory) return false;
   const auto& props = context_.memory_properties();
   for (uint32_t i = 0; i < props.memoryTypeCount; ++i) {
     const auto flags = props.memoryTypes[i].propertyFlags;
@@ -128,7 +129,8 @@ Result<Buffer> Allocator::create_buffer(VkDeviceSize size, MemoryUsage usage,
   FENNEC_ASSIGN_OR_RETURN(uint32_t type, find_memory_type(req.memoryTypeBits, usage));
   FENNEC_RETURN_IF_ERROR(allocate_and_bind(buffer, req.size, type, category, nullptr));
   const auto flags = context_.memory_properties().memoryTypes[type].propertyFlags;
-  if (flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT)
+  if ((flags & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) &&
+      (usage != MemoryUsage::kDeviceLocal || context_.caps().map_device_memory))
     FENNEC_VK_RETURN_IF_ERROR(vkMapMemory(context_.device(), buffer.memory_, 0, VK_WHOLE_SIZE, 0, &buffer.mapped_));
   return buffer;
 }

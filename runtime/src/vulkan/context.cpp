@@ -301,7 +301,9 @@ Status Context::init(const ContextOptions& options) {
   }
   // Weights used in place from host memory on unified-memory devices.
   const char* import_env = std::getenv("FENNEC_IMPORT_HOST_MEMORY");
-  if (!options.import_host_memory || (import_env && std::string(import_env) == "0"))
+  const char* discrete_env = std::getenv("FENNEC_DISCRETE_MEMORY");
+  caps_.map_device_memory = options.map_device_memory && !(discrete_env && std::string(discrete_env) == "1");
+  if (!options.import_host_memory || !caps_.map_device_memory || (import_env && std::string(import_env) == "0"))
     caps_.external_memory_host = false;
   if (caps_.external_memory_host) device_extensions.push_back(VK_EXT_EXTERNAL_MEMORY_HOST_EXTENSION_NAME);
   device_info.enabledExtensionCount = static_cast<uint32_t>(device_extensions.size());

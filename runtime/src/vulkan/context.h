@@ -52,6 +52,10 @@ struct DeviceCaps {
   // enabled it.
   bool external_memory_host = false;
   uint64_t min_imported_host_pointer_alignment = 0;
+  // After Context::create: whether device-local buffers are mapped where
+  // their memory is host-visible (false under ContextOptions::map_device_memory
+  // = false, so that the runtime copies as it does on a discrete GPU).
+  bool map_device_memory = true;
   // What VK_EXT_memory_budget says this process may use of the largest
   // device-local heap (0 when the extension is missing).
   uint64_t device_budget_bytes = 0;
@@ -67,6 +71,12 @@ struct ContextOptions {
   // unified-memory devices are used where the model file is mapped instead
   // of copied; false, or FENNEC_IMPORT_HOST_MEMORY=0, always copies.
   bool import_host_memory = true;
+  // Map device-local memory where it is host-visible (unified memory: host
+  // copies go straight into it). false, or FENNEC_DISCRETE_MEMORY=1, leaves
+  // it unmapped, so inputs, outputs, spills and weights move through staging
+  // buffers and transfer commands exactly as on a discrete GPU: the discrete
+  // path, testable on lavapipe. Implies import_host_memory = false.
+  bool map_device_memory = true;
 };
 
 // Probes every physical device without creating a logical device.

@@ -14,6 +14,15 @@
 namespace fennec::vulkan {
 namespace {
 
+// Device writes made visible to the host once the submission's fence signals.
+void host_barrier(VkCommandBuffer cb) {
+  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, nullptr,
+                       0, nullptr);
+}
+
 constexpr uint64_t kDefaultBlockBytes = 1ull << 30;
 
 VkDeviceSize tensor_bytes(const Shape& shape, DataType dtype) {
@@ -62,8 +71,13 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
   graph::ResidencyPlan everything;
   everything.resident.assign(graph.tensors.size(), true);
   for (uint64_t bytes : session->weights_->request().constant_bytes) everything.resident_bytes += bytes;
+  // Without host-visible device memory the upload passes through staging:
+  // leave it room for 64 KiB pieces.
   const uint64_t in_use = session->allocator_->stats().current_bytes;
-  if (in_use + session->weights_->device_bytes(everything) <= budget)
+  const uint64_t weight_bytes = session->weights_->device_bytes(everything);
+  const uint64_t upload =
+      session->allocator_->device_local_is_host_visible() ? 0 : std::min<uint64_t>(weight_bytes, 64 << 10);
+  if (in_use + weight_bytes + upload <= budget)
     FENNEC_RETURN_IF_ERROR(session->weights_->apply(everything));
   session->arena_mapped_ =
       session->allocator_->device_local_is_host_visible() && !options.stage_host_copies;
@@ -322,7 +336,8 @@ Status Session::record_plan(Plan& plan) {
       if (into_arena) vkCmdCopyBuffer(cb, transfer_.handle(), arena_[b].handle(), 1, &region);
       else vkCmdCopyBuffer(cb, arena_[b].handle(), transfer_.handle(), 1, &region);
     };
-    if (!arena_mapped_)
+    const bool recorded_copies = !arena_mapped_ && !plan.copies_in_pieces;
+    if (recorded_copies)
       for (const HostCopy& c : segment.before) staged(c, true);
     // Orders this submission after the previous one and the copies in.
     full_barrier(cb);
@@ -341,15 +356,11 @@ Status Session::record_plan(Plan& plan) {
         vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, static_cast<uint32_t>(n) + 1);
     }
     if (!segment.after.empty()) {
-      if (!arena_mapped_) {
+      if (recorded_copies) {
         full_barrier(cb);
         for (const HostCopy& c : segment.after) staged(c, false);
       }
-      VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-      to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-      to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-      vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0,
-                           nullptr, 0, nullptr);
+      host_barrier(cb);
     }
     if (k + 1 == segments.size() && timestamps_)
       vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, timestamps_, query_count_ - 1);
@@ -380,12 +391,20 @@ Result<Session::Plan*> Session::get_plan(std::span<const InputView> inputs) {
   return raw;
 }
 
+const std::byte* Session::copy_source(Plan& plan, const HostCopy& c, std::span<const InputView> inputs) const {
+  return c.kind == HostCopyKind::kInput ? static_cast<const std::byte*>(inputs[c.index].data)
+                                        : plan.stores[c.index].data();
+}
+
+std::byte* Session::copy_target(Plan& plan, const HostCopy& c) {
+  return c.kind == HostCopyKind::kOutput ? outputs_[c.index].bytes.data() : plan.stores[c.index].data();
+}
+
 void Session::copy_in(Plan& plan, const std::vector<HostCopy>& copies, std::span<const InputView> inputs) {
   for (const HostCopy& c : copies) {
     std::byte* dst = arena_mapped_ ? arena_pointer(c.arena_offset)
                                    : static_cast<std::byte*>(transfer_.mapped()) + c.staging_offset;
-    const void* src = c.kind == HostCopyKind::kInput ? inputs[c.index].data : plan.stores[c.index].data();
-    std::memcpy(dst, src, c.bytes);
+    std::memcpy(dst, copy_source(plan, c, inputs), c.bytes);
   }
 }
 
@@ -393,9 +412,51 @@ void Session::copy_out(Plan& plan, const std::vector<HostCopy>& copies) {
   for (const HostCopy& c : copies) {
     const std::byte* src = arena_mapped_ ? arena_pointer(c.arena_offset)
                                          : static_cast<const std::byte*>(transfer_.mapped()) + c.staging_offset;
-    std::byte* dst = c.kind == HostCopyKind::kOutput ? outputs_[c.index].bytes.data() : plan.stores[c.index].data();
-    std::memcpy(dst, src, c.bytes);
+    std::memcpy(copy_target(plan, c), src, c.bytes);
   }
+}
+
+Status Session::copy_pieces(const std::vector<HostCopy>& copies, bool into_arena,
+                            const std::function<std::byte*(const HostCopy&)>& host) {
+  struct Piece {
+    const HostCopy* copy;
+    uint64_t begin, bytes, staged;  // within the copy; its place in the transfer buffer
+  };
+  auto* staging = static_cast<std::byte*>(transfer_.mapped());
+  const uint64_t capacity = transfer_.size();
+  std::vector<Piece> pending;
+  uint64_t used = 0;
+  auto flush = [&]() -> Status {
+    if (pending.empty()) return ok_status();
+    FENNEC_RETURN_IF_ERROR(context_.submit_and_wait([&](VkCommandBuffer cb) {
+      full_barrier(cb);  // after everything submitted before
+      for (const Piece& p : pending) {
+        const uint64_t offset = p.copy->arena_offset + p.begin;
+        const size_t b = arena_block(offset);
+        const VkDeviceSize at = offset - arena_blocks_[b].begin;
+        const VkBufferCopy region{into_arena ? p.staged : at, into_arena ? at : p.staged, p.bytes};
+        if (into_arena) vkCmdCopyBuffer(cb, transfer_.handle(), arena_[b].handle(), 1, &region);
+        else vkCmdCopyBuffer(cb, arena_[b].handle(), transfer_.handle(), 1, &region);
+      }
+      host_barrier(cb);  // before the host reads
+    }));
+    if (!into_arena)
+      for (const Piece& p : pending) std::memcpy(host(*p.copy) + p.begin, staging + p.staged, p.bytes);
+    pending.clear();
+    used = 0;
+    return ok_status();
+  };
+  for (const HostCopy& c : copies) {
+    for (uint64_t begin = 0; begin < c.bytes;) {
+      if (used == capacity) FENNEC_RETURN_IF_ERROR(flush());
+      const uint64_t n = std::min(c.bytes - begin, capacity - used);
+      if (into_arena) std::memcpy(staging + used, host(c) + begin, n);
+      pending.push_back({&c, begin, n, used});
+      used += n;
+      begin += n;
+    }
+  }
+  return flush();
 }
 
 Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
@@ -429,7 +490,14 @@ Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
     if (!segment.before.empty()) {
       status = wait(last);
       if (!status.ok()) break;
-      copy_in(plan, segment.before, inputs);
+      if (plan.copies_in_pieces) {
+        status = copy_pieces(segment.before, true, [&](const HostCopy& c) {
+          return const_cast<std::byte*>(copy_source(plan, c, inputs));
+        });
+        if (!status.ok()) break;
+      } else {
+        copy_in(plan, segment.before, inputs);
+      }
     }
     VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
     submit.commandBufferCount = 1;
@@ -443,7 +511,10 @@ Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
     last = slot_user[slot] = plan.fences[k];
     if (!segment.after.empty()) {
       status = wait(last);
-      if (status.ok()) copy_out(plan, segment.after);
+      if (status.ok() && plan.copies_in_pieces)
+        status = copy_pieces(segment.after, false, [&](const HostCopy& c) { return copy_target(plan, c); });
+      else if (status.ok())
+        copy_out(plan, segment.after);
     }
   }
   const Status finished = wait(last);

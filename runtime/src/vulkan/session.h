@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -124,6 +125,15 @@ class Session {
   // Runs the host side of `copies` around a submission.
   void copy_in(Plan& plan, const std::vector<HostCopy>& copies, std::span<const InputView> inputs);
   void copy_out(Plan& plan, const std::vector<HostCopy>& copies);
+  // Runs `copies` whole, through the transfer buffer in pieces of its size,
+  // one submission per filling (plans whose transfer buffer is smaller than
+  // the copies around one submission); `host` is each copy's host side.
+  Status copy_pieces(const std::vector<HostCopy>& copies, bool into_arena,
+                     const std::function<std::byte*(const HostCopy&)>& host);
+  // The host side of one copy: where an input or restore comes from, where
+  // an output or spill goes.
+  const std::byte* copy_source(Plan& plan, const HostCopy& c, std::span<const InputView> inputs) const;
+  std::byte* copy_target(Plan& plan, const HostCopy& c);
   // The arena block that holds planned arena offset `offset`, and that
   // byte's host address when the arena is mapped.
   size_t arena_block(VkDeviceSize offset) const;

@@ -16,6 +16,10 @@ double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 // Rounds of spill planning before settling for the most spilled plan.
 constexpr int kSpillAttempts = 6;
 
+// The transfer buffer when the copies around one submission do not fit the
+// budget whole: they pass through it in pieces.
+constexpr uint64_t kTransferPiece = 1 << 20;
+
 }  // namespace
 
 void Session::layout_arena(Plan& plan) const {
@@ -67,7 +71,7 @@ Status Session::fit(Plan& plan) {
   const uint64_t other = allocator.stats().current_by_category[static_cast<size_t>(MemoryCategory::kOther)];
   // The current arena serves the plan when each planned block starts where
   // a current block does and ends within it.
-  bool arena_fits = true, transfer_fits = true;
+  bool arena_fits = true, transfer_fits = true, pieces = false;
   uint64_t arena = 0, staging = 0, transfer_needed = 0;
   auto measure = [&]() {
     arena_fits = true;
@@ -84,15 +88,22 @@ Status Session::fit(Plan& plan) {
         arena += allocator.allocation_size(block.end - block.begin);
     }
     transfer_needed = staging_bytes(plan);
+    if (pieces) transfer_needed = std::min(transfer_needed, kTransferPiece);
     transfer_fits = transfer_.size() >= transfer_needed;
     staging = transfer_needed == 0 && !transfer_.valid() ? 0
               : transfer_fits                            ? allocator.allocation_size(transfer_.size())
                                                          : allocator.allocation_size(transfer_needed);
   };
+  auto weights_fit = [&]() {
+    return weights_->applied() && other + arena + staging + weights_->device_bytes(weights_->plan()) <= budget;
+  };
+  auto copies_in_pieces = [&]() { return !arena_mapped_ && transfer_.size() < staging_bytes(plan); };
   measure();
-  const bool weights_fit =
-      weights_->applied() && other + arena + staging + weights_->device_bytes(weights_->plan()) <= budget;
-  if (weights_fit && arena_fits && transfer_fits) return ok_status();
+  bool keep_weights = weights_fit();
+  if (keep_weights && arena_fits && transfer_fits) {
+    plan.copies_in_pieces = copies_in_pieces();
+    return ok_status();
+  }
 
   // The weights in what the rest leaves: resident where they fit, streamed
   // otherwise. Blocks round separately: shrink the room until it fits.
@@ -111,8 +122,16 @@ Status Session::fit(Plan& plan) {
     }
     return false;
   };
-  bool found = weights_fit || place_weights();
+  bool found = keep_weights || place_weights();
+  if (!found && !arena_mapped_ && transfer_needed > kTransferPiece) {
+    // The host copies in pieces through a small transfer buffer.
+    pieces = true;
+    measure();
+    keep_weights = weights_fit();
+    found = keep_weights || place_weights();
+  }
   if (!found) {
+    pieces = true;
     // Spill idle activations until the arena leaves the weights their
     // smallest footprint; replan with less room while rounding gets in the way.
     graph::plan_residency(weights_->request(), 0, size_of, residency, weights_minimum);
@@ -134,16 +153,19 @@ Status Session::fit(Plan& plan) {
   }
   // Everything is idle (run() waits), so buffers can be replaced; free the
   // old ones first so that the peak stays within the budget.
-  const bool new_weights = !weights_fit;
+  // New weights are uploaded before the arena and the transfer buffer are
+  // allocated again, so that their staging has the room those leave.
+  const bool new_weights = !keep_weights;
+  const bool new_arena = !arena_fits || new_weights, new_transfer = !transfer_fits || new_weights;
   drop_plans();
-  if (!arena_fits) {
+  if (new_arena) {
     arena_.clear();
     arena_blocks_.clear();
   }
   if (new_weights) weights_->release();
-  if (!transfer_fits) transfer_.reset();
+  if (new_transfer) transfer_.reset();
   if (new_weights) FENNEC_RETURN_IF_ERROR(weights_->apply(residency));
-  if (!arena_fits) {
+  if (new_arena) {
     for (const graph::ByteRange& block : plan.arena_blocks) {
       FENNEC_ASSIGN_OR_RETURN(Buffer buffer, allocator_->create_buffer(block.end - block.begin,
                                                                        MemoryUsage::kDeviceLocal,
@@ -155,10 +177,11 @@ Status Session::fit(Plan& plan) {
       arena_blocks_.push_back(block);
     }
   }
-  if (!transfer_fits && transfer_needed > 0) {
+  if (new_transfer && transfer_needed > 0) {
     FENNEC_ASSIGN_OR_RETURN(transfer_, allocator_->create_buffer(transfer_needed, MemoryUsage::kHostReadback,
                                                                  MemoryCategory::kStaging));
   }
+  plan.copies_in_pieces = copies_in_pieces();
   return ok_status();
 }
 

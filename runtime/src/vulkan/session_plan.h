@@ -31,6 +31,9 @@ struct Session::Plan {
   std::vector<ArenaBuffer> buffers;         // per arena buffer, placed by `spill.memory`
   graph::SpillPlan spill;                   // the arena plan, with any spilled gaps
   std::vector<graph::ByteRange> arena_blocks;
+  // The transfer buffer holds less than the copies around one submission:
+  // they run in pieces, outside the recorded command buffers.
+  bool copies_in_pieces = false;
   std::vector<StreamGroup> groups;
   Schedule schedule;
   std::vector<VkCommandBuffer> command_buffers;  // per segment

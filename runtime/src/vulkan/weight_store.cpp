@@ -217,7 +217,8 @@ Status WeightStore::upload(const std::vector<graph::ByteRange>& blocks) {
     return ok_status();
   }
   // Discrete memory: through one bounded staging buffer, as large as the
-  // budget leaves room for (64 MiB at most).
+  // budget leaves room for (64 MiB at most, in steps of 64 KiB while there is
+  // room for one; else whatever room is left, in 256-byte steps).
   VkDeviceSize largest = 0;
   for (const graph::ByteRange& block : blocks) largest = std::max(largest, block.end - block.begin);
   if (largest == 0) return ok_status();
@@ -226,7 +227,8 @@ Status WeightStore::upload(const std::vector<graph::ByteRange>& blocks) {
   VkDeviceSize chunk = std::min(largest, kUploadChunk);
   if (budget) {
     const uint64_t headroom = budget > in_use ? budget - in_use : 0;
-    chunk = std::min(chunk, std::max(kSmallestChunk, headroom / kSmallestChunk * kSmallestChunk));
+    const uint64_t step = headroom >= kSmallestChunk ? kSmallestChunk : 256;
+    chunk = std::min(chunk, std::max(step, headroom / step * step));
   }
   FENNEC_ASSIGN_OR_RETURN(Buffer staging, allocator_.create_buffer(chunk, MemoryUsage::kHostUpload,
                                                                    MemoryCategory::kStaging));
