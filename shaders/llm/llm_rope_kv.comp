@@ -16,6 +16,7 @@
 // Push constants: { uint n_heads, n_kv_heads, head_dim, neox, cache_offset; float theta; uint rows, scale_offset; }
 #extension GL_GOOGLE_include_directive : require
 #include "index.glsl"
+#include "rounding.glsl"
 
 layout(local_size_x_id = 0) in;
 
@@ -71,7 +72,7 @@ float rotated_k(uint base, uint e, float pos) {
 #ifdef FENNEC_KV_I8
 // The int8 code of x under the reciprocal of its scale.
 uint code(float x, float inverse) {
-  float v = x * inverse;
+  precise float v = x * inverse;
   return uint(int(clamp(trunc(v + (v < 0.0 ? -0.5 : 0.5)), -127.0, 127.0))) & 255u;
 }
 #endif
@@ -113,8 +114,8 @@ void main() {
       k_max = max(k_max, abs(rotated_k(base, e, pos)));
       v_max = max(v_max, abs(v[base + e]));
     }
-    float k_scale = k_max > 0.0 ? k_max / 127.0 : 1.0, v_scale = v_max > 0.0 ? v_max / 127.0 : 1.0;
-    float k_inverse = 1.0 / k_scale, v_inverse = 1.0 / v_scale;
+    float k_scale = k_max > 0.0 ? divide(k_max, 127.0) : 1.0, v_scale = v_max > 0.0 ? divide(v_max, 127.0) : 1.0;
+    float k_inverse = divide(1.0, k_scale), v_inverse = divide(1.0, v_scale);
     uint word = (p.cache_offset + position * kv_dim + local * p.head_dim) / 4u;
     for (uint e = 0u; e < p.head_dim; e += 4u, ++word) {
       uint kw = 0u, vw = 0u;
@@ -137,8 +138,8 @@ void main() {
   float k0 = rotated_k(base, e, pos), k1 = rotated_k(base, e + 1u, pos);
   uint slot = p.cache_offset + position * kv_dim + head + e;
 #ifdef FENNEC_KV_F16
-  cache_k[slot / 2u] = packHalf2x16(vec2(k0, k1));
-  cache_v[slot / 2u] = packHalf2x16(vec2(v[base + e], v[base + e + 1u]));
+  cache_k[slot / 2u] = pack_half2(k0, k1);
+  cache_v[slot / 2u] = pack_half2(v[base + e], v[base + e + 1u]);
 #else
   cache_k[slot] = k0;
   cache_k[slot + 1u] = k1;

@@ -23,6 +23,7 @@
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
 #include "index.glsl"
+#include "rounding.glsl"
 
 layout(local_size_x_id = 0) in;
 
@@ -49,16 +50,16 @@ float source_coordinate(uint out_i, float scale, uint in_size, uint out_size) {
   if (scale == 1.0) return x;
   precise float r;
   if (p.transform == 0u) {
-    r = (x + 0.5) / scale - 0.5;
+    r = divide(x + 0.5, scale) - 0.5;
   } else if (p.transform == 1u) {
-    r = x / scale;
+    r = divide(x, scale);
   } else if (p.transform == 2u) {
     // The resized length is in * scale (fractional when scales are given).
-    r = out_size == 1u ? 0.0 : x * (float(in_size) - 1.0) / (float(in_size) * scale - 1.0);
+    r = out_size == 1u ? 0.0 : divide(x * (float(in_size) - 1.0), float(in_size) * scale - 1.0);
   } else if (p.transform == 3u) {
-    r = out_size > 1u ? (x + 0.5) / scale - 0.5 : 0.0;
+    r = out_size > 1u ? divide(x + 0.5, scale) - 0.5 : 0.0;
   } else {
-    r = (x + 0.5) / scale;
+    r = divide(x + 0.5, scale);
   }
   return r;
 }

@@ -147,32 +147,47 @@ TEST_CASE("llm: a prompt prefilled in chunks gives the reference logits, and dec
   CHECK(!decoder.value()->forward(std::span<const int>(prompt.data(), 2), decoder.value()->context() - 1).ok());
 }
 
-TEST_CASE("llm: an fp16 key/value cache decodes like the reference with keys and values rounded to fp16") {
-  const Loaded m = load_stories();
-  // A key on a rounding boundary may land one fp16 step apart: 1e-3.
-  testing::check_greedy(m.graph, m.config, 200, 1e-3, llm::KvCache::kF16);
-}
+namespace {
 
-TEST_CASE("llm: an int8 key/value cache decodes like the reference with keys and values rounded to int8 per head") {
-  const Loaded m = load_stories();
-  // A value on a rounding boundary may land one code apart (the shader's
-  // reciprocal may differ from the host's in its last bit).
-  testing::check_greedy(m.graph, m.config, 200, 2e-3, llm::KvCache::kInt8);
-  // Against the unrounded float32 reference the error is larger: the check
-  // above sees the rounding.
+// The worst logits difference over `steps` greedy steps between the float32
+// reference and the reference whose cache rounds as `kv` does.
+double rounding_gap(const Loaded& m, llm::KvCache kv, int steps) {
   auto exact = llm::ReferenceDecoder::create(m.graph, m.config);
-  auto rounded = llm::ReferenceDecoder::create(m.graph, m.config, llm::KvCache::kInt8);
+  auto rounded = llm::ReferenceDecoder::create(m.graph, m.config, kv);
   REQUIRE(exact.ok());
   REQUIRE(rounded.ok());
   double worst = 0.0;
   int token = m.config.bos_token;
-  for (int pos = 0; pos < 50; ++pos) {
+  for (int pos = 0; pos < steps; ++pos) {
     const std::vector<float> a = exact.value().forward(token, pos);
     worst = std::max(worst, testing::relative_error(a, rounded.value().forward(token, pos)));
     token = llm::argmax(a);
   }
-  MESSAGE("int8 cache against float32: worst logits error " << worst << " relative");
-  CHECK(worst > 2e-3);
+  return worst;
+}
+
+}  // namespace
+
+// A key or value on a rounding boundary may land one step apart from the
+// reference's: the device's sine, cosine and reciprocal may differ from the
+// host's in their last bits (Vulkan allows it; NVIDIA's do). Each bound stays
+// well below what rounding the cache changes, so the checks see the rounding.
+TEST_CASE("llm: an fp16 key/value cache decodes like the reference with keys and values rounded to fp16") {
+  const Loaded m = load_stories();
+  constexpr double kBound = 2e-3;
+  testing::check_greedy(m.graph, m.config, 200, kBound, llm::KvCache::kF16);
+  const double gap = rounding_gap(m, llm::KvCache::kF16, 200);
+  MESSAGE("fp16 cache against float32: worst logits error " << gap << " relative");
+  CHECK(gap > kBound);
+}
+
+TEST_CASE("llm: an int8 key/value cache decodes like the reference with keys and values rounded to int8 per head") {
+  const Loaded m = load_stories();
+  constexpr double kBound = 4e-3;
+  testing::check_greedy(m.graph, m.config, 200, kBound, llm::KvCache::kInt8);
+  const double gap = rounding_gap(m, llm::KvCache::kInt8, 50);
+  MESSAGE("int8 cache against float32: worst logits error " << gap << " relative");
+  CHECK(gap > 4 * kBound);
 }
 
 TEST_CASE("llm: the memory budget limits the key/value cache and names the smallest budget") {
@@ -184,8 +199,10 @@ TEST_CASE("llm: the memory budget limits the key/value cache and names the small
   const llm::DecoderStats stats = full.value()->stats();
   CHECK(!stats.context_limited);
   // Room for about a quarter of the cache: a shorter context, within budget.
+  // (What stays allocated: on a discrete GPU the peak also holds the staging
+  // that uploaded the weights.)
   llm::DecoderOptions options;
-  options.memory_budget_bytes = stats.memory.peak_bytes - stats.kv_cache_bytes * 3 / 4;
+  options.memory_budget_bytes = stats.memory.current_bytes - stats.kv_cache_bytes * 3 / 4;
   auto limited = llm::Decoder::create(*context.value(), m.graph, m.config, options);
   REQUIRE_MESSAGE(limited.ok(), limited.status().to_string());
   const llm::DecoderStats small = limited.value()->stats();
