@@ -166,6 +166,18 @@ TEST_CASE("session budget: weights streamed through two slots give identical out
     CHECK(constrained.stats.streamed_weight_bytes > 0);
     CHECK(constrained.stats.stream_groups >= 1);
     CHECK(constrained.output == full.output);
+    // Device memory the host cannot write (FENNEC_DISCRETE_MEMORY=1 here, a
+    // discrete GPU): the slots are device memory filled from two staging
+    // buffers of their size where the budget has room for those, as it has
+    // just under the unconstrained peak; at the minimum they are read in place.
+    const auto staging = constrained.stats.memory.peak_by_category[static_cast<size_t>(vulkan::MemoryCategory::kStaging)];
+    if (constrained.stats.weight_slots_staged) CHECK(staging >= 2 * constrained.stats.weight_slot_bytes);
+    if (!context.value()->caps().map_device_memory) {
+      if (budget == unconstrained - 1) CHECK(constrained.stats.weight_slots_staged);
+      if (budget == minimum) CHECK(!constrained.stats.weight_slots_staged);
+    } else if (context.value()->caps().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+      CHECK(!constrained.stats.weight_slots_staged);
+    }
   }
   options.memory_budget_bytes = minimum;
   CHECK(run_chain(*context.value(), g, options, x).stats.stream_groups > 2);

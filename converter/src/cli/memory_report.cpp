@@ -15,6 +15,7 @@ nlohmann::json memory_json(const fennec_session_stats_t& s) {
           {"streamed_weight_bytes", s.streamed_weight_bytes},
           {"imported_weight_bytes", s.imported_weight_bytes},
           {"weight_slot_bytes", s.weight_slot_bytes},
+          {"weight_slots_staged", s.weight_slots_staged != 0},
           {"stream_groups", s.stream_groups},
           {"spills", s.spills},
           {"spill_copy_bytes", s.spill_copy_bytes},
@@ -49,9 +50,10 @@ nlohmann::json resident_json(const ResidentMemory& before, const ResidentMemory&
 
 void print_residency(const fennec_session_stats_t& s) {
   if (s.streamed_weight_bytes > 0)
-    std::printf("weights streamed: %.2f MiB of them through two %.2f MiB slots, %llu submissions per run\n",
+    std::printf("weights streamed: %.2f MiB of them through two %.2f MiB slots (%s), %llu submissions per run\n",
                 static_cast<double>(s.streamed_weight_bytes) / (1 << 20),
                 static_cast<double>(s.weight_slot_bytes) / (1 << 20),
+                s.weight_slots_staged ? "device memory, copied from staging" : "read in place",
                 static_cast<unsigned long long>(s.stream_groups));
   if (s.spills > 0)
     std::printf("activations spilled: %llu idle stretches in host memory, %.2f MiB copied out and back per run\n",

@@ -222,6 +222,10 @@ typedef struct fennec_session_stats_s {
    * does not fit the budget even with every weight streamed. */
   uint64_t spills;           /* spilled stretches in the last plan (0: none) */
   uint64_t spill_copy_bytes; /* bytes those spills copy out and back per run */
+  /* 1: the slots are device memory, filled by copies from two host staging
+   * buffers (discrete GPUs, when the budget has room for the staging);
+   * 0: kernels read the slots in place from host-visible memory. */
+  uint32_t weight_slots_staged;
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

@@ -283,6 +283,7 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.imported_weight_bytes = s.imported_weight_bytes;
   stats.spills = s.spills;
   stats.spill_copy_bytes = s.spill_copy_bytes;
+  stats.weight_slots_staged = s.weight_slots_staged ? 1 : 0;
   *out_stats = stats;
   return nullptr;
 }

@@ -45,7 +45,7 @@ bool plan_residency(const ResidencyRequest& request, uint64_t available,
       resident_sum += request.constant_bytes[order[k - 1]];
     }
     const uint64_t slot = k == order.size() ? 0 : largest_streamed_node(request, resident);
-    const uint64_t need = image(resident_sum) + 2 * image(slot);
+    const uint64_t need = image(resident_sum) + request.slot_buffers * image(slot);
     minimum = std::min(minimum, need);
     if (need > available) continue;
     // Most resident bytes wins; among equals the smaller footprint.
@@ -57,6 +57,7 @@ bool plan_residency(const ResidencyRequest& request, uint64_t available,
     }
   }
   if (!found) return false;
+  best.slot_buffers = request.slot_buffers;
   if (best.slot_bytes > 0) {
     // Spare room first keeps more constants resident (largest that fit; a
     // slot never needs to grow for that), then grows the slots (fewer,
@@ -64,7 +65,7 @@ bool plan_residency(const ResidencyRequest& request, uint64_t available,
     for (size_t c : order) {
       if (best.resident[c]) continue;
       const uint64_t grown = best.resident_bytes + request.constant_bytes[c];
-      if (image(grown) + 2 * image(best.slot_bytes) > available) continue;
+      if (image(grown) + request.slot_buffers * image(best.slot_bytes) > available) continue;
       best.resident[c] = true;
       best.resident_bytes = grown;
     }
@@ -74,14 +75,14 @@ bool plan_residency(const ResidencyRequest& request, uint64_t available,
       return true;
     }
     const uint64_t least = best.slot_bytes;
-    const uint64_t need = image(best.resident_bytes) + 2 * image(best.slot_bytes);
+    const uint64_t need = image(best.resident_bytes) + request.slot_buffers * image(best.slot_bytes);
     const uint64_t spare = (available - need) / 2;
     const uint64_t grown = std::max(best.slot_bytes, std::min(best.slot_bytes + spare, kPreferredSlotBytes));
     uint64_t streamed = 0;
     for (size_t i = 0; i < count; ++i)
       if (!best.resident[i]) streamed += request.constant_bytes[i];
     best.slot_bytes = std::min(grown, std::max(best.slot_bytes, streamed));
-    while (best.slot_bytes > least && image(best.resident_bytes) + 2 * image(best.slot_bytes) > available)
+    while (best.slot_bytes > least && image(best.resident_bytes) + request.slot_buffers * image(best.slot_bytes) > available)
       best.slot_bytes = std::max(least, best.slot_bytes - std::min<uint64_t>(best.slot_bytes, 4096));
   }
   plan = std::move(best);

@@ -15,13 +15,16 @@ namespace fennec::graph {
 struct ResidencyRequest {
   std::vector<uint64_t> constant_bytes;          // per tensor: device bytes (0: not a constant)
   std::vector<std::vector<int>> node_constants;  // per node: the constants it reads, no repeats
+  // Buffers of slot size the device holds: the two slots, and a staging
+  // buffer for each when the slots are device memory filled by copies.
+  int slot_buffers = 2;
 };
 
 struct ResidencyPlan {
   std::vector<bool> resident;  // per tensor
   uint64_t resident_bytes = 0;
   uint64_t slot_bytes = 0;     // each of the two slots; 0 when nothing is streamed
-  uint64_t device_bytes() const { return resident_bytes + 2 * slot_bytes; }
+  int slot_buffers = 2;        // the request's: 4 when the slots are staged
   bool streams() const { return slot_bytes > 0; }
 };
 

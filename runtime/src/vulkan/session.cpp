@@ -339,6 +339,16 @@ Status Session::record_plan(Plan& plan) {
     const bool recorded_copies = !arena_mapped_ && !plan.copies_in_pieces;
     if (recorded_copies)
       for (const HostCopy& c : segment.before) staged(c, true);
+    // Streamed weights from the slot's staging buffer into the device slot.
+    const StreamGroup& group = plan.groups[segment.group];
+    if (segment.fills_slot && weights_->slots_staged() && !group.copies.empty()) {
+      VkDeviceSize extent = 0;
+      for (const auto& [tensor, offset] : group.copies)
+        extent = std::max<VkDeviceSize>(extent, offset + graph_.tensors[static_cast<size_t>(tensor)].data_bytes);
+      const int slot = static_cast<int>(segment.group % 2);
+      const VkBufferCopy region{0, 0, extent};
+      vkCmdCopyBuffer(cb, weights_->slot_source(slot).handle(), weights_->slot(slot).handle(), 1, &region);
+    }
     // Orders this submission after the previous one and the copies in.
     full_barrier(cb);
     for (int n = segment.first_node; n < segment.end_node; ++n) {
@@ -481,7 +491,7 @@ Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
     if (segment.fills_slot && !plan.groups[segment.group].copies.empty()) {
       status = wait(slot_user[slot]);
       if (!status.ok()) break;
-      auto* dst = static_cast<std::byte*>(weights_->slot(static_cast<int>(slot)).mapped());
+      auto* dst = static_cast<std::byte*>(weights_->slot_source(static_cast<int>(slot)).mapped());
       for (const auto& [tensor, offset] : plan.groups[segment.group].copies) {
         const auto& t = graph_.tensors[static_cast<size_t>(tensor)];
         std::memcpy(dst + offset, t.data, t.data_bytes);
@@ -556,6 +566,7 @@ Status Session::run(std::span<const InputView> inputs) {
   const graph::ResidencyPlan& residency = weights_->plan();
   stats_.weight_bytes = weights_->resident_device_bytes() + 2 * weights_->slot(0).size();
   stats_.weight_slot_bytes = weights_->slot(0).size();
+  stats_.weight_slots_staged = weights_->slots_staged() && stats_.weight_slot_bytes > 0;
   stats_.imported_weight_bytes = weights_->imported_bytes();
   stats_.streamed_weight_bytes = 0;
   for (size_t i = 0; i < residency.resident.size(); ++i)

@@ -63,6 +63,7 @@ struct SessionStats {
   uint64_t streamed_weight_bytes = 0; // weights not resident, copied in every run
   uint64_t imported_weight_bytes = 0; // weights used in place from host memory (not copied)
   uint64_t weight_slot_bytes = 0;     // each of the two streaming slots
+  bool weight_slots_staged = false;   // device-memory slots filled from staging buffers
   size_t stream_groups = 0;           // submissions per run in the last plan
   size_t spills = 0;                  // activations spilled to host memory over an idle stretch
   uint64_t spill_copy_bytes = 0;      // bytes those spills copy out and back per run

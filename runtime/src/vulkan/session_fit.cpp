@@ -110,18 +110,24 @@ Status Session::fit(Plan& plan) {
   graph::ResidencyPlan residency = weights_->plan();
   uint64_t weights_minimum = 0;
   auto size_of = [&](uint64_t bytes) { return allocator.allocation_size(bytes); };
-  auto place_weights = [&]() {
+  // Device-memory slots filled from staging where the budget has room for
+  // the staging; else host-memory slots read in place.
+  const graph::ResidencyRequest& staged = weights_->request();
+  graph::ResidencyRequest in_place = staged;
+  in_place.slot_buffers = 2;
+  auto place = [&](const graph::ResidencyRequest& request) {
     const uint64_t fixed = other + arena + staging;
     if (fixed > budget) return false;
     uint64_t available = budget - fixed;
     for (int attempt = 0; attempt < 4; ++attempt) {
-      if (!graph::plan_residency(weights_->request(), available, size_of, residency, weights_minimum)) return false;
+      if (!graph::plan_residency(request, available, size_of, residency, weights_minimum)) return false;
       const uint64_t exact = weights_->device_bytes(residency);
       if (exact <= budget - fixed) return true;
       available -= std::min(available, exact - (budget - fixed));
     }
     return false;
   };
+  auto place_weights = [&]() { return place(staged) || (staged.slot_buffers > 2 && place(in_place)); };
   bool found = keep_weights || place_weights();
   if (!found && !arena_mapped_ && transfer_needed > kTransferPiece) {
     // The host copies in pieces through a small transfer buffer.
@@ -134,7 +140,7 @@ Status Session::fit(Plan& plan) {
     pieces = true;
     // Spill idle activations until the arena leaves the weights their
     // smallest footprint; replan with less room while rounding gets in the way.
-    graph::plan_residency(weights_->request(), 0, size_of, residency, weights_minimum);
+    graph::plan_residency(in_place, 0, size_of, residency, weights_minimum);
     const uint64_t naive = plan.spill.memory.naive_bytes;
     const uint64_t reserved = other + staging + weights_minimum;
     uint64_t target = budget > reserved ? budget - reserved : 0;

@@ -21,6 +21,7 @@ WeightStore::WeightStore(Context& context, Allocator& allocator, const graph::Gr
       block_bytes_(block_bytes) {
   const auto& tensors = graph.tensors;
   request_.constant_bytes.assign(tensors.size(), 0);
+  request_.slot_buffers = allocator_.device_local_is_host_visible() ? 2 : 4;
   for (size_t i = 0; i < tensors.size(); ++i)
     if (tensors[i].is_constant())
       request_.constant_bytes[i] = align_up(std::max<uint64_t>(tensors[i].data_bytes, 4), alignment);
@@ -93,7 +94,7 @@ uint64_t WeightStore::device_bytes(const graph::ResidencyPlan& plan) const {
   }
   for (const graph::ByteRange& block : layout(plan, nullptr))
     bytes += allocator_.allocation_size(block.end - block.begin);
-  if (plan.slot_bytes) bytes += 2 * allocator_.allocation_size(plan.slot_bytes);
+  if (plan.slot_bytes) bytes += plan.slot_buffers * allocator_.allocation_size(plan.slot_bytes);
   return bytes;
 }
 
@@ -101,6 +102,7 @@ void WeightStore::release() {
   blocks_.clear();
   imported_bytes_ = 0;
   for (Buffer& slot : slots_) slot.reset();
+  for (Buffer& staging : staging_) staging.reset();
   placements_.clear();
   plan_.resident.assign(request_.constant_bytes.size(), false);
   plan_.resident_bytes = plan_.slot_bytes = 0;
@@ -160,11 +162,16 @@ Status WeightStore::apply(const graph::ResidencyPlan& plan) {
   placements_ = std::move(placements);
   plan_ = plan;
   Status uploaded = upload(blocks);
+  slots_staged_ = plan.slot_buffers > 2;
   for (size_t s = 0; uploaded.ok() && plan.slot_bytes && s < slots_.size(); ++s) {
-    Result<Buffer> slot = allocator_.create_buffer(plan.slot_bytes, MemoryUsage::kHostUpload,
-                                                   MemoryCategory::kWeights);
+    Result<Buffer> slot = allocator_.create_buffer(
+        plan.slot_bytes, slots_staged_ ? MemoryUsage::kDeviceLocal : MemoryUsage::kHostUpload, MemoryCategory::kWeights);
     if (slot.ok()) slots_[s] = std::move(slot).value();
     else uploaded = slot.status();
+    if (!uploaded.ok() || !slots_staged_) continue;
+    Result<Buffer> staging = allocator_.create_buffer(plan.slot_bytes, MemoryUsage::kHostUpload, MemoryCategory::kStaging);
+    if (staging.ok()) staging_[s] = std::move(staging).value();
+    else uploaded = staging.status();
   }
   if (!uploaded.ok()) {
     release();

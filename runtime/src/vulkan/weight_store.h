@@ -3,7 +3,12 @@
 // The residency plan (graph/residency.h) says which constants stay on the
 // device: those are packed into blocks of at most `block_bytes` each. The
 // others are streamed: before a group of nodes runs, the session copies
-// their constants into one of two host-visible slots (see Session::run).
+// their constants into one of two slots (see Session::run). Where device
+// memory is host-visible the slots are written in place. Otherwise, when the
+// budget has room for it (request().slot_buffers == 4), the host writes a
+// staging buffer per slot and the submission copies it into the device-local
+// slot, so kernels read weights from device memory; without that room the
+// slots are host memory that kernels read in place.
 // On unified-memory devices with VK_EXT_external_memory_host, a plan that
 // keeps everything resident imports the model's mapped weight section
 // instead of copying it, so the weights are not held twice.
@@ -42,6 +47,13 @@ class WeightStore {
   bool resident(int tensor) const { return plan_.resident[static_cast<size_t>(tensor)]; }
   BufferSlice resident_slice(int tensor) const;
   const Buffer& slot(int index) const { return slots_[static_cast<size_t>(index)]; }
+  // Whether slot `index` is filled through a staging buffer (copied into
+  // the slot by the submission), and the host-visible buffer the host
+  // writes the streamed constants of the slot to.
+  bool slots_staged() const { return slots_staged_; }
+  const Buffer& slot_source(int index) const {
+    return (slots_staged_ ? staging_ : slots_)[static_cast<size_t>(index)];
+  }
   // Where a constant's bytes are on the host (the model's weight section).
   const void* host_data(int tensor) const;
   uint64_t resident_device_bytes() const;  // blocks only
@@ -76,6 +88,8 @@ class WeightStore {
   uint64_t imported_bytes_ = 0;
   bool import_failed_ = false;  // the driver refused once: copy from then on
   std::array<Buffer, 2> slots_;
+  std::array<Buffer, 2> staging_;  // when the slots are not host-visible
+  bool slots_staged_ = false;
 };
 
 }  // namespace fennec::vulkan
