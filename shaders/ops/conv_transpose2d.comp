@@ -1,7 +1,9 @@
 #version 450
 // conv_transpose2d: 2-D transposed convolution over NCHW input with ONNX
 // weights [C, O/group, KH, KW], optional bias, fused activation.
-// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[C*(O/group)*KH*KW]),
+// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[C*(O/group)*KH*KW];
+//                   a quantized matrix [C, O/group*KH*KW] in the variants
+//                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
 //                   3 = Y (float[N*O*OH*OW])
 // Push constants (100 bytes): ConvTranspose2DPush {
@@ -14,7 +16,7 @@
 //   uint oc_block;                       // output channels per work item: 1 or 4
 //   uint has_bias;
 //   int kind; float alpha; float beta;   // fused activation (activation.glsl codes)
-//   uint wgroup;                         // unused here (the conv shaders' int4 group)
+//   uint wgroup;                         // group size of int4 / grouped int8 weights
 //   float act_scale, act_inverse;        // unused here (the conv shaders' w8a8 scale)
 // }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
@@ -27,13 +29,23 @@
 // loops are outermost so the divisibility tests run once per tap, not once
 // per input channel.
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+#define FENNEC_W_BINDING 1
+#include "weights.glsl"
+#ifdef FENNEC_W_QUANTIZED
+FennecWeights g_weights;
+#define WEIGHT(row, col) fennec_weight(g_weights, row, col)
+#else
 layout(set = 0, binding = 1) readonly buffer InW { float wt[]; };
+uint g_cols;  // weight row length: O/group * KH * KW
+#define WEIGHT(row, col) wt[(row) * g_cols + (col)]
+#endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
 layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
 
@@ -75,9 +87,14 @@ void main() {
   uint plane = p.h * p.w;
   uint taps = p.kh * p.kw;
   uint x_base = (n * p.c + g * cg) * plane;
-  // Weight of (input channel c, ocg, ky, kx) is at ((c * og + ocg) * taps + ky * kw + kx).
-  uint w_base = (g * cg * og + ocg) * taps;
-  uint w_channel_stride = og * taps;
+  // Weight of (input channel c, ocg, ky, kx): row c, column ocg * taps + ky * kw + kx.
+#ifdef FENNEC_W_QUANTIZED
+  g_weights = fennec_weights(p.c, og * taps, p.wgroup);
+#else
+  g_cols = og * taps;
+#endif
+  uint w_row = g * cg;
+  uint w_col = ocg * taps;
   // The other channels of the block; a partial block repeats its last one.
   uint off1 = min(1u, valid - 1u) * taps;
   uint off2 = min(2u, valid - 1u) * taps;
@@ -99,11 +116,13 @@ void main() {
       uint ix = uint(tx / sw);
       if (ix >= p.w) continue;
       uint xi = x_base + iy * p.w + ix;
-      uint wi = w_base + ky * p.kw + kx;
+      uint col = w_col + ky * p.kw + kx;
+      uint row = w_row;
       for (uint ic = 0u; ic < cg; ++ic) {
-        acc += x[xi] * vec4(wt[wi], wt[wi + off1], wt[wi + off2], wt[wi + off3]);
+        acc += x[xi] * vec4(WEIGHT(row, col), WEIGHT(row, col + off1), WEIGHT(row, col + off2),
+                            WEIGHT(row, col + off3));
         xi += plane;
-        wi += w_channel_stride;
+        ++row;
       }
     }
   }

@@ -15,6 +15,7 @@
 
 #include "common/harness.h"
 #include "ops/conv.h"
+#include "ops/conv_transpose.h"
 #include "ops/matmul.h"
 
 namespace fennec {
@@ -85,8 +86,10 @@ HostTensor check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b
   return actual.value()[0];
 }
 
-void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
-                int stride = 1, int pad = 1, uint32_t seed = 1) {
+// Returns the Vulkan output; `integer_dot_product` false runs the w8a8
+// kernels' plain path.
+HostTensor check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
+                      int stride = 1, int pad = 1, uint32_t seed = 1, bool integer_dot_product = true) {
   ops::ConvParams p;
   p.kernel_h = p.kernel_w = kernel;
   p.stride_h = p.stride_w = stride;
@@ -105,9 +108,36 @@ void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_cha
   auto expected = ops::run_reference(ops::ConvOp(p), reference_inputs);
   REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
   auto actual = testing::run_on_vulkan(std::make_unique<ops::ConvOp>(p), {&x, &w, &b}, {false, true, true},
-                                       {{}, format});
+                                       {{}, format}, integer_dot_product);
   REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
   check_stats(expected.value()[0], actual.value()[0], static_cast<double>(w_shape[1] * kernel * kernel));
+  return actual.value()[0];
+}
+
+// CONV_TRANSPOSE with a constant weight [C, O/group, k, k] stored as `format`
+// (rows = input channels).
+void check_conv_transpose(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel,
+                          int group, int stride, int pad, uint32_t seed = 1) {
+  ops::ConvTransposeParams p;
+  p.kernel_h = p.kernel_w = kernel;
+  p.stride_h = p.stride_w = stride;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
+  p.group = group;
+  p.dilation_h = p.dilation_w = 1;
+  const Shape w_shape{x_shape[1], out_channels / group, kernel, kernel};
+  const HostTensor x = testing::random_tensor(x_shape, seed);
+  const HostTensor w = testing::random_tensor(w_shape, seed + 1);
+  const HostTensor b = testing::random_tensor({out_channels}, seed + 2);
+  const HostTensor w_decoded = testing::dequantized(w, format);
+  INFO("CONV_TRANSPOSE ", format.to_string(), " x ", shape_to_string(x_shape), " w ", shape_to_string(w_shape),
+       " group ", group, " stride ", stride);
+  const std::vector<const HostTensor*> reference_inputs{&x, &w_decoded, &b};
+  auto expected = ops::run_reference(ops::ConvTransposeOp(p), reference_inputs);
+  REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
+  auto actual = testing::run_on_vulkan(std::make_unique<ops::ConvTransposeOp>(p), {&x, &w, &b}, {false, true, true},
+                                       {{}, format});
+  REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
+  check_stats(expected.value()[0], actual.value()[0], static_cast<double>(x_shape[1] * kernel * kernel));
 }
 
 }  // namespace
@@ -185,6 +215,29 @@ TEST_CASE("quantized weights: w8a8 MATMUL with packed integer dot products and w
   }
 }
 
+TEST_CASE("quantized weights: w8a8 CONV with packed integer dot products and without") {
+  // The tiled kernel packs four input channels per word; both paths sum the
+  // same products exactly, so the outputs are identical.
+  INFO("VK_KHR_shader_integer_dot_product on the test device: ", testing::device_has_integer_dot_product());
+  const WeightQuant w8a8{WeightFormat::kInt8, 0, false, kActivationScale};
+  const struct {
+    Shape x;
+    int64_t out;
+    int kernel, group, stride, pad;
+  } cases[] = {
+      {{1, 13, 9, 11}, 8, 3, 1, 1, 1},   // 13 channels: three words and one of a single channel
+      {{1, 16, 7, 10}, 6, 1, 1, 1, 0},   // 1x1, whole words, a partial block of channels
+      {{1, 12, 9, 9}, 8, 3, 2, 2, 1},    // grouped (6 channels per group), stride 2
+      {{2, 3, 17, 17}, 5, 7, 1, 2, 3},   // stem-like: 3 channels, 7x7, padding outside
+  };
+  for (const auto& c : cases) {
+    const HostTensor dot = check_conv(w8a8, c.x, c.out, c.kernel, c.group, c.stride, c.pad, 5, true);
+    const HostTensor plain = check_conv(w8a8, c.x, c.out, c.kernel, c.group, c.stride, c.pad, 5, false);
+    CHECK(dot.as<float>().size() == plain.as<float>().size());
+    CHECK(std::equal(dot.as<float>().begin(), dot.as<float>().end(), plain.as<float>().begin()));
+  }
+}
+
 TEST_CASE("quantized weights: CONV direct and tiled kernels, every format") {
   for (const WeightQuant& format : all_formats()) {
     check_conv(format, {1, 13, 9, 11}, 8, 3, 1);        // tiled: 4-channel blocks
@@ -192,6 +245,15 @@ TEST_CASE("quantized weights: CONV direct and tiled kernels, every format") {
     check_conv(format, {1, 13, 13, 7}, 13, 3, 13);      // depthwise: direct
     check_conv(format, {2, 10, 7, 9}, 6, 1, 2, 1, 0);   // 3 out per group: direct, 1x1
     check_conv(format, {1, 3, 17, 17}, 5, 7, 1, 2, 3);  // stem-like 7x7, K = 147
+  }
+}
+
+TEST_CASE("quantized weights: CONV_TRANSPOSE, every weight-only format") {
+  for (const WeightQuant& format : all_formats()) {
+    if (format.int8_activations()) continue;                // w8a8 stores these weights as plain int8
+    check_conv_transpose(format, {1, 13, 5, 7}, 8, 2, 1, 2, 0);   // 2x2 s2 upsampling, 4-channel blocks
+    check_conv_transpose(format, {1, 9, 6, 5}, 6, 3, 3, 2, 1);    // grouped, 2 out per group
+    check_conv_transpose(format, {2, 40, 4, 4}, 5, 4, 1, 2, 1);   // rows of 40, a partial block
   }
 }
 

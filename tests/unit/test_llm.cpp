@@ -97,7 +97,8 @@ TEST_CASE("llm: quantized stories260K decodes on Vulkan like the CPU reference o
   // --quantize-embedding: the embedding (here also the classifier) too; the
   // host decodes its rows, the classifier kernel its blocks.
   for (passes::QuantScheme scheme : {passes::QuantScheme::kInt8, passes::QuantScheme::kInt4}) {
-    CAPTURE(passes::quant_scheme_name(scheme));
+    const std::string scheme_name = passes::quant_scheme_name(scheme);
+    CAPTURE(scheme_name);
     const Loaded m = load_stories(scheme, true);
     const int embedding = m.graph.find_tensor("token_embd");
     REQUIRE(embedding >= 0);

@@ -311,6 +311,78 @@ TEST_CASE("pass quantization: w8a8 takes its activation scales from calibration"
   CHECK(report.layers[1].note.rfind("int8: float activations (int8 input NMSE", 0) == 0);
 }
 
+namespace {
+
+// x[1,4,8,8] -> Conv 3x3 (stem) -> Relu -> ConvTranspose 2x2 stride 2 (up,
+// weight [6, 5, 2, 2]) -> Relu -> Conv 1x1 (head) -> y[1,3,16,16].
+graph::Graph upsampling_model() {
+  OnnxBuilder b(13);
+  b.input("x", {1, 4, 8, 8});
+  b.initializer("w_stem", {6, 4, 3, 3}, random_values(6 * 36, 11));
+  b.initializer("w_up", {6, 5, 2, 2}, random_values(6 * 20, 12));
+  b.initializer("b_up", {5}, random_values(5, 13));
+  b.initializer("w_head", {3, 5, 1, 1}, random_values(15, 14));
+  auto& stem = b.node("Conv", {"x", "w_stem"}, {"s"}, "stem");
+  OnnxBuilder::attr(stem, "pads", std::vector<int64_t>{1, 1, 1, 1});
+  b.node("Relu", {"s"}, {"r"}, "relu");
+  auto& up = b.node("ConvTranspose", {"r", "w_up", "b_up"}, {"u"}, "up");
+  OnnxBuilder::attr(up, "strides", std::vector<int64_t>{2, 2});
+  b.node("Relu", {"u"}, {"v"}, "relu2");
+  b.node("Conv", {"v", "w_head"}, {"y"}, "head");
+  b.output("y");
+  graph::Graph g = onnx_import::import_model(b.model()).graph;
+  passes::run_passes(g);
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("pass quantization: CONV_TRANSPOSE weights are quantized (rows = input channels)") {
+  const HostTensor x = converter_test::random_tensor({1, 4, 8, 8}, 21);
+  for (const auto& [scheme, format] : {std::pair{QuantScheme::kFp16, WeightFormat::kFloat16},
+                                       std::pair{QuantScheme::kInt8, WeightFormat::kInt8},
+                                       std::pair{QuantScheme::kInt4, WeightFormat::kInt4},
+                                       std::pair{QuantScheme::kFp8, WeightFormat::kMxFp8}}) {
+    INFO(std::string(passes::quant_scheme_name(scheme)));
+    graph::Graph g = upsampling_model();
+    const auto before = converter_test::run_graph(g, {{"x", x}});
+    passes::QuantizeOptions o = options(scheme);
+    o.protect_ends = false;
+    const passes::QuantizeReport report = passes::quantize_weights(g, o);
+    REQUIRE(report.layers.size() == 3);
+    CHECK(report.layers[1].node == "up");
+    CHECK(report.layers[1].op_type == "CONV_TRANSPOSE");
+    CHECK(weight(g, "w_up").quant.format == format);
+    CHECK(weight(g, "w_up").quant.transposed == false);
+    CHECK(weight(g, "b_up").is_quantized() == false);
+    REQUIRE(g.validate().ok());
+    const double nmse = output_nmse(before.at("y"), converter_test::run_graph(g, {{"x", x}}).at("y"));
+    MESSAGE(std::string(passes::quant_scheme_name(scheme)), " output NMSE ", nmse);
+    CHECK(nmse > 0.0);
+    CHECK(nmse < 2e-2);
+  }
+  // w8a8: the transposed convolution keeps float activations; the device run
+  // of the quantized model (calibration's output error) decodes its int8 weight.
+  std::vector<passes::CalibrationSample> samples;
+  for (uint32_t seed : {41u, 42u}) samples.push_back({converter_test::random_tensor({1, 4, 8, 8}, seed)});
+  graph::Graph g = upsampling_model();
+  passes::QuantizeOptions o = options(QuantScheme::kW8A8);
+  o.protect_ends = false;
+  o.max_activation_nmse = 1.0;
+  const passes::QuantizeReport report = passes::quantize_weights_calibrated(g, o, samples);
+  REQUIRE(report.layers.size() == 3);
+  CHECK(report.layers[1].note == "int8: float activations (CONV_TRANSPOSE)");
+  CHECK(report.layers[1].quant.format == WeightFormat::kInt8);
+  CHECK(report.layers[1].quant.activation_scale == 0.0f);
+  CHECK(report.layers[2].quant.activation_scale > 0.0f);
+  REQUIRE(g.validate().ok());
+  CHECK(report.outputs[0].nmse > 0.0);
+  CHECK(report.outputs[0].nmse < 2e-2);
+  // An int8 activation scale on it would be refused: no kernel decodes that.
+  g.tensors[static_cast<size_t>(g.find_tensor("w_up"))].quant.activation_scale = 0.01f;
+  CHECK_FALSE(g.validate().ok());
+}
+
 TEST_CASE("pass quantization: GPTQ rounding from calibration lowers the model output error") {
   std::vector<passes::CalibrationSample> samples;
   for (uint32_t seed : {41u, 42u, 43u, 44u}) samples.push_back({converter_test::random_tensor({1, 3, 16, 16}, seed)});

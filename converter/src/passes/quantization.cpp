@@ -32,7 +32,8 @@ bool kept_by_user(const graph::Node& node, const std::vector<std::string>& keep)
   return false;
 }
 
-// The storage a weight of node `node` takes: rows = output channels.
+// The storage a weight of node `node` takes: rows = output channels (input
+// channels for CONV_TRANSPOSE, whose weight is [C, O/group, KH, KW]).
 // Returns false when the node's weight cannot be quantized.
 bool weight_view(const graph::Graph& graph, const graph::Node& node, quant::WeightQuant& quant) {
   if (node.inputs.size() < 2 || node.inputs[1] < 0) return false;
@@ -40,7 +41,7 @@ bool weight_view(const graph::Graph& graph, const graph::Node& node, quant::Weig
   if (!w.is_constant() || w.is_quantized() || w.dtype != DataType::FLOAT32 || !is_static(w.shape) ||
       element_count(w.shape) == 0)
     return false;
-  if (node.op->type() == ops::OpType::CONV) {
+  if (node.op->type() == ops::OpType::CONV || node.op->type() == ops::OpType::CONV_TRANSPOSE) {
     quant.transposed = false;
     return w.shape.size() == 4;
   }
@@ -193,6 +194,8 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
       q.group_size = 0;
       layer.note = c == 0 ? "int8: first layer" : "int8: last layer";
       if (options.scheme == QuantScheme::kW8A8) layer.note += ", float activations";
+    } else if (options.scheme == QuantScheme::kW8A8 && node.op->type() == ops::OpType::CONV_TRANSPOSE) {
+      layer.note = "int8: float activations (CONV_TRANSPOSE)";
     } else if (options.scheme == QuantScheme::kW8A8) {
       const auto it = options.activation_scales.find(node.name);
       if (it == options.activation_scales.end())

@@ -109,13 +109,16 @@ Status Graph::validate_quantized_uses() const {
       if (in < 0 || !tensors[static_cast<size_t>(in)].is_quantized()) continue;
       const TensorInfo& t = tensors[static_cast<size_t>(in)];
       const ops::OpType type = node.op->type();
-      bool decodes = slot == 1 && type == ops::OpType::CONV && t.shape.size() == 4 && !t.quant.transposed;
+      bool decodes = slot == 1 && (type == ops::OpType::CONV || type == ops::OpType::CONV_TRANSPOSE) &&
+                     t.shape.size() == 4 && !t.quant.transposed &&
+                     (type == ops::OpType::CONV || !t.quant.int8_activations());
       if (slot == 1 && type == ops::OpType::MATMUL && t.shape.size() == 2)
         decodes = t.quant.transposed != static_cast<const ops::MatMulOp&>(*node.op).params().transpose_b;
       if (!decodes)
         return make_error(StatusCode::kInvalidModel,
-                          "node '{}' ({}) reads the {} weight '{}' {} as input {}; only a CONV weight "
-                          "or a rank-2 MATMUL B stored with a row per output column can be quantized",
+                          "node '{}' ({}) reads the {} weight '{}' {} as input {}; only a CONV or CONV_TRANSPOSE weight "
+                          "(int8 activations: CONV only) or a rank-2 MATMUL B stored with a row per output "
+                          "column can be quantized",
                           node.name, node.op->type_name(), t.quant.to_string(), t.name,
                           shape_to_string(t.shape), slot);
     }

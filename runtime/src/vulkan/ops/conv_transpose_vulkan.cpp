@@ -3,10 +3,19 @@
 
 #include "ops/conv_transpose.h"
 #include "vulkan/ops/kernels.h"
+#include "vulkan/ops/weight_variants.h"
 #include "vulkan/ops/window_push.h"
 
 namespace fennec::vulkan {
 namespace {
+
+// Quantized weights multiply float activations here (no w8a8 variant: the
+// converter stores CONV_TRANSPOSE weights of a w8a8 model as plain int8).
+constexpr WeightVariants kVariants{ShaderId::conv_transpose2d,       ShaderId::conv_transpose2d_f16,
+                                   ShaderId::conv_transpose2d_i8,    ShaderId::conv_transpose2d_i4,
+                                   ShaderId::conv_transpose2d_i4a,   ShaderId::conv_transpose2d_mxfp8,
+                                   ShaderId::conv_transpose2d_i8,    ShaderId::conv_transpose2d_i8,
+                                   ShaderId::conv_transpose2d_i8g};
 
 }  // namespace
 
@@ -38,10 +47,14 @@ Status record_conv_transpose(const ops::Op& op, Recorder& recorder,
 
   if (invocations == 0) return ok_status();  // an empty tensor: nothing to compute
 
-  const WindowPush push = make_window_push(p, xs, ys, invocations, oc_block, has_bias);
+  WindowPush push = make_window_push(p, xs, ys, invocations, oc_block, has_bias);
+  const quant::WeightQuant& wq = inputs[1].quant;
+  if (wq.int8_activations())
+    return make_error(StatusCode::kInvalidModel, "CONV_TRANSPOSE kernel: int8 activations are not supported");
+  set_weight_push(push, wq);
 
   const BufferSlice bias = has_bias ? inputs[2].slice : recorder.dummy_buffer();
-  return recorder.dispatch(ShaderId::conv_transpose2d,
+  return recorder.dispatch(kVariants.pick(wq, false),
                            {inputs[0].slice, inputs[1].slice, bias, outputs[0].slice}, push,
                            invocations);
 }
