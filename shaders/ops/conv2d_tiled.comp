@@ -10,16 +10,10 @@
 //                   3 = Y (float[N*O*OH*OW])
 // Push constants (100 bytes): the Conv2DPush block of conv2d.comp, with
 //   count = N * group * ceil(og / 4) * OH * ceil(OW / 8) and oc_block = 4.
-// FENNEC_A_I8_DOT (w8a8 with VK_KHR_shader_integer_dot_product): the codes of
-// four input channels at one tap are packed into one word per pixel and per
-// output channel, and summed with packed int8 dot products.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
-#if defined(FENNEC_A_I8_DOT)
-#extension GL_EXT_spirv_intrinsics : require
-#endif
 #include "index.glsl"
 #include "activation.glsl"
 
@@ -71,27 +65,6 @@ layout(push_constant) uniform Push {
 } p;
 
 const uint kPixels = 8u;
-
-#if defined(FENNEC_A_I8_DOT)
-// Weight codes of output channel `row` for input channels ic .. ic + 3 at
-// one tap (columns col, col + taps, ...); channels past the group's end 0.
-int weight_word(uint row, uint col, uint taps, uint channels) {
-  return fennec_pack4(WVAL(row, col), channels > 1u ? WVAL(row, col + taps) : 0,
-                      channels > 2u ? WVAL(row, col + 2u * taps) : 0, channels > 3u ? WVAL(row, col + 3u * taps) : 0);
-}
-
-// Activation codes of four input channels at one pixel (0 outside the input).
-int act_word(uint at, uint plane, uint channels, bool inside) {
-  if (!inside) return 0;
-  return fennec_pack4(XVAL(at), channels > 1u ? XVAL(at + plane) : 0, channels > 2u ? XVAL(at + 2u * plane) : 0,
-                      channels > 3u ? XVAL(at + 3u * plane) : 0);
-}
-
-// Four output channels' sums of one pixel's packed activations.
-ivec4 dot4x4(int xw, ivec4 wv) {
-  return ivec4(fennec_dot4(xw, wv.x), fennec_dot4(xw, wv.y), fennec_dot4(xw, wv.z), fennec_dot4(xw, wv.w));
-}
-#endif
 
 void main() {
   uint i = fennec_linear_index();
@@ -153,27 +126,6 @@ void main() {
     uint u2 = uint(clamp(c2, 0, last_col)), u3 = uint(clamp(c3, 0, last_col));
     uint u4 = uint(clamp(c4, 0, last_col)), u5 = uint(clamp(c5, 0, last_col));
     uint u6 = uint(clamp(c6, 0, last_col)), u7 = uint(clamp(c7, 0, last_col));
-#if defined(FENNEC_A_I8_DOT)
-    for (uint ic = 0u; ic < cg; ic += 4u) {
-      uint channels = cg - ic;
-      uint xc = x_base + ic * plane;
-      uint wc = ic * taps + kx;
-      for (uint ky = ky0; ky < ky1; ++ky) {
-        uint xrow = xc + uint(iy0 + int(ky * p.dilation_h)) * p.w;
-        uint col = wc + ky * p.kw;
-        ivec4 wv = ivec4(weight_word(oc0, col, taps, channels), weight_word(r1, col, taps, channels),
-                         weight_word(r2, col, taps, channels), weight_word(r3, col, taps, channels));
-        acc0 += dot4x4(act_word(xrow + u0, plane, channels, inside.x != 0), wv);
-        acc1 += dot4x4(act_word(xrow + u1, plane, channels, inside.y != 0), wv);
-        acc2 += dot4x4(act_word(xrow + u2, plane, channels, inside.z != 0), wv);
-        acc3 += dot4x4(act_word(xrow + u3, plane, channels, inside.w != 0), wv);
-        acc4 += dot4x4(act_word(xrow + u4, plane, channels, inside2.x != 0), wv);
-        acc5 += dot4x4(act_word(xrow + u5, plane, channels, inside2.y != 0), wv);
-        acc6 += dot4x4(act_word(xrow + u6, plane, channels, inside2.z != 0), wv);
-        acc7 += dot4x4(act_word(xrow + u7, plane, channels, inside2.w != 0), wv);
-      }
-    }
-#else
     for (uint ic = 0u; ic < cg; ++ic) {
       uint xc = x_base + ic * plane;
       uint wc = ic * taps + kx;
@@ -193,7 +145,6 @@ void main() {
         acc7 += xw.w * wv;
       }
     }
-#endif
   }
 
   uint out_plane = p.oh * p.ow;

@@ -86,10 +86,8 @@ HostTensor check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b
   return actual.value()[0];
 }
 
-// Returns the Vulkan output; `integer_dot_product` false runs the w8a8
-// kernels' plain path.
-HostTensor check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
-                      int stride = 1, int pad = 1, uint32_t seed = 1, bool integer_dot_product = true) {
+void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
+                int stride = 1, int pad = 1, uint32_t seed = 1) {
   ops::ConvParams p;
   p.kernel_h = p.kernel_w = kernel;
   p.stride_h = p.stride_w = stride;
@@ -108,10 +106,9 @@ HostTensor check_conv(const WeightQuant& format, const Shape& x_shape, int64_t o
   auto expected = ops::run_reference(ops::ConvOp(p), reference_inputs);
   REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
   auto actual = testing::run_on_vulkan(std::make_unique<ops::ConvOp>(p), {&x, &w, &b}, {false, true, true},
-                                       {{}, format}, integer_dot_product);
+                                       {{}, format});
   REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
   check_stats(expected.value()[0], actual.value()[0], static_cast<double>(w_shape[1] * kernel * kernel));
-  return actual.value()[0];
 }
 
 // CONV_TRANSPOSE with a constant weight [C, O/group, k, k] stored as `format`
@@ -210,29 +207,6 @@ TEST_CASE("quantized weights: w8a8 MATMUL with packed integer dot products and w
   for (const auto& c : cases) {
     const HostTensor dot = check_matmul(w8a8, c.a, c.b, c.transpose_b, true, 3, true);
     const HostTensor plain = check_matmul(w8a8, c.a, c.b, c.transpose_b, true, 3, false);
-    CHECK(dot.as<float>().size() == plain.as<float>().size());
-    CHECK(std::equal(dot.as<float>().begin(), dot.as<float>().end(), plain.as<float>().begin()));
-  }
-}
-
-TEST_CASE("quantized weights: w8a8 CONV with packed integer dot products and without") {
-  // The tiled kernel packs four input channels per word; both paths sum the
-  // same products exactly, so the outputs are identical.
-  INFO("VK_KHR_shader_integer_dot_product on the test device: ", testing::device_has_integer_dot_product());
-  const WeightQuant w8a8{WeightFormat::kInt8, 0, false, kActivationScale};
-  const struct {
-    Shape x;
-    int64_t out;
-    int kernel, group, stride, pad;
-  } cases[] = {
-      {{1, 13, 9, 11}, 8, 3, 1, 1, 1},   // 13 channels: three words and one of a single channel
-      {{1, 16, 7, 10}, 6, 1, 1, 1, 0},   // 1x1, whole words, a partial block of channels
-      {{1, 12, 9, 9}, 8, 3, 2, 2, 1},    // grouped (6 channels per group), stride 2
-      {{2, 3, 17, 17}, 5, 7, 1, 2, 3},   // stem-like: 3 channels, 7x7, padding outside
-  };
-  for (const auto& c : cases) {
-    const HostTensor dot = check_conv(w8a8, c.x, c.out, c.kernel, c.group, c.stride, c.pad, 5, true);
-    const HostTensor plain = check_conv(w8a8, c.x, c.out, c.kernel, c.group, c.stride, c.pad, 5, false);
     CHECK(dot.as<float>().size() == plain.as<float>().size());
     CHECK(std::equal(dot.as<float>().begin(), dot.as<float>().end(), plain.as<float>().begin()));
   }

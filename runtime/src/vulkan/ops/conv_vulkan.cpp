@@ -22,7 +22,7 @@ constexpr WeightVariants kDirect{ShaderId::conv2d,     ShaderId::conv2d_f16,   S
 constexpr WeightVariants kTiled{ShaderId::conv2d_tiled,     ShaderId::conv2d_tiled_f16,
                                 ShaderId::conv2d_tiled_i8,  ShaderId::conv2d_tiled_i4,
                                 ShaderId::conv2d_tiled_i4a, ShaderId::conv2d_tiled_mxfp8,
-                                ShaderId::conv2d_tiled_w8a8, ShaderId::conv2d_tiled_w8a8_dot,
+                                ShaderId::conv2d_tiled_w8a8, ShaderId::conv2d_tiled_w8a8,
                                 ShaderId::conv2d_tiled_i8g};
 
 }  // namespace
