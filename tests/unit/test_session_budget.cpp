@@ -170,7 +170,8 @@ TEST_CASE("session budget: weights streamed through two slots give identical out
     // discrete GPU): the slots are device memory filled from two staging
     // buffers of their size where the budget has room for those, as it has
     // just under the unconstrained peak; at the minimum they are read in place.
-    const auto staging = constrained.stats.memory.peak_by_category[static_cast<size_t>(vulkan::MemoryCategory::kStaging)];
+    const auto staging =
+        constrained.stats.memory.peak_by_category[static_cast<size_t>(vulkan::MemoryCategory::kStaging)];
     if (constrained.stats.weight_slots_staged) CHECK(staging >= 2 * constrained.stats.weight_slot_bytes);
     if (!context.value()->caps().map_device_memory) {
       if (budget == unconstrained - 1) CHECK(constrained.stats.weight_slots_staged);

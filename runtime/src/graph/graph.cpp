@@ -116,9 +116,9 @@ Status Graph::validate_quantized_uses() const {
         decodes = t.quant.transposed != static_cast<const ops::MatMulOp&>(*node.op).params().transpose_b;
       if (!decodes)
         return make_error(StatusCode::kInvalidModel,
-                          "node '{}' ({}) reads the {} weight '{}' {} as input {}; only a CONV or CONV_TRANSPOSE weight "
-                          "(int8 activations: CONV only) or a rank-2 MATMUL B stored with a row per output "
-                          "column can be quantized",
+                          "node '{}' ({}) reads the {} weight '{}' {} as input {}; only a CONV or "
+                          "CONV_TRANSPOSE weight (int8 activations: CONV only) or a rank-2 MATMUL B stored "
+                          "with a row per output column can be quantized",
                           node.name, node.op->type_name(), t.quant.to_string(), t.name,
                           shape_to_string(t.shape), slot);
     }

@@ -82,7 +82,8 @@ bool plan_residency(const ResidencyRequest& request, uint64_t available,
     for (size_t i = 0; i < count; ++i)
       if (!best.resident[i]) streamed += request.constant_bytes[i];
     best.slot_bytes = std::min(grown, std::max(best.slot_bytes, streamed));
-    while (best.slot_bytes > least && image(best.resident_bytes) + request.slot_buffers * image(best.slot_bytes) > available)
+    while (best.slot_bytes > least &&
+           image(best.resident_bytes) + request.slot_buffers * image(best.slot_bytes) > available)
       best.slot_bytes = std::max(least, best.slot_bytes - std::min<uint64_t>(best.slot_bytes, 4096));
   }
   plan = std::move(best);

@@ -164,12 +164,13 @@ Status WeightStore::apply(const graph::ResidencyPlan& plan) {
   Status uploaded = upload(blocks);
   slots_staged_ = plan.slot_buffers > 2;
   for (size_t s = 0; uploaded.ok() && plan.slot_bytes && s < slots_.size(); ++s) {
-    Result<Buffer> slot = allocator_.create_buffer(
-        plan.slot_bytes, slots_staged_ ? MemoryUsage::kDeviceLocal : MemoryUsage::kHostUpload, MemoryCategory::kWeights);
+    const MemoryUsage usage = slots_staged_ ? MemoryUsage::kDeviceLocal : MemoryUsage::kHostUpload;
+    Result<Buffer> slot = allocator_.create_buffer(plan.slot_bytes, usage, MemoryCategory::kWeights);
     if (slot.ok()) slots_[s] = std::move(slot).value();
     else uploaded = slot.status();
     if (!uploaded.ok() || !slots_staged_) continue;
-    Result<Buffer> staging = allocator_.create_buffer(plan.slot_bytes, MemoryUsage::kHostUpload, MemoryCategory::kStaging);
+    Result<Buffer> staging =
+        allocator_.create_buffer(plan.slot_bytes, MemoryUsage::kHostUpload, MemoryCategory::kStaging);
     if (staging.ok()) staging_[s] = std::move(staging).value();
     else uploaded = staging.status();
   }
