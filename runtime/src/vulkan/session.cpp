@@ -71,13 +71,9 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
   graph::ResidencyPlan everything;
   everything.resident.assign(graph.tensors.size(), true);
   for (uint64_t bytes : session->weights_->request().constant_bytes) everything.resident_bytes += bytes;
-  // Without host-visible device memory the upload passes through staging:
-  // leave it room for 64 KiB pieces.
   const uint64_t in_use = session->allocator_->stats().current_bytes;
   const uint64_t weight_bytes = session->weights_->device_bytes(everything);
-  const uint64_t upload =
-      session->allocator_->device_local_is_host_visible() ? 0 : std::min<uint64_t>(weight_bytes, 64 << 10);
-  if (in_use + weight_bytes + upload <= budget)
+  if (in_use + weight_bytes + session->weights_->upload_reserve(weight_bytes) <= budget)
     FENNEC_RETURN_IF_ERROR(session->weights_->apply(everything));
   session->arena_mapped_ =
       session->allocator_->device_local_is_host_visible() && !options.stage_host_copies;
@@ -329,16 +325,9 @@ Status Session::record_plan(Plan& plan) {
       vkCmdWriteTimestamp(cb, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, timestamps_, 0);
     }
     // Copies through the transfer buffer when the host cannot reach the arena.
-    auto staged = [&](const HostCopy& c, bool into_arena) {
-      const size_t b = arena_block(c.arena_offset);
-      const VkDeviceSize at = c.arena_offset - arena_blocks_[b].begin;
-      VkBufferCopy region{into_arena ? c.staging_offset : at, into_arena ? at : c.staging_offset, c.bytes};
-      if (into_arena) vkCmdCopyBuffer(cb, transfer_.handle(), arena_[b].handle(), 1, &region);
-      else vkCmdCopyBuffer(cb, arena_[b].handle(), transfer_.handle(), 1, &region);
-    };
     const bool recorded_copies = !arena_mapped_ && !plan.copies_in_pieces;
     if (recorded_copies)
-      for (const HostCopy& c : segment.before) staged(c, true);
+      for (const HostCopy& c : segment.before) record_transfer(cb, c.staging_offset, c.arena_offset, c.bytes, true);
     // Streamed weights from the slot's staging buffer into the device slot.
     const StreamGroup& group = plan.groups[segment.group];
     if (segment.fills_slot && weights_->slots_staged() && !group.copies.empty()) {
@@ -368,7 +357,7 @@ Status Session::record_plan(Plan& plan) {
     if (!segment.after.empty()) {
       if (recorded_copies) {
         full_barrier(cb);
-        for (const HostCopy& c : segment.after) staged(c, false);
+        for (const HostCopy& c : segment.after) record_transfer(cb, c.staging_offset, c.arena_offset, c.bytes, false);
       }
       host_barrier(cb);
     }
@@ -401,6 +390,15 @@ Result<Session::Plan*> Session::get_plan(std::span<const InputView> inputs) {
   return raw;
 }
 
+void Session::record_transfer(VkCommandBuffer cb, VkDeviceSize staging_offset, VkDeviceSize arena_offset,
+                              VkDeviceSize bytes, bool into_arena) const {
+  const size_t b = arena_block(arena_offset);
+  const VkDeviceSize at = arena_offset - arena_blocks_[b].begin;
+  const VkBufferCopy region{into_arena ? staging_offset : at, into_arena ? at : staging_offset, bytes};
+  if (into_arena) vkCmdCopyBuffer(cb, transfer_.handle(), arena_[b].handle(), 1, &region);
+  else vkCmdCopyBuffer(cb, arena_[b].handle(), transfer_.handle(), 1, &region);
+}
+
 const std::byte* Session::copy_source(Plan& plan, const HostCopy& c, std::span<const InputView> inputs) const {
   return c.kind == HostCopyKind::kInput ? static_cast<const std::byte*>(inputs[c.index].data)
                                         : plan.stores[c.index].data();
@@ -426,8 +424,8 @@ void Session::copy_out(Plan& plan, const std::vector<HostCopy>& copies) {
   }
 }
 
-Status Session::copy_pieces(const std::vector<HostCopy>& copies, bool into_arena,
-                            const std::function<std::byte*(const HostCopy&)>& host) {
+Status Session::copy_pieces(Plan& plan, const std::vector<HostCopy>& copies, bool into_arena,
+                            std::span<const InputView> inputs) {
   struct Piece {
     const HostCopy* copy;
     uint64_t begin, bytes, staged;  // within the copy; its place in the transfer buffer
@@ -440,18 +438,12 @@ Status Session::copy_pieces(const std::vector<HostCopy>& copies, bool into_arena
     if (pending.empty()) return ok_status();
     FENNEC_RETURN_IF_ERROR(context_.submit_and_wait([&](VkCommandBuffer cb) {
       full_barrier(cb);  // after everything submitted before
-      for (const Piece& p : pending) {
-        const uint64_t offset = p.copy->arena_offset + p.begin;
-        const size_t b = arena_block(offset);
-        const VkDeviceSize at = offset - arena_blocks_[b].begin;
-        const VkBufferCopy region{into_arena ? p.staged : at, into_arena ? at : p.staged, p.bytes};
-        if (into_arena) vkCmdCopyBuffer(cb, transfer_.handle(), arena_[b].handle(), 1, &region);
-        else vkCmdCopyBuffer(cb, arena_[b].handle(), transfer_.handle(), 1, &region);
-      }
+      for (const Piece& p : pending)
+        record_transfer(cb, p.staged, p.copy->arena_offset + p.begin, p.bytes, into_arena);
       host_barrier(cb);  // before the host reads
     }));
     if (!into_arena)
-      for (const Piece& p : pending) std::memcpy(host(*p.copy) + p.begin, staging + p.staged, p.bytes);
+      for (const Piece& p : pending) std::memcpy(copy_target(plan, *p.copy) + p.begin, staging + p.staged, p.bytes);
     pending.clear();
     used = 0;
     return ok_status();
@@ -460,7 +452,7 @@ Status Session::copy_pieces(const std::vector<HostCopy>& copies, bool into_arena
     for (uint64_t begin = 0; begin < c.bytes;) {
       if (used == capacity) FENNEC_RETURN_IF_ERROR(flush());
       const uint64_t n = std::min(c.bytes - begin, capacity - used);
-      if (into_arena) std::memcpy(staging + used, host(c) + begin, n);
+      if (into_arena) std::memcpy(staging + used, copy_source(plan, c, inputs) + begin, n);
       pending.push_back({&c, begin, n, used});
       used += n;
       begin += n;
@@ -501,9 +493,7 @@ Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
       status = wait(last);
       if (!status.ok()) break;
       if (plan.copies_in_pieces) {
-        status = copy_pieces(segment.before, true, [&](const HostCopy& c) {
-          return const_cast<std::byte*>(copy_source(plan, c, inputs));
-        });
+        status = copy_pieces(plan, segment.before, true, inputs);
         if (!status.ok()) break;
       } else {
         copy_in(plan, segment.before, inputs);
@@ -522,7 +512,7 @@ Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
     if (!segment.after.empty()) {
       status = wait(last);
       if (status.ok() && plan.copies_in_pieces)
-        status = copy_pieces(segment.after, false, [&](const HostCopy& c) { return copy_target(plan, c); });
+        status = copy_pieces(plan, segment.after, false, {});
       else if (status.ok())
         copy_out(plan, segment.after);
     }

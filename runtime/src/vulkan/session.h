@@ -14,7 +14,6 @@
 #pragma once
 
 #include <array>
-#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -128,9 +127,12 @@ class Session {
   void copy_out(Plan& plan, const std::vector<HostCopy>& copies);
   // Runs `copies` whole, through the transfer buffer in pieces of its size,
   // one submission per filling (plans whose transfer buffer is smaller than
-  // the copies around one submission); `host` is each copy's host side.
-  Status copy_pieces(const std::vector<HostCopy>& copies, bool into_arena,
-                     const std::function<std::byte*(const HostCopy&)>& host);
+  // the copies around one submission).
+  Status copy_pieces(Plan& plan, const std::vector<HostCopy>& copies, bool into_arena,
+                     std::span<const InputView> inputs);
+  // Records the copy of `bytes` between the transfer buffer and the arena.
+  void record_transfer(VkCommandBuffer cb, VkDeviceSize staging_offset, VkDeviceSize arena_offset,
+                       VkDeviceSize bytes, bool into_arena) const;
   // The host side of one copy: where an input or restore comes from, where
   // an output or spill goes.
   const std::byte* copy_source(Plan& plan, const HostCopy& c, std::span<const InputView> inputs) const;

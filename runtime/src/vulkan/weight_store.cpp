@@ -162,13 +162,12 @@ Status WeightStore::apply(const graph::ResidencyPlan& plan) {
   placements_ = std::move(placements);
   plan_ = plan;
   Status uploaded = upload(blocks);
-  slots_staged_ = plan.slot_buffers > 2;
   for (size_t s = 0; uploaded.ok() && plan.slot_bytes && s < slots_.size(); ++s) {
-    const MemoryUsage usage = slots_staged_ ? MemoryUsage::kDeviceLocal : MemoryUsage::kHostUpload;
+    const MemoryUsage usage = slots_staged() ? MemoryUsage::kDeviceLocal : MemoryUsage::kHostUpload;
     Result<Buffer> slot = allocator_.create_buffer(plan.slot_bytes, usage, MemoryCategory::kWeights);
     if (slot.ok()) slots_[s] = std::move(slot).value();
     else uploaded = slot.status();
-    if (!uploaded.ok() || !slots_staged_) continue;
+    if (!uploaded.ok() || !slots_staged()) continue;
     Result<Buffer> staging =
         allocator_.create_buffer(plan.slot_bytes, MemoryUsage::kHostUpload, MemoryCategory::kStaging);
     if (staging.ok()) staging_[s] = std::move(staging).value();
@@ -200,6 +199,10 @@ uint64_t WeightStore::resident_device_bytes() const {
   uint64_t bytes = 0;
   for (const Buffer& block : blocks_) bytes += block.size();
   return bytes;
+}
+
+uint64_t WeightStore::upload_reserve(uint64_t weight_bytes) const {
+  return allocator_.device_local_is_host_visible() ? 0 : std::min<uint64_t>(weight_bytes, kSmallestChunk);
 }
 
 Status WeightStore::upload(const std::vector<graph::ByteRange>& blocks) {

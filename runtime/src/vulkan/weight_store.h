@@ -50,10 +50,13 @@ class WeightStore {
   // Whether slot `index` is filled through a staging buffer (copied into
   // the slot by the submission), and the host-visible buffer the host
   // writes the streamed constants of the slot to.
-  bool slots_staged() const { return slots_staged_; }
+  bool slots_staged() const { return plan_.slot_buffers > 2; }
   const Buffer& slot_source(int index) const {
-    return (slots_staged_ ? staging_ : slots_)[static_cast<size_t>(index)];
+    return (slots_staged() ? staging_ : slots_)[static_cast<size_t>(index)];
   }
+  // Room to leave in the budget for uploading `weight_bytes` of resident
+  // weights: its staging pieces where device memory is not host-visible.
+  uint64_t upload_reserve(uint64_t weight_bytes) const;
   // Where a constant's bytes are on the host (the model's weight section).
   const void* host_data(int tensor) const;
   uint64_t resident_device_bytes() const;  // blocks only
@@ -89,7 +92,6 @@ class WeightStore {
   bool import_failed_ = false;  // the driver refused once: copy from then on
   std::array<Buffer, 2> slots_;
   std::array<Buffer, 2> staging_;  // when the slots are not host-visible
-  bool slots_staged_ = false;
 };
 
 }  // namespace fennec::vulkan
