@@ -86,55 +86,49 @@ HostTensor check_matmul(WeightQuant format, const Shape& a_shape, const Shape& b
   return actual.value()[0];
 }
 
-void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
-                int stride = 1, int pad = 1, uint32_t seed = 1) {
-  ops::ConvParams p;
+// `Op` (ConvOp or ConvTransposeOp with `Params`) with a square window, a
+// constant weight of `w_shape` stored as `format` and a bias, against the
+// reference on the decoded weight and, for w8a8, on the input as its codes
+// see it; `sum_length` products make each output.
+template <typename Op, typename Params>
+void check_window_op(const char* label, const WeightQuant& format, const Shape& x_shape, const Shape& w_shape,
+                     int64_t out_channels, int kernel, int group, int stride, int pad, uint32_t seed,
+                     double sum_length) {
+  Params p;
   p.kernel_h = p.kernel_w = kernel;
   p.stride_h = p.stride_w = stride;
   p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
   p.group = group;
   p.dilation_h = p.dilation_w = 1;
-  const Shape w_shape{out_channels, x_shape[1] / group, kernel, kernel};
   const HostTensor x = testing::random_tensor(x_shape, seed);
   const HostTensor w = testing::random_tensor(w_shape, seed + 1);
   const HostTensor b = testing::random_tensor({out_channels}, seed + 2);
   const HostTensor w_decoded = testing::dequantized(w, format);
   const HostTensor x_seen = activations_as_seen(x, format);
-  INFO("CONV ", format.to_string(), " x ", shape_to_string(x_shape), " w ", shape_to_string(w_shape),
-       " group ", group);
+  INFO(label, " ", format.to_string(), " x ", shape_to_string(x_shape), " w ", shape_to_string(w_shape), " group ",
+       group, " stride ", stride);
   const std::vector<const HostTensor*> reference_inputs{&x_seen, &w_decoded, &b};
-  auto expected = ops::run_reference(ops::ConvOp(p), reference_inputs);
+  auto expected = ops::run_reference(Op(p), reference_inputs);
   REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
-  auto actual = testing::run_on_vulkan(std::make_unique<ops::ConvOp>(p), {&x, &w, &b}, {false, true, true},
-                                       {{}, format});
+  auto actual = testing::run_on_vulkan(std::make_unique<Op>(p), {&x, &w, &b}, {false, true, true}, {{}, format});
   REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
-  check_stats(expected.value()[0], actual.value()[0], static_cast<double>(w_shape[1] * kernel * kernel));
+  check_stats(expected.value()[0], actual.value()[0], sum_length);
 }
 
-// CONV_TRANSPOSE with a constant weight [C, O/group, k, k] stored as `format`
-// (rows = input channels).
+void check_conv(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel, int group,
+                int stride = 1, int pad = 1, uint32_t seed = 1) {
+  const Shape w_shape{out_channels, x_shape[1] / group, kernel, kernel};
+  check_window_op<ops::ConvOp, ops::ConvParams>("CONV", format, x_shape, w_shape, out_channels, kernel, group, stride,
+                                                pad, seed, static_cast<double>(w_shape[1] * kernel * kernel));
+}
+
+// CONV_TRANSPOSE: the weight is [C, O/group, k, k] (rows = input channels).
 void check_conv_transpose(const WeightQuant& format, const Shape& x_shape, int64_t out_channels, int kernel,
                           int group, int stride, int pad, uint32_t seed = 1) {
-  ops::ConvTransposeParams p;
-  p.kernel_h = p.kernel_w = kernel;
-  p.stride_h = p.stride_w = stride;
-  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = pad;
-  p.group = group;
-  p.dilation_h = p.dilation_w = 1;
   const Shape w_shape{x_shape[1], out_channels / group, kernel, kernel};
-  const HostTensor x = testing::random_tensor(x_shape, seed);
-  const HostTensor w = testing::random_tensor(w_shape, seed + 1);
-  const HostTensor b = testing::random_tensor({out_channels}, seed + 2);
-  const HostTensor w_decoded = testing::dequantized(w, format);
-  INFO("CONV_TRANSPOSE ", format.to_string(), " x ", shape_to_string(x_shape), " w ", shape_to_string(w_shape),
-       " group ", group, " stride ", stride);
-  const std::vector<const HostTensor*> reference_inputs{&x, &w_decoded, &b};
-  auto expected = ops::run_reference(ops::ConvTransposeOp(p), reference_inputs);
-  REQUIRE_MESSAGE(expected.ok(), expected.status().to_string());
-  auto actual = testing::run_on_vulkan(std::make_unique<ops::ConvTransposeOp>(p), {&x, &w, &b}, {false, true, true},
-                                       {{}, format});
-  REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
-  check_stats(expected.value()[0], actual.value()[0], static_cast<double>(x_shape[1] * kernel * kernel));
+  check_window_op<ops::ConvTransposeOp, ops::ConvTransposeParams>(
+      "CONV_TRANSPOSE", format, x_shape, w_shape, out_channels, kernel, group, stride, pad, seed,
+      static_cast<double>(x_shape[1] * kernel * kernel));
 }
 
 }  // namespace

@@ -167,6 +167,17 @@ double rounding_gap(const Loaded& m, llm::KvCache kv, int steps) {
   return worst;
 }
 
+// 200 greedy steps with a `kv` cache within `bound` of the reference that
+// rounds the same way, and the bound `margin` times below the rounding's own
+// effect over `gap_steps` steps.
+void check_rounded_cache(llm::KvCache kv, const char* name, double bound, int gap_steps, double margin) {
+  const Loaded m = load_stories();
+  testing::check_greedy(m.graph, m.config, 200, bound, kv);
+  const double gap = rounding_gap(m, kv, gap_steps);
+  MESSAGE(name << " cache against float32: worst logits error " << gap << " relative");
+  CHECK(gap > margin * bound);
+}
+
 }  // namespace
 
 // A key or value on a rounding boundary may land one step apart from the
@@ -174,21 +185,11 @@ double rounding_gap(const Loaded& m, llm::KvCache kv, int steps) {
 // host's in their last bits (Vulkan allows it; NVIDIA's do). Each bound stays
 // well below what rounding the cache changes, so the checks see the rounding.
 TEST_CASE("llm: an fp16 key/value cache decodes like the reference with keys and values rounded to fp16") {
-  const Loaded m = load_stories();
-  constexpr double kBound = 2e-3;
-  testing::check_greedy(m.graph, m.config, 200, kBound, llm::KvCache::kF16);
-  const double gap = rounding_gap(m, llm::KvCache::kF16, 200);
-  MESSAGE("fp16 cache against float32: worst logits error " << gap << " relative");
-  CHECK(gap > kBound);
+  check_rounded_cache(llm::KvCache::kF16, "fp16", 2e-3, 200, 1.0);
 }
 
 TEST_CASE("llm: an int8 key/value cache decodes like the reference with keys and values rounded to int8 per head") {
-  const Loaded m = load_stories();
-  constexpr double kBound = 4e-3;
-  testing::check_greedy(m.graph, m.config, 200, kBound, llm::KvCache::kInt8);
-  const double gap = rounding_gap(m, llm::KvCache::kInt8, 50);
-  MESSAGE("int8 cache against float32: worst logits error " << gap << " relative");
-  CHECK(gap > 4 * kBound);
+  check_rounded_cache(llm::KvCache::kInt8, "int8", 4e-3, 50, 4.0);
 }
 
 TEST_CASE("llm: the memory budget limits the key/value cache and names the smallest budget") {

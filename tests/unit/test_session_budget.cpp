@@ -22,23 +22,28 @@ namespace {
 constexpr int kChannels = 16;
 constexpr int kLayers = 5;
 
+// Appends conv layer `l` (CONV 3x3 pad 1, kChannels to kChannels, 9 KiB of
+// weights from `seed`) reading `in`; returns its output.
+int add_conv(graph::Graph& g, int l, int in, uint32_t seed, bool relu) {
+  const std::string name = "conv" + std::to_string(l);
+  const int w = g.add_constant(name + ".w", testing::random_tensor({kChannels, kChannels, 3, 3}, seed, -0.3f, 0.3f));
+  const int b = g.add_constant(name + ".b", testing::random_tensor({kChannels}, seed + 10));
+  const Shape any{1, kChannels, kUnknownDim, kUnknownDim};
+  const int out = g.add_tensor({name + ".y", DataType::FLOAT32, any, {"", "", "", ""}});
+  ops::ConvParams p;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+  if (relu) p.activation.kind = schema::Activation::RELU;
+  g.nodes.push_back({name, std::make_unique<ops::ConvOp>(p), {in, w, b}, {out}});
+  return out;
+}
+
 // x -> CONV 3x3 +RELU -> ... (kLayers) -> y; each layer 9 KiB of weights.
 graph::Graph make_chain() {
   graph::Graph g;
   int prev = g.add_tensor({"x", DataType::FLOAT32, {1, kChannels, kUnknownDim, kUnknownDim}, {"", "", "h", "w"}});
   g.inputs.push_back(prev);
-  for (int l = 0; l < kLayers; ++l) {
-    const std::string name = "conv" + std::to_string(l);
-    const int w = g.add_constant(name + ".w", testing::random_tensor({kChannels, kChannels, 3, 3}, 10 + l, -0.3f, 0.3f));
-    const int b = g.add_constant(name + ".b", testing::random_tensor({kChannels}, 20 + l));
-    const int out = g.add_tensor({name + ".y", DataType::FLOAT32, {1, kChannels, kUnknownDim, kUnknownDim}, {"", "", "", ""}});
-    ops::ConvParams p;
-    p.kernel_h = p.kernel_w = 3;
-    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
-    p.activation.kind = schema::Activation::RELU;
-    g.nodes.push_back({name, std::make_unique<ops::ConvOp>(p), {prev, w, b}, {out}});
-    prev = out;
-  }
+  for (int l = 0; l < kLayers; ++l) prev = add_conv(g, l, prev, 10 + l, true);
   g.outputs.push_back(prev);
   return g;
 }
@@ -53,16 +58,8 @@ graph::Graph make_skip() {
   g.inputs.push_back(x);
   int prev = x, a = -1;
   for (int l = 0; l < 4; ++l) {
-    const std::string name = "conv" + std::to_string(l);
-    const int w = g.add_constant(name + ".w", testing::random_tensor({kChannels, kChannels, 3, 3}, 30 + l, -0.3f, 0.3f));
-    const int b = g.add_constant(name + ".b", testing::random_tensor({kChannels}, 40 + l));
-    const int out = g.add_tensor({name + ".y", DataType::FLOAT32, any, {"", "", "", ""}});
-    ops::ConvParams p;
-    p.kernel_h = p.kernel_w = 3;
-    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
-    g.nodes.push_back({name, std::make_unique<ops::ConvOp>(p), {prev, w, b}, {out}});
-    prev = out;
-    if (l == 0) a = out;
+    prev = add_conv(g, l, prev, 30 + l, false);
+    if (l == 0) a = prev;
   }
   const int sum = g.add_tensor({"sum", DataType::FLOAT32, any, {"", "", "", ""}});
   g.nodes.push_back({"add_skip", std::make_unique<ops::BinaryOp>(ops::OpType::ADD), {a, prev}, {sum}});
