@@ -226,3 +226,47 @@ TEST_CASE("spill planner: an output finished early is downloaded early") {
   CHECK(early);
   CHECK(most.copied_bytes == 0);
 }
+
+TEST_CASE("spill planner: buffers leave the arena around the steps that use them in host memory") {
+  using fennec::graph::ActivationUses;
+  // Step 2 runs in host memory (a banded node): it reads a and writes b;
+  // w is its window in the arena. a: written at 0, read at 1, 2 and 3;
+  // b: read at 3 and 4; c: written at 1, read at 4; y: the output.
+  std::vector<ActivationUses> uses = {
+      {4096, {-1, 0}, INT32_MAX},         // x
+      {4096, {0, 1, 2, 3}, 0, {2}},       // a
+      {4096, {2, 3, 4}, 2, {2}},          // b
+      {4096, {1, 4}, 1},                  // c
+      {1024, {2}, 2},                     // w
+      {4096, {4, 5}, 4},                  // y
+  };
+  const auto plan = fennec::graph::plan_spills(uses, 5, 64, UINT64_MAX);
+  check_no_overlap(plan.requests, plan.memory, 64);
+  // Absent at step 2, present at every other use.
+  for (size_t a : {size_t{1}, size_t{2}}) CHECK(fennec::graph::range_at(plan, a, 2) == SIZE_MAX);
+  CHECK(fennec::graph::range_at(plan, 1, 1) != SIZE_MAX);
+  CHECK(fennec::graph::range_at(plan, 1, 3) != SIZE_MAX);
+  CHECK(fennec::graph::range_at(plan, 2, 3) != SIZE_MAX);
+  REQUIRE(plan.gaps.size() == 2);
+  // a goes out after step 1 and comes back before step 3.
+  CHECK(plan.gaps[0].activation == 1);
+  CHECK(plan.gaps[0].after == 1);
+  CHECK(plan.gaps[0].before == 3);
+  CHECK(plan.gaps[0].copy_out);
+  CHECK(plan.gaps[0].copy_in);
+  CHECK(!plan.gaps[0].restore_input);
+  // b is written in host memory: nothing to copy out, copied in before step 3.
+  CHECK(plan.gaps[1].activation == 2);
+  CHECK(plan.gaps[1].after == 2);
+  CHECK(plan.gaps[1].before == 3);
+  CHECK(!plan.gaps[1].copy_out);
+  CHECK(plan.gaps[1].copy_in);
+  CHECK(plan.copied_bytes == 3 * 4096);
+  // Step 2 touches only the window; step 4 touches b, c and y.
+  CHECK(plan.floor_bytes == 3 * 4096);
+  CHECK(plan.floor_step == 4);
+  // Host steps only: never in the arena.
+  uses.push_back({4096, {2}, 2, {2}});
+  const auto only_host = fennec::graph::plan_spills(uses, 5, 64, UINT64_MAX);
+  CHECK(only_host.activation_requests.back().empty());
+}

@@ -11,7 +11,10 @@
 #include "common/harness.h"
 #include "graph/graph.h"
 #include "ops/binary.h"
+#include "ops/concat.h"
 #include "ops/conv.h"
+#include "ops/global_average_pool.h"
+#include "ops/unary.h"
 #include "vulkan/context.h"
 #include "vulkan/session.h"
 
@@ -66,6 +69,47 @@ graph::Graph make_skip() {
   const int y = g.add_tensor({"y", DataType::FLOAT32, any, {"", "", "", ""}});
   g.nodes.push_back({"add_input", std::make_unique<ops::BinaryOp>(ops::OpType::ADD), {sum, x}, {y}});
   g.outputs.push_back(y);
+  return g;
+}
+
+// Small at both ends, wide in the middle, so that the middle nodes touch
+// more than any node that cannot run in bands (GLOBAL_AVERAGE_POOL, and
+// those that read the input or write the output):
+//   x [1,1,H,W] -> conv 1x1 (2) -> conv 3x3 p1 (16) -> conv 3x3 s2 p1 (32) = c
+//   g = GAP(c); d = c * g; e = sigmoid(d); f = concat(d, e) (64)
+//   -> conv 1x1 (2) -> conv 1x1 (1) = y
+graph::Graph make_wide() {
+  graph::Graph g;
+  const Shape any{1, kUnknownDim, kUnknownDim, kUnknownDim};
+  auto tensor = [&](const std::string& name) { return g.add_tensor({name, DataType::FLOAT32, any, {"", "", "", ""}}); };
+  const int x = g.add_tensor({"x", DataType::FLOAT32, {1, 1, kUnknownDim, kUnknownDim}, {"", "", "h", "w"}});
+  g.inputs.push_back(x);
+  auto conv = [&](const std::string& name, int in, int in_channels, int out_channels, int kernel, int stride) {
+    const uint32_t seed = static_cast<uint32_t>(g.tensors.size());
+    const int w = g.add_constant(name + ".w", testing::random_tensor({out_channels, in_channels, kernel, kernel}, seed,
+                                                                     -0.5f, 0.5f));
+    const int b = g.add_constant(name + ".b", testing::random_tensor({out_channels}, seed + 1));
+    ops::ConvParams p;
+    p.kernel_h = p.kernel_w = kernel;
+    p.stride_h = p.stride_w = stride;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = kernel / 2;
+    const int out = tensor(name + ".y");
+    g.nodes.push_back({name, std::make_unique<ops::ConvOp>(p), {in, w, b}, {out}});
+    return out;
+  };
+  const int c = conv("c3", conv("c2", conv("c1", x, 1, 2, 1, 1), 2, 16, 3, 1), 16, 32, 3, 2);
+  const int pooled = tensor("g");
+  g.nodes.push_back({"gap", std::make_unique<ops::GlobalAveragePoolOp>(), {c}, {pooled}});
+  const int d = tensor("d");
+  g.nodes.push_back({"mul", std::make_unique<ops::BinaryOp>(ops::OpType::MUL), {c, pooled}, {d}});
+  const int e = tensor("e");
+  g.nodes.push_back({"sigmoid",
+                     std::make_unique<ops::UnaryOp>(ops::OpType::SIGMOID,
+                                                    ops::UnaryOp::activation_for(ops::OpType::SIGMOID, 0, 0)),
+                     {d}, {e}});
+  const int f = tensor("f");
+  g.nodes.push_back({"concat", std::make_unique<ops::ConcatOp>(1), {d, e}, {f}});
+  g.outputs.push_back(conv("c5", conv("c4", f, 64, 2, 1, 1), 2, 1, 1, 1));
   return g;
 }
 
@@ -212,6 +256,38 @@ TEST_CASE("session budget: idle activations spilled to host memory give identica
       CHECK(spilled.stats.stream_groups > 1);
       if (staged) CHECK(spilled.stats.staging_bytes > 0);
       CHECK(spilled.output == full.output);
+    }
+    options.memory_budget_bytes = minimum - 1;
+    CHECK(run_chain(*context.value(), g, options, x).status.code() == StatusCode::kOutOfMemory);
+  }
+}
+
+TEST_CASE("session budget: nodes run in bands below what one node touches give identical outputs") {
+  auto context = vulkan::Context::create({});
+  REQUIRE(context.ok());
+  const graph::Graph g = make_wide();
+  const HostTensor x = testing::random_tensor({1, 1, 70, 96}, 21);
+  const Outcome full = run_chain(*context.value(), g, {}, x);
+  REQUIRE_MESSAGE(full.status.ok(), full.status.to_string());
+  CHECK(full.stats.banded_nodes == 0);
+  for (bool staged : {false, true}) {
+    CAPTURE(staged);
+    vulkan::SessionOptions options;
+    options.stage_host_copies = staged;
+    const uint64_t minimum = minimum_budget(*context.value(), g, x, options);
+    REQUIRE(minimum > 0);
+    // Spilling alone stops at the concat, which touches d, e and f at once.
+    const uint64_t concat_bytes = 4ull * 35 * 48 * (32 + 32 + 64);
+    CHECK(minimum < concat_bytes);
+    for (uint64_t budget : {minimum, minimum + 4096}) {
+      CAPTURE(budget);
+      options.memory_budget_bytes = budget;
+      const Outcome banded = run_chain(*context.value(), g, options, x);
+      REQUIRE_MESSAGE(banded.status.ok(), banded.status.to_string());
+      CHECK(banded.stats.memory.peak_bytes <= budget);
+      CHECK(banded.stats.banded_nodes >= 4);
+      CHECK(banded.stats.bands > banded.stats.banded_nodes);
+      CHECK(banded.output == full.output);
     }
     options.memory_budget_bytes = minimum - 1;
     CHECK(run_chain(*context.value(), g, options, x).status.code() == StatusCode::kOutOfMemory);

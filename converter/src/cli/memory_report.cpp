@@ -19,6 +19,8 @@ nlohmann::json memory_json(const fennec_session_stats_t& s) {
           {"stream_groups", s.stream_groups},
           {"spills", s.spills},
           {"spill_copy_bytes", s.spill_copy_bytes},
+          {"banded_nodes", s.banded_nodes},
+          {"bands", s.bands},
           {"arena_bytes", s.arena_bytes},
           {"naive_arena_bytes", s.naive_arena_bytes},
           {"staging_bytes", s.staging_bytes},
@@ -58,6 +60,9 @@ void print_residency(const fennec_session_stats_t& s) {
   if (s.spills > 0)
     std::printf("activations spilled: %llu idle stretches in host memory, %.2f MiB copied out and back per run\n",
                 static_cast<unsigned long long>(s.spills), static_cast<double>(s.spill_copy_bytes) / (1 << 20));
+  if (s.banded_nodes > 0)
+    std::printf("nodes run in bands: %llu, in %llu submissions per run\n",
+                static_cast<unsigned long long>(s.banded_nodes), static_cast<unsigned long long>(s.bands));
 }
 
 }  // namespace fennec::cli

@@ -226,6 +226,11 @@ typedef struct fennec_session_stats_s {
    * buffers (discrete GPUs, when the budget has room for the staging);
    * 0: kernels read the slots in place from host-visible memory. */
   uint32_t weight_slots_staged;
+  /* Nodes run in bands of output rows through a window in the arena, their
+   * activations in host memory, when the budget is below what one node
+   * reads and writes at once (0: none). */
+  uint64_t banded_nodes;
+  uint64_t bands; /* submissions those nodes take per run */
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

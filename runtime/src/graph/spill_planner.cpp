@@ -13,18 +13,55 @@ struct LiveRange {
   int last = 0;
 };
 
+bool is_host_step(const ActivationUses& u, int step) {
+  return std::binary_search(u.host_steps.begin(), u.host_steps.end(), step);
+}
+
 // The ranges in which activation `u` holds data, given its spilled gaps.
-// A range that would only be the upload or only the download is dropped.
+// A range that would only be the upload, only the download or only a host
+// step is dropped.
 std::vector<LiveRange> live_ranges(const ActivationUses& u, const std::vector<SpillGap>& gaps, int step_count) {
   std::vector<LiveRange> ranges;
+  auto add = [&](int first, int last) {
+    if (!(first == last && is_host_step(u, first))) ranges.push_back({first, last});
+  };
   int begin = u.steps.front();
   for (const SpillGap& gap : gaps) {
-    if (!(begin == -1 && gap.after == -1)) ranges.push_back({begin, gap.after});
+    if (!(begin == -1 && gap.after == -1)) add(begin, gap.after);
     begin = gap.before;
   }
-  if (gaps.empty() || gaps.back().before != step_count)
-    ranges.push_back({begin, u.steps.back()});
+  if (gaps.empty() || gaps.back().before != step_count) add(begin, u.steps.back());
   return ranges;
+}
+
+// The copies a gap of `u` needs at its ends.
+void set_copies(const ActivationUses& u, int step_count, SpillGap& gap) {
+  const bool host_holds_it = u.steps.front() == -1 && gap.after < u.first_write;
+  gap.copy_out = !(host_holds_it || gap.before == step_count || is_host_step(u, gap.after));
+  gap.copy_in = !(gap.before == step_count || is_host_step(u, gap.before));
+  gap.restore_input = gap.copy_in && host_holds_it;
+}
+
+// The gaps around each run of host steps: from the use before the run to
+// the use after it (a host step itself where there is none).
+std::vector<SpillGap> host_gaps(size_t activation, const ActivationUses& u, int step_count) {
+  std::vector<SpillGap> gaps;
+  const std::vector<int>& steps = u.steps;
+  for (size_t i = 0; i < steps.size();) {
+    if (!is_host_step(u, steps[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j + 1 < steps.size() && is_host_step(u, steps[j + 1])) ++j;
+    SpillGap gap{activation, i > 0 ? steps[i - 1] : steps[i], j + 1 < steps.size() ? steps[j + 1] : steps[j]};
+    if (gap.after != gap.before) {
+      set_copies(u, step_count, gap);
+      gaps.push_back(gap);
+    }
+    i = j + 1;
+  }
+  return gaps;
 }
 
 struct Candidate {
@@ -44,6 +81,7 @@ SpillPlan plan_spills(const std::vector<ActivationUses>& uses, int step_count, u
                       uint64_t target_bytes) {
   const size_t count = uses.size();
   std::vector<std::vector<SpillGap>> chosen(count);
+  for (size_t a = 0; a < count; ++a) chosen[a] = host_gaps(a, uses[a], step_count);
   std::vector<std::vector<LiveRange>> ranges(count);
   SpillPlan plan;
   auto replan = [&]() {
@@ -90,11 +128,8 @@ SpillPlan plan_spills(const std::vector<ActivationUses>& uses, int step_count, u
       best = {a, after, before};
     }
     if (best.activation == SIZE_MAX) break;
-    const ActivationUses& u = uses[best.activation];
-    SpillGap gap{best.activation, best.after, best.before, true, true};
-    const bool host_holds_it = u.steps.front() == -1 && best.after < u.first_write;
-    if (host_holds_it || best.before == step_count) gap.copy_out = false;
-    if (best.before == step_count) gap.copy_in = false;
+    SpillGap gap{best.activation, best.after, best.before};
+    set_copies(uses[best.activation], step_count, gap);
     std::vector<SpillGap>& gaps = chosen[best.activation];
     gaps.insert(std::upper_bound(gaps.begin(), gaps.end(), gap,
                                  [](const SpillGap& x, const SpillGap& y) { return x.after < y.after; }),
@@ -104,7 +139,8 @@ SpillPlan plan_spills(const std::vector<ActivationUses>& uses, int step_count, u
   plan.memory.naive_bytes = naive;
   std::fill(alive.begin(), alive.end(), 0);
   for (const ActivationUses& u : uses)
-    for (int s : u.steps) alive[static_cast<size_t>(s + 1)] += align_up(std::max<uint64_t>(u.size, 1), alignment);
+    for (int s : u.steps)
+      if (!is_host_step(u, s)) alive[static_cast<size_t>(s + 1)] += align_up(std::max<uint64_t>(u.size, 1), alignment);
   const auto floor = std::max_element(alive.begin(), alive.end());
   plan.floor_bytes = *floor;
   plan.floor_step = static_cast<int>(floor - alive.begin()) - 1;

@@ -3,6 +3,10 @@
 // first and back before the second, so that its arena bytes serve other
 // tensors in between. Copies happen between submissions, so each spill
 // costs a wait for the device; the planner spills as little as it can.
+//
+// A step may also use a buffer in host memory instead (a node run in bands,
+// see vulkan/bands.h): the buffer is then absent from the arena around that
+// step, copied out before it and back after it where the arena holds it.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +26,9 @@ struct ActivationUses {
   // The first step that writes it on the device (INT32_MAX: none, as for an
   // input only read). Until then the host holds the same bytes.
   int first_write = INT32_MAX;
+  // Ascending, a subset of `steps`: the steps that read or write it in host
+  // memory. Never -1 or the step count.
+  std::vector<int> host_steps;
 };
 
 // An idle stretch that is spilled: the buffer is absent between steps
@@ -34,8 +41,12 @@ struct SpillGap {
   // host still holds them (an input not yet written) or when the gap ends at
   // the download, which then happens early instead.
   bool copy_out = true;
-  // Whether they must be copied back at its end (false: the download).
+  // Whether they must be copied back at its end (false: the download, or
+  // the gap ends at a host step).
   bool copy_in = true;
+  // Whether they come back from the graph input rather than from the host
+  // copy (an input that the host still holds).
+  bool restore_input = false;
 };
 
 struct SpillPlan {
@@ -60,7 +71,8 @@ size_t range_at(const SpillPlan& plan, size_t activation, int step);
 // Plans the arena of `uses` over `step_count` steps, spilling idle buffers
 // until the arena is at most `target_bytes` or nothing more can be spilled:
 // at the step where the most bytes are alive, the largest buffer idle there
-// is spilled over its idle stretch, and the arena is planned again.
+// is spilled over its idle stretch, and the arena is planned again. Buffers
+// are always absent around their host steps.
 SpillPlan plan_spills(const std::vector<ActivationUses>& uses, int step_count, uint64_t alignment,
                       uint64_t target_bytes);
 

@@ -23,6 +23,14 @@ void full_barrier(VkCommandBuffer cb) {
                        &barrier, 0, nullptr, 0, nullptr);
 }
 
+void host_barrier(VkCommandBuffer cb) {
+  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+  to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+  to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, nullptr,
+                       0, nullptr);
+}
+
 Status PlanRecorder::dispatch(ShaderId shader, std::span<const BufferSlice> buffers,
                               std::span<const std::byte> push_constants, uint64_t invocations) {
   if (invocations == 0) return ok_status();

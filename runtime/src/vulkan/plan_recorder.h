@@ -13,6 +13,8 @@ namespace fennec::vulkan {
 // Makes every earlier shader and transfer write visible to later shader and
 // transfer access.
 void full_barrier(VkCommandBuffer cb);
+// Device writes made visible to the host once the submission's fence signals.
+void host_barrier(VkCommandBuffer cb);
 
 class PlanRecorder final : public Recorder {
  public:

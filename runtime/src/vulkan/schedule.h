@@ -33,6 +33,7 @@ struct HostCopy {
 struct Segment {
   int first_node = 0;
   int end_node = 0;
+  bool banded = false;      // one node, run in bands through host memory (vulkan/bands.h)
   size_t group = 0;         // weight stream group; its slot is group % 2
   bool fills_slot = false;  // the group's first segment copies its streamed weights
   std::vector<HostCopy> before;
@@ -49,13 +50,16 @@ struct ArenaBuffer {
 struct Schedule {
   std::vector<Segment> segments;
   std::vector<uint64_t> store_bytes;  // per spill store (host memory)
+  std::vector<size_t> store_of;       // per activation: its store, SIZE_MAX if none
   uint64_t staging_bytes = 0;         // the transfer buffer a submission needs at most
 };
 
 // `buffers` and `spills` index the same activations, placed where
-// spills.memory says; `group_starts` is the first node of each weight stream
-// group (the first is 0).
-Schedule make_schedule(const std::vector<ArenaBuffer>& buffers, const graph::SpillPlan& spills,
-                       int step_count, const std::vector<int>& group_starts);
+// spills.memory says, and `uses` says which steps use them in host memory;
+// `group_starts` is the first node of each weight stream group (the first
+// is 0). Every activation that is spilled or used in host memory has one
+// store; each host step is a banded segment of its own.
+Schedule make_schedule(const std::vector<ArenaBuffer>& buffers, const std::vector<graph::ActivationUses>& uses,
+                       const graph::SpillPlan& spills, int step_count, const std::vector<int>& group_starts);
 
 }  // namespace fennec::vulkan

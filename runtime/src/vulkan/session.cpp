@@ -14,15 +14,6 @@
 namespace fennec::vulkan {
 namespace {
 
-// Device writes made visible to the host once the submission's fence signals.
-void host_barrier(VkCommandBuffer cb) {
-  VkMemoryBarrier to_host{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-  to_host.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-  to_host.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-  vkCmdPipelineBarrier(cb, VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &to_host, 0, nullptr,
-                       0, nullptr);
-}
-
 constexpr uint64_t kDefaultBlockBytes = 1ull << 30;
 
 VkDeviceSize tensor_bytes(const Shape& shape, DataType dtype) {
@@ -99,6 +90,9 @@ void Session::drop_plans() {
   for (auto& [shapes, plan] : plans_) {
     for (VkCommandBuffer cb : plan->command_buffers)
       if (cb) vkFreeCommandBuffers(device, context_.command_pool(), 1, &cb);
+    for (const std::vector<VkCommandBuffer>& bands : plan->band_buffers)
+      for (VkCommandBuffer cb : bands)
+        if (cb) vkFreeCommandBuffers(device, context_.command_pool(), 1, &cb);
     for (VkFence fence : plan->fences)
       if (fence) vkDestroyFence(device, fence, nullptr);
     for (VkDescriptorPool pool : plan->pools) vkDestroyDescriptorPool(device, pool, nullptr);
@@ -269,7 +263,7 @@ void Session::plan_stream_groups(Plan& plan) const {
       }
     plan.groups.push_back(std::move(group));
   }
-  plan.schedule = make_schedule(plan.buffers, plan.spill, nodes, starts);
+  plan.schedule = make_schedule(plan.buffers, plan.uses, plan.spill, nodes, starts);
   plan.stores.clear();
   for (uint64_t bytes : plan.schedule.store_bytes) plan.stores.emplace_back(bytes);
 }
@@ -306,11 +300,16 @@ Status Session::record_plan(Plan& plan) {
   PlanRecorder recorder(context_, context_.pipelines(), plan.pools, {dummy_.handle(), 0, dummy_.size()});
   const std::vector<Segment>& segments = plan.schedule.segments;
   plan.command_buffers.assign(segments.size(), VK_NULL_HANDLE);
+  plan.band_buffers.assign(segments.size(), {});
   plan.fences.assign(segments.size(), VK_NULL_HANDLE);
   for (size_t k = 0; k < segments.size(); ++k) {
     const Segment& segment = segments[k];
     VkFenceCreateInfo fence_info{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
     FENNEC_VK_RETURN_IF_ERROR(vkCreateFence(device, &fence_info, nullptr, &plan.fences[k]));
+    if (segment.banded) {
+      FENNEC_RETURN_IF_ERROR(record_bands(plan, k, recorder));
+      continue;
+    }
     VkCommandBufferAllocateInfo alloc{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
     alloc.commandPool = context_.command_pool();
     alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
@@ -328,16 +327,7 @@ Status Session::record_plan(Plan& plan) {
     const bool recorded_copies = !arena_mapped_ && !plan.copies_in_pieces;
     if (recorded_copies)
       for (const HostCopy& c : segment.before) record_transfer(cb, c.staging_offset, c.arena_offset, c.bytes, true);
-    // Streamed weights from the slot's staging buffer into the device slot.
-    const StreamGroup& group = plan.groups[segment.group];
-    if (segment.fills_slot && weights_->slots_staged() && !group.copies.empty()) {
-      VkDeviceSize extent = 0;
-      for (const auto& [tensor, offset] : group.copies)
-        extent = std::max<VkDeviceSize>(extent, offset + graph_.tensors[static_cast<size_t>(tensor)].data_bytes);
-      const int slot = static_cast<int>(segment.group % 2);
-      const VkBufferCopy region{0, 0, extent};
-      vkCmdCopyBuffer(cb, weights_->slot_source(slot).handle(), weights_->slot(slot).handle(), 1, &region);
-    }
+    record_slot_fill(cb, plan, segment);
     // Orders this submission after the previous one and the copies in.
     full_barrier(cb);
     for (int n = segment.first_node; n < segment.end_node; ++n) {
@@ -367,6 +357,17 @@ Status Session::record_plan(Plan& plan) {
   }
   plan.dispatches = recorder.dispatches();
   return ok_status();
+}
+
+void Session::record_slot_fill(VkCommandBuffer cb, const Plan& plan, const Segment& segment) const {
+  const StreamGroup& group = plan.groups[segment.group];
+  if (!segment.fills_slot || !weights_->slots_staged() || group.copies.empty()) return;
+  VkDeviceSize extent = 0;
+  for (const auto& [tensor, offset] : group.copies)
+    extent = std::max<VkDeviceSize>(extent, offset + graph_.tensors[static_cast<size_t>(tensor)].data_bytes);
+  const int slot = static_cast<int>(segment.group % 2);
+  const VkBufferCopy region{0, 0, extent};
+  vkCmdCopyBuffer(cb, weights_->slot_source(slot).handle(), weights_->slot(slot).handle(), 1, &region);
 }
 
 Result<Session::Plan*> Session::get_plan(std::span<const InputView> inputs) {
@@ -489,6 +490,13 @@ Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
         std::memcpy(dst + offset, t.data, t.data_bytes);
       }
     }
+    if (segment.banded) {
+      status = wait(last);
+      if (status.ok()) status = run_bands(plan, k);
+      if (!status.ok()) break;  // run_bands waits for every band it submits
+      last = slot_user[slot] = plan.fences[k];
+      continue;
+    }
     if (!segment.before.empty()) {
       status = wait(last);
       if (!status.ok()) break;
@@ -564,6 +572,9 @@ Status Session::run(std::span<const InputView> inputs) {
   stats_.stream_groups = plan->schedule.segments.size();
   stats_.spills = plan->spill.gaps.size();
   stats_.spill_copy_bytes = plan->spill.copied_bytes;
+  stats_.banded_nodes = plan->banded.size();
+  stats_.bands = 0;
+  for (const BandedNode& banded : plan->banded) stats_.bands += banded.bands.size();
   stats_.arena_bytes = plan->spill.memory.arena_bytes;
   stats_.naive_arena_bytes = plan->spill.memory.naive_bytes;
   stats_.staging_bytes = transfer_.size();

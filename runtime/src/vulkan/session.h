@@ -31,6 +31,8 @@
 
 namespace fennec::vulkan {
 
+class PlanRecorder;
+
 // Input data owned by the caller.
 struct InputView {
   DataType dtype = DataType::FLOAT32;
@@ -65,6 +67,8 @@ struct SessionStats {
   bool weight_slots_staged = false;   // device-memory slots filled from staging buffers
   size_t stream_groups = 0;           // submissions per run in the last plan
   size_t spills = 0;                  // activations spilled to host memory over an idle stretch
+  size_t banded_nodes = 0;            // nodes run in bands through a window in the arena
+  size_t bands = 0;                   // submissions those nodes take per run
   uint64_t spill_copy_bytes = 0;      // bytes those spills copy out and back per run
   uint64_t arena_bytes = 0;        // planned arena for the last shapes
   uint64_t naive_arena_bytes = 0;  // sum of intermediates for the last shapes
@@ -120,8 +124,19 @@ class Session {
   // The transfer buffer a plan needs (none when the arena is host-visible).
   uint64_t staging_bytes(const Plan& plan) const;
   void plan_stream_groups(Plan& plan) const;
+  // Marks the nodes that touch more arena than the largest node that cannot
+  // run in bands to run in bands (see vulkan/bands.h); false when none can.
+  bool band_nodes(Plan& plan) const;
   Status record_plan(Plan& plan);
+  // Records the streamed weights' copy into a staged slot for `segment`.
+  void record_slot_fill(VkCommandBuffer cb, const Plan& plan, const Segment& segment) const;
+  // Records one command buffer per band of banded segment `k`.
+  Status record_bands(Plan& plan, size_t k, PlanRecorder& recorder);
+  // Runs banded segment `k`: per band, copies in, submits, waits, copies out.
+  Status run_bands(Plan& plan, size_t k);
   Status submit(Plan& plan, std::span<const InputView> inputs);
+  // Submits `cb` with `fence` and waits for it.
+  Status submit_and_wait(VkCommandBuffer cb, VkFence fence);
   // Runs the host side of `copies` around a submission.
   void copy_in(Plan& plan, const std::vector<HostCopy>& copies, std::span<const InputView> inputs);
   void copy_out(Plan& plan, const std::vector<HostCopy>& copies);

@@ -33,7 +33,8 @@ void Session::layout_arena(Plan& plan) const {
 uint64_t Session::staging_bytes(const Plan& plan) const {
   if (arena_mapped_) return 0;
   // Without weight groups: more submissions only ever split the copies.
-  return make_schedule(plan.buffers, plan.spill, static_cast<int>(graph_.nodes.size()), {0}).staging_bytes;
+  return make_schedule(plan.buffers, plan.uses, plan.spill, static_cast<int>(graph_.nodes.size()), {0})
+      .staging_bytes;
 }
 
 Status Session::too_small(const Plan& plan, uint64_t other, uint64_t arena, uint64_t staging,
@@ -89,6 +90,8 @@ Status Session::fit(Plan& plan) {
     }
     transfer_needed = staging_bytes(plan);
     if (pieces) transfer_needed = std::min(transfer_needed, kTransferPiece);
+    // Bands pass through it whole.
+    if (!arena_mapped_) transfer_needed = std::max(transfer_needed, plan.window_bytes);
     transfer_fits = transfer_.size() >= transfer_needed;
     staging = transfer_needed == 0 && !transfer_.valid() ? 0
               : transfer_fits                            ? allocator.allocation_size(transfer_.size())
@@ -136,12 +139,13 @@ Status Session::fit(Plan& plan) {
     keep_weights = weights_fit();
     found = keep_weights || place_weights();
   }
-  if (!found) {
+  // Spill idle activations until the arena leaves the weights their
+  // smallest footprint; replan with less room while rounding gets in the way.
+  auto spill = [&]() {
     pieces = true;
-    // Spill idle activations until the arena leaves the weights their
-    // smallest footprint; replan with less room while rounding gets in the way.
     graph::plan_residency(in_place, 0, size_of, residency, weights_minimum);
     const uint64_t naive = plan.spill.memory.naive_bytes;
+    measure();
     const uint64_t reserved = other + staging + weights_minimum;
     uint64_t target = budget > reserved ? budget - reserved : 0;
     for (int attempt = 0; attempt < kSpillAttempts && !found; ++attempt) {
@@ -155,8 +159,11 @@ Status Session::fit(Plan& plan) {
       const uint64_t step = std::max<uint64_t>({need > budget ? need - budget : 0, arena / 64, alignment_});
       if (!found) target -= std::min(target, step);
     }
-    if (!found) return too_small(plan, other, arena, staging, weights_minimum);
-  }
+  };
+  if (!found) spill();
+  // Below what one node touches: the largest nodes run in bands.
+  if (!found && plan.banded.empty() && band_nodes(plan)) spill();
+  if (!found) return too_small(plan, other, arena, staging, weights_minimum);
   // Everything is idle (run() waits), so buffers can be replaced; free the
   // old ones first so that the peak stays within the budget.
   // New weights are uploaded before the arena and the transfer buffer are

@@ -11,6 +11,7 @@
 #include "graph/memory_planner.h"
 #include "graph/spill_planner.h"
 #include "graph/tensor.h"
+#include "vulkan/bands.h"
 #include "vulkan/schedule.h"
 #include "vulkan/session.h"
 
@@ -35,8 +36,14 @@ struct Session::Plan {
   // they run in pieces, outside the recorded command buffers.
   bool copies_in_pieces = false;
   std::vector<StreamGroup> groups;
+  // Nodes run in bands (empty unless the budget is below what spilling
+  // reaches); per node its index there, SIZE_MAX when it runs whole.
+  std::vector<BandedNode> banded;
+  std::vector<size_t> band_of;
+  uint64_t window_bytes = 0;  // the largest band window
   Schedule schedule;
-  std::vector<VkCommandBuffer> command_buffers;  // per segment
+  std::vector<VkCommandBuffer> command_buffers;  // per segment (none for a banded one)
+  std::vector<std::vector<VkCommandBuffer>> band_buffers;  // per segment: per band of a banded one
   std::vector<VkFence> fences;                   // per segment
   std::vector<std::vector<std::byte>> stores;    // host memory of spilled activations
   std::vector<VkDescriptorPool> pools;
