@@ -158,6 +158,34 @@ TEST_CASE("pass quantization: --keep-fp32 by node name and by op type") {
   CHECK(passes::parse_quant_scheme("FP8") == QuantScheme::kFp8);
 }
 
+TEST_CASE("pass quantization: the report lists large weights that stay fp32 outside the quantized layers") {
+  // x [5,1,16] -> LSTM (hidden 32: W 8 KiB, R 16 KiB, B 1 KiB) -> MatMul [32, 8].
+  OnnxBuilder b(13);
+  b.input("x", {5, 1, 16});
+  b.initializer("w", {1, 128, 16}, random_values(128 * 16, 11));
+  b.initializer("r", {1, 128, 32}, random_values(128 * 32, 12));
+  b.initializer("bias", {1, 256}, random_values(256, 13));
+  b.initializer("w_head", {32, 8}, random_values(256, 14));
+  auto& lstm = b.node("LSTM", {"x", "w", "r", "bias"}, {"", "h"}, "rnn");
+  OnnxBuilder::attr(lstm, "hidden_size", int64_t{32});
+  b.node("MatMul", {"h", "w_head"}, {"y"}, "head");
+  b.output("y");
+  graph::Graph g = onnx_import::import_model(b.model()).graph;
+  passes::run_passes(g);
+  const passes::QuantizeReport report = passes::quantize_weights(g, options(QuantScheme::kInt8));
+  REQUIRE(report.layers.size() == 1);
+  CHECK(report.layers[0].node == "head");
+  REQUIRE(report.kept.size() == 2);
+  for (const passes::KeptConstant& k : report.kept) {
+    CHECK(k.node == "rnn");
+    CHECK(k.op_type == std::string("LSTM"));
+  }
+  CHECK(report.kept[0].tensor == "w");
+  CHECK(report.kept[0].bytes == 128 * 16 * 4);
+  CHECK(report.kept[1].tensor == "r");
+  CHECK(report.kept[1].shape == Shape{1, 128, 32});
+}
+
 TEST_CASE("pass quantization: a quantized weight survives the file round trip") {
   graph::Graph g = small_model();
   passes::QuantizeOptions o = options(QuantScheme::kInt4);

@@ -68,6 +68,10 @@ quant::WeightQuant scheme_quant(const QuantizeOptions& options) {
   return q;
 }
 
+// Smallest constant that the report lists as kept float32 outside the
+// quantized layers (biases, scales and shape constants stay unlisted).
+constexpr uint64_t kKeptReportBytes = 8192;
+
 void measure(QuantizedLayer& layer, std::span<const float> original, std::span<const float> decoded) {
   ErrorSums sums;
   sums.add(original, decoded);
@@ -239,6 +243,18 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     layer.bytes_after = graph.tensors[static_cast<size_t>(w)].data_bytes;
     report.layers.push_back(std::move(layer));
     if (progress) progress(c + 1, candidates.size());
+  }
+  std::vector<bool> candidate(graph.nodes.size(), false);
+  for (const auto& [n, view] : candidates) candidate[n] = true;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    if (candidate[n]) continue;
+    const graph::Node& node = graph.nodes[n];
+    for (int in : node.inputs) {
+      if (in < 0) continue;
+      const graph::TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
+      if (t.is_constant() && t.dtype == DataType::FLOAT32 && !t.quant.quantized() && t.data_bytes >= kKeptReportBytes)
+        report.kept.push_back({node.name, node.op->type_name(), t.name, t.shape, t.data_bytes});
+    }
   }
   for (const graph::TensorInfo& t : graph.tensors)
     if (t.is_constant()) report.weights_after += t.data_bytes;

@@ -93,8 +93,19 @@ struct OutputError {
   double max_ref = 0.0;  // max |fp32|
 };
 
+// A float32 constant of 8 KiB or more that stays float32 because its node's
+// kernel reads only float weights there (an LSTM's W and R, for example).
+struct KeptConstant {
+  std::string node;
+  std::string op_type;
+  std::string tensor;
+  Shape shape;
+  uint64_t bytes = 0;
+};
+
 struct QuantizeReport {
   std::vector<QuantizedLayer> layers;  // every candidate layer, in graph order
+  std::vector<KeptConstant> kept;      // large constants of other nodes, in graph order
   uint64_t weights_before = 0;         // bytes of all constants before
   uint64_t weights_after = 0;          // and after
   size_t calibration_samples = 0;      // 0: no calibration data
