@@ -8,6 +8,9 @@
 // The recurrent state lives in the outputs: h_{t-1} is read back from Y at
 // the previous time index (or initial_h / zero at step 0) and c in Y_c,
 // which each item reads and writes only at its own position.
+// With FENNEC_LSTM_COMBINED, W holds R: W [dirs * 4H, I + H], each row W's
+// then R's, float or (with a weights.glsl format define) quantized and
+// decoded in registers; binding 2 is then not read.
 // Bindings (set 0): 0 = X, 1 = W [dirs, 4H, I], 2 = R [dirs, 4H, H],
 //   3 = B [dirs, 8H], 4 = initial_h, 5 = initial_c, 6 = P [dirs, 3H],
 //   7 = Y, 8 = Y_h, 9 = Y_c (all float[]; absent inputs are bound to a dummy
@@ -15,7 +18,7 @@
 // Push constants (64 bytes):
 //   LstmStepPush { uint step; uint seq; uint batch; uint input; uint hidden;
 //                  uint dirs; uint flags; float clip; uint x_t; uint x_b;
-//                  uint y_t; uint y_d; uint y_b; uint s_d; uint s_b; uint pad; }
+//                  uint y_t; uint y_d; uint y_b; uint s_d; uint s_b; uint weight_group; }
 //   flags: 1 = bias, 2 = initial_h, 4 = initial_c, 8 = peepholes,
 //          16 = input_forget, 32 = direction 0 is REVERSE
 //   clip: 0 = none, else activation inputs are clamped to [-clip, clip]
@@ -24,13 +27,22 @@
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#extension GL_EXT_control_flow_attributes : require
 #include "index.glsl"
 
 layout(local_size_x_id = 0) in;
 
 layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+#if defined(FENNEC_LSTM_COMBINED)
+#define FENNEC_W_BINDING 1
+#include "weights.glsl"
+#if !defined(FENNEC_W_QUANTIZED)
+layout(set = 0, binding = 1) readonly buffer InW { float w[]; };
+#endif
+#else
 layout(set = 0, binding = 1) readonly buffer InW { float w[]; };
 layout(set = 0, binding = 2) readonly buffer InR { float r[]; };
+#endif
 layout(set = 0, binding = 3) readonly buffer InB { float bias[]; };
 layout(set = 0, binding = 4) readonly buffer InH0 { float h0[]; };
 layout(set = 0, binding = 5) readonly buffer InC0 { float c0[]; };
@@ -55,7 +67,7 @@ layout(push_constant) uniform Push {
   uint y_b;
   uint s_d;
   uint s_b;
-  uint pad;
+  uint weight_group;  // int4 / grouped int8 group size (FENNEC_LSTM_COMBINED)
 } p;
 
 const uint kBias = 1u;
@@ -70,6 +82,17 @@ float sigmoid(float v) { return 1.0 / (1.0 + exp(-v)); }
 // Drivers may evaluate tanh through exp(2v), which overflows to inf / inf
 // for large v; at |v| = 15 tanh is 1 in fp32 already.
 float safe_tanh(float v) { return tanh(clamp(v, -15.0, 15.0)); }
+
+#if defined(FENNEC_LSTM_COMBINED)
+// Column `col` of combined row `row`: W's for col < I, then R's.
+float weight_at(uint row, uint col) {
+#if defined(FENNEC_W_QUANTIZED)
+  return fennec_weight(fennec_weights(p.dirs * 4u * p.hidden, p.input_size + p.hidden, p.weight_group), row, col);
+#else
+  return w[row * (p.input_size + p.hidden) + col];
+#endif
+}
+#endif
 
 void main() {
   uint i = fennec_linear_index();
@@ -99,6 +122,15 @@ void main() {
     uint row = d * 4u * H + k * H + j;
     float sum = 0.0;
     if ((p.flags & kBias) != 0u) sum = bias[d * 8u * H + k * H + j] + bias[d * 8u * H + 4u * H + k * H + j];
+#if defined(FENNEC_LSTM_COMBINED)
+    uint I = p.input_size;
+    for (uint e = 0u; e < I; ++e) sum += weight_at(row, e) * x[x_base + e];
+    if (h_from_y) {
+      for (uint e = 0u; e < H; ++e) sum += weight_at(row, I + e) * y[h_base + e];
+    } else if (h_from_h0) {
+      for (uint e = 0u; e < H; ++e) sum += weight_at(row, I + e) * h0[h_base + e];
+    }
+#else
     uint w_row = row * p.input_size;
     for (uint e = 0u; e < p.input_size; ++e) sum += w[w_row + e] * x[x_base + e];
     uint r_row = row * H;
@@ -107,6 +139,7 @@ void main() {
     } else if (h_from_h0) {
       for (uint e = 0u; e < H; ++e) sum += r[r_row + e] * h0[h_base + e];
     }
+#endif
     g[k] = sum;
   }
 

@@ -1,3 +1,5 @@
+// Silero VAD under int8 (its LSTM's W and R in one int8 matrix), against its
+// fp32 conversion on one call.
 // Quantized torchvision classifiers: each architecture converted in fp32 and
 // with --quantize fp16 / int8 / fp8 / int4, run on one batch of 16 seeded
 // inputs, and compared with the fp32 conversion's outputs on the same batch.
@@ -15,6 +17,7 @@
 #include <cmath>
 #include <functional>
 #include <cstdio>
+#include <map>
 #include <random>
 
 #include "model/model_file.h"
@@ -149,6 +152,54 @@ void check_architecture(const std::string& arch) {
 }  // namespace
 
 TEST_SUITE("models") {
+  TEST_CASE("zoo quantized: Silero VAD with int8 weights, its LSTM's included") {
+    const Tools& t = tools();
+    const fs::path onnx = t.models / "silero-vad" / "weights" / "silero_vad_16k_op15.onnx";
+    REQUIRE_MESSAGE(fs::exists(onnx), onnx << " is missing: run scripts/fetch-models.sh " << t.models);
+    const fs::path dir = t.work / "quantized_silero";
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    write_npy_int64(dir / "sr.npy", {}, {16000});
+    Npy audio, state;
+    audio.shape = {1, 512};
+    state.shape = {2, 1, 128};
+    // A first call: noise in, the zero state a stream starts from.
+    std::mt19937 rng(31);
+    std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
+    for (int i = 0; i < 512; ++i) audio.data.push_back(dist(rng));
+    state.data.assign(256, 0.0f);
+    write_npy(dir / "input.npy", audio);
+    write_npy(dir / "state.npy", state);
+    std::map<std::string, std::map<std::string, Npy>> outputs;
+    for (const std::string scheme : {"fp32", "int8"}) {
+      const fs::path model = dir / (scheme + ".fennec");
+      const Command convert = run_command(
+          quote(t.cli) + " convert " + quote(onnx) + " -o " + quote(model) + " --fix-dim batch=1 --fix-dim sequence=512" +
+          " --input-value sr=" + quote(dir / "sr.npy") + (scheme == "fp32" ? "" : " --quantize " + scheme));
+      INFO(convert.output);
+      REQUIRE(convert.status == 0);
+      if (scheme == "int8") {
+        CHECK(convert.output.find("LSTM   [512,256]          int8") != std::string::npos);
+        CHECK(convert.output.find("kept fp32") == std::string::npos);
+        CHECK(weight_section_bytes(model) * 100 <= weight_section_bytes(dir / "fp32.fennec") * 27);
+      }
+      const fs::path out = dir / ("out_" + scheme);
+      const Command run = run_command(quote(t.cli) + " run " + quote(model) + " --input input=" +
+                                      quote(dir / "input.npy") + " --input state=" + quote(dir / "state.npy") +
+                                      " --output-dir " + quote(out));
+      INFO(run.output);
+      REQUIRE(run.status == 0);
+      for (const std::string name : {"output", "stateN"}) outputs[scheme][name] = read_npy(out / (name + ".npy"));
+    }
+    for (const char* name : {"output", "stateN"}) {
+      const Comparison cmp = compare(outputs["fp32"][name], outputs["int8"][name]);
+      std::printf("[quant] silero_vad int8 %s NMSE %.2e\n", name, cmp.nmse);
+      CHECK(cmp.shape_match);
+      CHECK(cmp.nmse > 0.0);
+      CHECK(cmp.nmse < 1e-2);  // int4 weights give 0.2 and more
+    }
+  }
+
   TEST_CASE("zoo quantized: torchvision classifiers under fp16, int8, fp8 and int4 weights") {
     for (const char* arch : {"resnet18", "mobilenet_v2", "mobilenet_v3_small", "squeezenet1_1",
                              "shufflenet_v2_x1_0", "efficientnet_b0"}) {

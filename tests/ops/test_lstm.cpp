@@ -1,7 +1,8 @@
 // LSTM: shape rules, the reference kernel against ONNX's own LSTM node tests
 // (imported from their model.onnx), the Vulkan kernel against the reference
-// on odd sizes in every direction and layout, and the importer (absent
-// outputs, sequence_lens, rejected activations).
+// on odd sizes in every direction and layout, W holding R (the converter's
+// form for quantized weights) decoded from every format, and the importer
+// (absent outputs, sequence_lens, rejected activations).
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -221,6 +222,57 @@ TEST_CASE("lstm: Vulkan matches the reference on odd sizes") {
        .constant_weights = true},
   };
   for (const Case& c : cases) check_vulkan(c);
+}
+
+TEST_CASE("lstm: W holding R computes the same, float and decoded from every weight format") {
+  // Bidirectional, hidden 12, input 20 (int4 groups of 32 straddle W and R).
+  ops::LstmParams p = params(12, LstmDirection::BIDIRECTIONAL);
+  const int64_t dirs = 2, h = 12, in = 20, seq = 4, batch = 2;
+  const HostTensor x = testing::random_tensor({seq, batch, in}, 1, -2.0f, 2.0f);
+  const HostTensor w = testing::random_tensor({dirs, 4 * h, in}, 2, -0.6f, 0.6f);
+  const HostTensor r = testing::random_tensor({dirs, 4 * h, h}, 3, -0.3f, 0.3f);
+  const HostTensor b = testing::random_tensor({dirs, 8 * h}, 4, -0.5f, 0.5f);
+  HostTensor wr(DataType::FLOAT32, {dirs * 4 * h, in + h});
+  for (int64_t row = 0; row < dirs * 4 * h; ++row)
+    for (int64_t col = 0; col < in + h; ++col)
+      wr.as<float>()[static_cast<size_t>(row * (in + h) + col)] =
+          col < in ? w.as<float>()[static_cast<size_t>(row * in + col)]
+                   : r.as<float>()[static_cast<size_t>(row * h + col - in)];
+  std::vector<Shape> out;
+  REQUIRE(ops::LstmOp(p).infer_shapes(std::vector<Shape>{x.shape, wr.shape, {}, b.shape}, out).ok());
+  CHECK(out[0] == Shape{seq, dirs, batch, h});
+  CHECK(!ops::LstmOp(p).infer_shapes(std::vector<Shape>{x.shape, {dirs * 4 * h, in}, {}, b.shape}, out).ok());
+  const std::vector<const HostTensor*> apart = {&x, &w, &r, &b}, together = {&x, &wr, nullptr, &b};
+  auto separate = ops::run_reference(ops::LstmOp(p), apart);
+  auto combined = ops::run_reference(ops::LstmOp(p), together);
+  REQUIRE(separate.ok());
+  REQUIRE(combined.ok());
+  for (size_t o = 0; o < 3; ++o) CHECK(separate.value()[o].bytes == combined.value()[o].bytes);
+
+  using quant::WeightFormat;
+  for (const quant::WeightQuant q :
+       {quant::WeightQuant{}, quant::WeightQuant{WeightFormat::kFloat16}, quant::WeightQuant{WeightFormat::kInt8},
+        quant::WeightQuant{WeightFormat::kInt4, 32}, quant::WeightQuant{WeightFormat::kInt4Asymmetric, 32},
+        quant::WeightQuant{WeightFormat::kMxFp8}, quant::WeightQuant{WeightFormat::kInt8Grouped, 32}}) {
+    CAPTURE(q.to_string());
+    // The oracle runs on the values the device decodes.
+    const HostTensor decoded = q.quantized() ? testing::dequantized(wr, q) : wr;
+    const std::vector<const HostTensor*> oracle = {&x, &decoded, nullptr, &b};
+    auto expected = ops::run_reference(ops::LstmOp(p), oracle);
+    REQUIRE(expected.ok());
+    auto actual = testing::run_on_vulkan(std::make_unique<ops::LstmOp>(p), together,
+                                         {false, true, false, true}, {{}, q, {}, {}});
+    REQUIRE_MESSAGE(actual.ok(), actual.status().to_string());
+    for (size_t o = 0; o < 3; ++o) {
+      const auto stats = testing::compare(expected.value()[o], actual.value()[o]);
+      CHECK(stats.shape_match);
+      CHECK(stats.max_abs <= testing::kFp32MaxAbs);
+    }
+    if (q.quantized()) {  // the rounding shows against the float weights
+      const auto stats = testing::compare(combined.value()[0], actual.value()[0]);
+      CHECK(stats.max_abs > 0.0);
+    }
+  }
 }
 
 TEST_CASE("lstm: import with omitted outputs, sequence_lens and activations") {

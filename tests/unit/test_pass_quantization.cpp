@@ -158,32 +158,80 @@ TEST_CASE("pass quantization: --keep-fp32 by node name and by op type") {
   CHECK(passes::parse_quant_scheme("FP8") == QuantScheme::kFp8);
 }
 
-TEST_CASE("pass quantization: the report lists large weights that stay fp32 outside the quantized layers") {
-  // x [5,1,16] -> LSTM (hidden 32: W 8 KiB, R 16 KiB, B 1 KiB) -> MatMul [32, 8].
+// x [5,1,16] -> LSTM (hidden 32: W 8 KiB, R 16 KiB, B 1 KiB) -> MatMul [32, 8];
+// z [300,16] + a 19 KiB constant table.
+graph::Graph lstm_model() {
   OnnxBuilder b(13);
   b.input("x", {5, 1, 16});
   b.initializer("w", {1, 128, 16}, random_values(128 * 16, 11));
   b.initializer("r", {1, 128, 32}, random_values(128 * 32, 12));
   b.initializer("bias", {1, 256}, random_values(256, 13));
   b.initializer("w_head", {32, 8}, random_values(256, 14));
+  b.input("z", {300, 16});
+  b.initializer("table", {300, 16}, random_values(300 * 16, 15));
   auto& lstm = b.node("LSTM", {"x", "w", "r", "bias"}, {"", "h"}, "rnn");
   OnnxBuilder::attr(lstm, "hidden_size", int64_t{32});
   b.node("MatMul", {"h", "w_head"}, {"y"}, "head");
+  b.node("Add", {"z", "table"}, {"shifted"}, "shift");
   b.output("y");
+  b.output("shifted");
   graph::Graph g = onnx_import::import_model(b.model()).graph;
   passes::run_passes(g);
+  return g;
+}
+
+TEST_CASE("pass quantization: the report lists large weights that stay fp32 outside the quantized layers") {
+  graph::Graph g = lstm_model();
   const passes::QuantizeReport report = passes::quantize_weights(g, options(QuantScheme::kInt8));
-  REQUIRE(report.layers.size() == 1);
-  CHECK(report.layers[0].node == "head");
-  REQUIRE(report.kept.size() == 2);
-  for (const passes::KeptConstant& k : report.kept) {
-    CHECK(k.node == "rnn");
-    CHECK(k.op_type == std::string("LSTM"));
+  REQUIRE(report.layers.size() == 2);
+  REQUIRE(report.kept.size() == 1);
+  CHECK(report.kept[0].node == "shift");
+  CHECK(report.kept[0].op_type == std::string("ADD"));
+  CHECK(report.kept[0].tensor == "table");
+  CHECK(report.kept[0].bytes == 300 * 16 * 4);
+  CHECK(report.kept[0].shape == Shape{300, 16});
+  // A node the user keeps is not listed again.
+  graph::Graph user = lstm_model();
+  passes::QuantizeOptions o = options(QuantScheme::kInt8);
+  o.keep_fp32 = {"shift"};
+  CHECK(passes::quantize_weights(user, o).kept.empty());
+}
+
+TEST_CASE("pass quantization: an LSTM's W and R become one quantized matrix") {
+  for (QuantScheme scheme : {QuantScheme::kFp16, QuantScheme::kInt8, QuantScheme::kInt4, QuantScheme::kFp8}) {
+    const std::string name = passes::quant_scheme_name(scheme);
+    CAPTURE(name);
+    const graph::Graph fp32 = lstm_model();
+    graph::Graph g = lstm_model();
+    passes::QuantizeOptions o = options(scheme);
+    o.protect_ends = false;
+    const passes::QuantizeReport report = passes::quantize_weights(g, o);
+    REQUIRE(report.layers.size() == 2);
+    CHECK(report.layers[0].node == "rnn");
+    CHECK(report.layers[0].shape == Shape{128, 48});  // 4 gates x 32 rows; 16 inputs + 32 hidden
+    CHECK(report.layers[0].quant.quantized());
+    const auto rnn = std::find_if(g.nodes.begin(), g.nodes.end(), [](const graph::Node& n) { return n.name == "rnn"; });
+    REQUIRE(rnn != g.nodes.end());
+    CHECK(rnn->inputs[2] == -1);
+    CHECK(g.find_tensor("w") < 0);  // the separate W and R are gone
+    CHECK(g.find_tensor("r") < 0);
+    REQUIRE(g.validate().ok());
+    // The decoded matrix computes what W and R did, within the rounding.
+    const std::map<std::string, HostTensor> feed = {{"x", converter_test::random_tensor({5, 1, 16}, 9)},
+                                                    {"z", converter_test::random_tensor({300, 16}, 10)}};
+    const auto expected = converter_test::run_graph(fp32, feed), actual = converter_test::run_graph(g, feed);
+    REQUIRE(expected.at("y").shape == actual.at("y").shape);
+    const double nmse = output_nmse(expected.at("y"), actual.at("y"));
+    MESSAGE(name << " LSTM model output NMSE " << nmse);
+    CHECK(nmse > 0.0);
+    CHECK(nmse < (scheme == QuantScheme::kInt4 ? 5e-2 : scheme == QuantScheme::kFp8 ? 1e-2 : 1e-3));
   }
-  CHECK(report.kept[0].tensor == "w");
-  CHECK(report.kept[0].bytes == 128 * 16 * 4);
-  CHECK(report.kept[1].tensor == "r");
-  CHECK(report.kept[1].shape == Shape{1, 128, 32});
+  // --keep-fp32 LSTM leaves W and R apart.
+  graph::Graph kept = lstm_model();
+  passes::QuantizeOptions o = options(QuantScheme::kInt8);
+  o.keep_fp32 = {"LSTM"};
+  passes::quantize_weights(kept, o);
+  CHECK(kept.find_tensor("r") >= 0);
 }
 
 TEST_CASE("pass quantization: a quantized weight survives the file round trip") {

@@ -47,7 +47,7 @@ void print_quantize_report(const passes::QuantizeReport& report, const passes::Q
   for (const passes::QuantizedLayer& l : report.layers)
     if (!l.note.empty()) std::printf("               %s: %s\n", l.node.c_str(), l.note.c_str());
   for (const passes::KeptConstant& k : report.kept)
-    std::printf("  kept fp32    %s %s: %s %s, %.0fK (its kernel reads float weights only)\n", k.op_type.c_str(),
+    std::printf("  kept fp32    %s %s: %s %s, %.0fK (no quantized kernel reads it)\n", k.op_type.c_str(),
                 k.node.c_str(), k.tensor.c_str(), shape_to_string(k.shape).c_str(), k.bytes / 1024.0);
   size_t gptq = 0, vectors = 0;
   for (const passes::QuantizedLayer& l : report.layers)

@@ -8,19 +8,21 @@
 
 #include <fmt/format.h>
 
+#include "ops/lstm.h"
 #include "ops/matmul.h"
 #include "passes/convert_error.h"
 #include "passes/graph_query.h"
+#include "passes/lstm_weights.h"
 
 namespace fennec::passes {
 namespace {
-
-constexpr float kFp16Max = 65504.0f;
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
 }
+
+}  // namespace
 
 bool kept_by_user(const graph::Node& node, const std::vector<std::string>& keep) {
   const std::string type = lower(node.op->type_name());
@@ -31,6 +33,10 @@ bool kept_by_user(const graph::Node& node, const std::vector<std::string>& keep)
   }
   return false;
 }
+
+namespace {
+
+constexpr float kFp16Max = 65504.0f;
 
 // The storage a weight of node `node` takes: rows = output channels (input
 // channels for CONV_TRANSPOSE, whose weight is [C, O/group, KH, KW]).
@@ -48,6 +54,10 @@ bool weight_view(const graph::Graph& graph, const graph::Node& node, quant::Weig
   if (node.op->type() == ops::OpType::MATMUL) {
     quant.transposed = !static_cast<const ops::MatMulOp&>(*node.op).params().transpose_b;
     return w.shape.size() == 2;
+  }
+  if (node.op->type() == ops::OpType::LSTM) {  // W holding R (passes/lstm_weights.h)
+    quant.transposed = false;
+    return w.shape.size() == 2 && (node.inputs.size() <= ops::kLstmR || node.inputs[ops::kLstmR] < 0);
   }
   return false;
 }
@@ -163,6 +173,7 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     throw converter::ConvertError("--group-size " + std::to_string(options.group_size) +
                                   ": expected an even number up to 4096 (32, 64 or 128)");
 
+  combine_lstm_weights(graph, options.keep_fp32);
   const auto candidates = candidate_layers(graph);
   const auto consumers = tensor_consumers(graph);
   if (progress) progress(0, candidates.size());
@@ -198,8 +209,9 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
       q.group_size = 0;
       layer.note = c == 0 ? "int8: first layer" : "int8: last layer";
       if (options.scheme == QuantScheme::kW8A8) layer.note += ", float activations";
-    } else if (options.scheme == QuantScheme::kW8A8 && node.op->type() == ops::OpType::CONV_TRANSPOSE) {
-      layer.note = "int8: float activations (CONV_TRANSPOSE)";
+    } else if (options.scheme == QuantScheme::kW8A8 &&
+               (node.op->type() == ops::OpType::CONV_TRANSPOSE || node.op->type() == ops::OpType::LSTM)) {
+      layer.note = fmt::format("int8: float activations ({})", node.op->type_name());
     } else if (options.scheme == QuantScheme::kW8A8) {
       const auto it = options.activation_scales.find(node.name);
       if (it == options.activation_scales.end())
@@ -247,8 +259,8 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
   std::vector<bool> candidate(graph.nodes.size(), false);
   for (const auto& [n, view] : candidates) candidate[n] = true;
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
-    if (candidate[n]) continue;
     const graph::Node& node = graph.nodes[n];
+    if (candidate[n] || kept_by_user(node, options.keep_fp32)) continue;
     for (int in : node.inputs) {
       if (in < 0) continue;
       const graph::TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
@@ -266,6 +278,7 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
                                            const std::vector<CalibrationSample>& samples,
                                            const ProgressFn& progress) {
   if (samples.empty()) throw converter::ConvertError("--calibration: no samples");
+  combine_lstm_weights(graph, options.keep_fp32);
   const auto candidates = candidate_layers(graph);
   std::vector<int> watched;
   for (const auto& [n, view] : candidates)

@@ -93,8 +93,8 @@ struct OutputError {
   double max_ref = 0.0;  // max |fp32|
 };
 
-// A float32 constant of 8 KiB or more that stays float32 because its node's
-// kernel reads only float weights there (an LSTM's W and R, for example).
+// A float32 constant of 8 KiB or more that stays float32 because no
+// quantized kernel reads it there (a GATHER's table, for example).
 struct KeptConstant {
   std::string node;
   std::string op_type;
@@ -111,6 +111,9 @@ struct QuantizeReport {
   size_t calibration_samples = 0;      // 0: no calibration data
   std::vector<OutputError> outputs;    // with calibration, per graph output
 };
+
+// Whether `keep` (--keep-fp32) names `node` or its op type (GEMM for MATMUL).
+bool kept_by_user(const graph::Node& node, const std::vector<std::string>& keep);
 
 // Called after each layer with (done, total).
 using ProgressFn = std::function<void(size_t, size_t)>;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "ops/lstm.h"
 #include "ops/matmul.h"
 
 namespace fennec::graph {
@@ -114,11 +115,14 @@ Status Graph::validate_quantized_uses() const {
                      (type == ops::OpType::CONV || !t.quant.int8_activations());
       if (slot == 1 && type == ops::OpType::MATMUL && t.shape.size() == 2)
         decodes = t.quant.transposed != static_cast<const ops::MatMulOp&>(*node.op).params().transpose_b;
+      if (slot == ops::kLstmW && type == ops::OpType::LSTM)
+        decodes = t.shape.size() == 2 && !t.quant.transposed && !t.quant.int8_activations() &&
+                  (node.inputs.size() <= ops::kLstmR || node.inputs[ops::kLstmR] < 0);
       if (!decodes)
         return make_error(StatusCode::kInvalidModel,
                           "node '{}' ({}) reads the {} weight '{}' {} as input {}; only a CONV or "
-                          "CONV_TRANSPOSE weight (int8 activations: CONV only) or a rank-2 MATMUL B stored "
-                          "with a row per output column can be quantized",
+                          "CONV_TRANSPOSE weight (int8 activations: CONV only), a rank-2 MATMUL B stored "
+                          "with a row per output column, or an LSTM W that holds R can be quantized",
                           node.name, node.op->type_name(), t.quant.to_string(), t.name,
                           shape_to_string(t.shape), slot);
     }

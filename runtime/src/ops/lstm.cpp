@@ -31,6 +31,10 @@ float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 }  // namespace
 
+bool combined_weights(std::span<const Shape> inputs) {
+  return inputs.size() > kLstmR && inputs[kLstmR].empty() && inputs[kLstmW].size() == 2;
+}
+
 Status LstmOp::infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& outputs) const {
   if (inputs.size() < 3 || inputs.size() > 8)
     return make_error(StatusCode::kInvalidModel,
@@ -52,9 +56,16 @@ Status LstmOp::infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& o
   int64_t batch = batch_first ? x[0] : x[1];
   int64_t input = x[2];
   const Shape& w = inputs[kLstmW];
-  FENNEC_RETURN_IF_ERROR(check_shape("W", w, {dirs, 4 * hidden, input}));
-  input = merge_dims(input, w[2]);
-  FENNEC_RETURN_IF_ERROR(check_shape("R", inputs[kLstmR], {dirs, 4 * hidden, hidden}));
+  if (combined_weights(inputs)) {
+    // W and R side by side: [dirs * 4 * hidden, input + hidden].
+    const int64_t cols = input == kUnknownDim ? kUnknownDim : input + hidden;
+    FENNEC_RETURN_IF_ERROR(check_shape("W (with R)", w, {dirs * 4 * hidden, cols}));
+    if (w[1] != kUnknownDim) input = merge_dims(input, w[1] - hidden);
+  } else {
+    FENNEC_RETURN_IF_ERROR(check_shape("W", w, {dirs, 4 * hidden, input}));
+    input = merge_dims(input, w[2]);
+    FENNEC_RETURN_IF_ERROR(check_shape("R", inputs[kLstmR], {dirs, 4 * hidden, hidden}));
+  }
   if (present(inputs, kLstmB))
     FENNEC_RETURN_IF_ERROR(check_shape("B", inputs[kLstmB], {dirs, 8 * hidden}));
   if (present(inputs, kLstmP))
@@ -110,8 +121,9 @@ Status LstmOp::reference(std::span<const HostTensor* const> inputs,
   };
   const LstmGeometry g = geometry(inputs[kLstmX]->shape);
   const float* x = input_at(kLstmX);
+  const bool combined = !input_at(kLstmR);
   const float* w_all = input_at(kLstmW);
-  const float* r_all = input_at(kLstmR);
+  const float* r_all = combined ? w_all + g.input : input_at(kLstmR);
   const float* b_all = input_at(kLstmB);
   const float* h0 = input_at(kLstmInitialH);
   const float* c0 = input_at(kLstmInitialC);
@@ -127,9 +139,11 @@ Status LstmOp::reference(std::span<const HostTensor* const> inputs,
   auto clipped = [clip](float v) { return clip > 0.0f ? std::clamp(v, -clip, clip) : v; };
   std::vector<float> h(static_cast<size_t>(H)), c(static_cast<size_t>(H));
   std::vector<float> h_next(static_cast<size_t>(H));
+  // Row strides: W and R rows side by side when combined.
+  const int64_t w_row = combined ? I + H : I, r_row = combined ? I + H : H;
   for (int64_t d = 0; d < g.dirs; ++d) {
-    const float* w = w_all + d * 4 * H * I;
-    const float* r = r_all + d * 4 * H * H;
+    const float* w = w_all + d * 4 * H * w_row;
+    const float* r = r_all + d * 4 * H * r_row;
     const float* bias = b_all ? b_all + d * 8 * H : nullptr;
     const float* p = p_all ? p_all + d * 3 * H : nullptr;
     const bool reversed = params_.reversed(static_cast<int>(d));
@@ -148,9 +162,9 @@ Status LstmOp::reference(std::span<const HostTensor* const> inputs,
             const int64_t row = k * H + j;
             double sum = bias ? static_cast<double>(bias[row]) + bias[4 * H + row] : 0.0;
             for (int64_t e = 0; e < I; ++e)
-              sum += static_cast<double>(w[row * I + e]) * xt[e];
+              sum += static_cast<double>(w[row * w_row + e]) * xt[e];
             for (int64_t e = 0; e < H; ++e)
-              sum += static_cast<double>(r[row * H + e]) * h[static_cast<size_t>(e)];
+              sum += static_cast<double>(r[row * r_row + e]) * h[static_cast<size_t>(e)];
             gate[k] = static_cast<float>(sum);
           }
           const float c_prev = c[static_cast<size_t>(j)];

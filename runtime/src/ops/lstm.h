@@ -46,13 +46,19 @@ enum LstmInput : size_t {
   kLstmP = 7,
 };
 
+// Whether W holds R too: R absent and W [dirs * 4 * hidden, input + hidden],
+// each row W's then R's (the converter's form for quantized weights, one
+// matrix that one kernel binding decodes).
+bool combined_weights(std::span<const Shape> inputs);
+
 class LstmOp final : public Op {
  public:
   explicit LstmOp(LstmParams params) : params_(params) {}
 
   OpType type() const override { return OpType::LSTM; }
   // inputs: 3 to 8 in ONNX order (missing trailing ones are absent);
-  // sequence_lens must be absent. outputs: Y, Y_h, Y_c.
+  // sequence_lens must be absent; R may be absent when W holds it
+  // (combined_weights). outputs: Y, Y_h, Y_c.
   Status infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& outputs) const override;
   Status reference(std::span<const HostTensor* const> inputs,
                    std::span<HostTensor> outputs) const override;

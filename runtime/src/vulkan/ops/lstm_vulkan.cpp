@@ -3,6 +3,7 @@
 
 #include "ops/lstm.h"
 #include "vulkan/ops/kernels.h"
+#include "vulkan/ops/weight_variants.h"
 
 namespace fennec::vulkan {
 namespace {
@@ -23,9 +24,17 @@ struct LstmStepPush {
   uint32_t y_b;
   uint32_t s_d;
   uint32_t s_b;
-  uint32_t pad;
+  uint32_t weight_group;
 };
 static_assert(sizeof(LstmStepPush) == 64, "must match the push block of lstm_step.comp");
+
+// W holding R (ops::combined_weights), per weight format; LSTM activations
+// stay float, so INT8 weights take the int8 variant under w8a8 too.
+constexpr WeightVariants kCombined{ShaderId::lstm_step_wr,     ShaderId::lstm_step_wr_f16,
+                                   ShaderId::lstm_step_wr_i8,  ShaderId::lstm_step_wr_i4,
+                                   ShaderId::lstm_step_wr_i4a, ShaderId::lstm_step_wr_mxfp8,
+                                   ShaderId::lstm_step_wr_i8,  ShaderId::lstm_step_wr_i8,
+                                   ShaderId::lstm_step_wr_i8g};
 
 constexpr uint32_t kBias = 1, kInitialH = 2, kInitialC = 4, kPeepholes = 8, kInputForget = 16,
                    kReverse0 = 32;
@@ -88,12 +97,18 @@ Status record_lstm(const ops::Op& op, Recorder& recorder, std::span<const Tensor
   push.y_b = static_cast<uint32_t>(g.y_b);
   push.s_d = static_cast<uint32_t>(g.s_d);
   push.s_b = static_cast<uint32_t>(g.s_b);
+  const bool combined = !has(inputs, ops::kLstmR);
+  const quant::WeightQuant& wq = inputs[ops::kLstmW].quant;
+  if (!combined && wq.quantized())
+    return make_error(StatusCode::kInternal, "LSTM: a quantized W must hold R; re-convert the model");
+  const ShaderId shader = combined ? kCombined.pick(wq, false) : ShaderId::lstm_step;
+  push.weight_group = static_cast<uint32_t>(wq.group_size);
   const auto items = static_cast<uint64_t>(g.dirs * g.batch * g.hidden);
   for (int64_t step = 0; step < g.seq; ++step) {
     push.step = static_cast<uint32_t>(step);
     FENNEC_RETURN_IF_ERROR(recorder.dispatch(
-        ShaderId::lstm_step,
-        {inputs[ops::kLstmX].slice, inputs[ops::kLstmW].slice, inputs[ops::kLstmR].slice,
+        shader,
+        {inputs[ops::kLstmX].slice, inputs[ops::kLstmW].slice, slice_or_dummy(inputs, ops::kLstmR),
          slice_or_dummy(inputs, ops::kLstmB), slice_or_dummy(inputs, ops::kLstmInitialH),
          slice_or_dummy(inputs, ops::kLstmInitialC), slice_or_dummy(inputs, ops::kLstmP),
          outputs[0].slice, outputs[1].slice, outputs[2].slice},
