@@ -8,17 +8,19 @@
 // The recurrent state lives in the outputs: h_{t-1} is read back from Y at
 // the previous time index (or initial_h / zero at step 0) and c in Y_c,
 // which each item reads and writes only at its own position.
-// With FENNEC_LSTM_COMBINED, W holds R: W [dirs * 4H, I + H], each row W's
-// then R's, float or (with a weights.glsl format define) quantized and
-// decoded in registers; binding 2 is then not read.
+// With FENNEC_LSTM_COMBINED, W holds R: W [dirs * 4H, w_cols], each row W's
+// I values, zeros, then R's in its last H columns, float or (with a
+// weights.glsl format define) quantized and decoded in registers; binding 2
+// is then not read.
 // Bindings (set 0): 0 = X, 1 = W [dirs, 4H, I], 2 = R [dirs, 4H, H],
 //   3 = B [dirs, 8H], 4 = initial_h, 5 = initial_c, 6 = P [dirs, 3H],
 //   7 = Y, 8 = Y_h, 9 = Y_c (all float[]; absent inputs are bound to a dummy
 //   buffer and not read, see flags)
-// Push constants (64 bytes):
+// Push constants (80 bytes):
 //   LstmStepPush { uint step; uint seq; uint batch; uint input; uint hidden;
 //                  uint dirs; uint flags; float clip; uint x_t; uint x_b;
-//                  uint y_t; uint y_d; uint y_b; uint s_d; uint s_b; uint weight_group; }
+//                  uint y_t; uint y_d; uint y_b; uint s_d; uint s_b; uint weight_group;
+//                  uint w_cols; uint pad[3]; }
 //   flags: 1 = bias, 2 = initial_h, 4 = initial_c, 8 = peepholes,
 //          16 = input_forget, 32 = direction 0 is REVERSE
 //   clip: 0 = none, else activation inputs are clamped to [-clip, clip]
@@ -68,6 +70,10 @@ layout(push_constant) uniform Push {
   uint s_d;
   uint s_b;
   uint weight_group;  // int4 / grouped int8 group size (FENNEC_LSTM_COMBINED)
+  uint w_cols;        // columns of W holding R (FENNEC_LSTM_COMBINED)
+  uint pad0;
+  uint pad1;
+  uint pad2;
 } p;
 
 const uint kBias = 1u;
@@ -84,12 +90,12 @@ float sigmoid(float v) { return 1.0 / (1.0 + exp(-v)); }
 float safe_tanh(float v) { return tanh(clamp(v, -15.0, 15.0)); }
 
 #if defined(FENNEC_LSTM_COMBINED)
-// Column `col` of combined row `row`: W's for col < I, then R's.
+// Column `col` of combined row `row`: W's for col < I, R's from w_cols - H.
 float weight_at(uint row, uint col) {
 #if defined(FENNEC_W_QUANTIZED)
-  return fennec_weight(fennec_weights(p.dirs * 4u * p.hidden, p.input_size + p.hidden, p.weight_group), row, col);
+  return fennec_weight(fennec_weights(p.dirs * 4u * p.hidden, p.w_cols, p.weight_group), row, col);
 #else
-  return w[row * (p.input_size + p.hidden) + col];
+  return w[row * p.w_cols + col];
 #endif
 }
 #endif
@@ -123,12 +129,12 @@ void main() {
     float sum = 0.0;
     if ((p.flags & kBias) != 0u) sum = bias[d * 8u * H + k * H + j] + bias[d * 8u * H + 4u * H + k * H + j];
 #if defined(FENNEC_LSTM_COMBINED)
-    uint I = p.input_size;
-    for (uint e = 0u; e < I; ++e) sum += weight_at(row, e) * x[x_base + e];
+    uint r_at = p.w_cols - H;
+    for (uint e = 0u; e < p.input_size; ++e) sum += weight_at(row, e) * x[x_base + e];
     if (h_from_y) {
-      for (uint e = 0u; e < H; ++e) sum += weight_at(row, I + e) * y[h_base + e];
+      for (uint e = 0u; e < H; ++e) sum += weight_at(row, r_at + e) * y[h_base + e];
     } else if (h_from_h0) {
-      for (uint e = 0u; e < H; ++e) sum += weight_at(row, I + e) * h0[h_base + e];
+      for (uint e = 0u; e < H; ++e) sum += weight_at(row, r_at + e) * h0[h_base + e];
     }
 #else
     uint w_row = row * p.input_size;

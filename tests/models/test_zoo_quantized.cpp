@@ -1,4 +1,5 @@
-// Silero VAD under int8 (its LSTM's W and R in one int8 matrix), against its
+// Silero VAD under int8 (its LSTM's W and R in one int8 matrix, in groups of
+// 32 so that each keeps its own scales), against its
 // fp32 conversion on one call.
 // Quantized torchvision classifiers: each architecture converted in fp32 and
 // with --quantize fp16 / int8 / fp8 / int4, run on one batch of 16 seeded
@@ -179,7 +180,7 @@ TEST_SUITE("models") {
       INFO(convert.output);
       REQUIRE(convert.status == 0);
       if (scheme == "int8") {
-        CHECK(convert.output.find("LSTM   [512,256]          int8") != std::string::npos);
+        CHECK(convert.output.find("LSTM   [512,256]          int8 g32") != std::string::npos);
         CHECK(convert.output.find("kept fp32") == std::string::npos);
         CHECK(weight_section_bytes(model) * 100 <= weight_section_bytes(dir / "fp32.fennec") * 27);
       }
@@ -191,12 +192,15 @@ TEST_SUITE("models") {
       REQUIRE(run.status == 0);
       for (const std::string name : {"output", "stateN"}) outputs[scheme][name] = read_npy(out / (name + ".npy"));
     }
-    for (const char* name : {"output", "stateN"}) {
+    // The state amplifies rounding where a gate sits near its switching
+    // point (a cell of 0.99 can move by 0.2 from weights that lose 4e-5 of
+    // their energy): its bound is looser than the speech probability's.
+    for (const auto& [name, bound] : {std::pair{"output", 5e-3}, std::pair{"stateN", 5e-2}}) {
       const Comparison cmp = compare(outputs["fp32"][name], outputs["int8"][name]);
       std::printf("[quant] silero_vad int8 %s NMSE %.2e\n", name, cmp.nmse);
       CHECK(cmp.shape_match);
       CHECK(cmp.nmse > 0.0);
-      CHECK(cmp.nmse < 1e-2);  // int4 weights give 0.2 and more
+      CHECK(cmp.nmse < bound);  // int4 weights give 0.03 to 0.2 and 0.3 respectively
     }
   }
 

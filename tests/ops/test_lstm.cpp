@@ -225,23 +225,25 @@ TEST_CASE("lstm: Vulkan matches the reference on odd sizes") {
 }
 
 TEST_CASE("lstm: W holding R computes the same, float and decoded from every weight format") {
-  // Bidirectional, hidden 12, input 20 (int4 groups of 32 straddle W and R).
+  // Bidirectional, hidden 12, input 20: R starts at column 32, after 12
+  // zero columns, as the converter lays it out for groups of 32.
   ops::LstmParams p = params(12, LstmDirection::BIDIRECTIONAL);
-  const int64_t dirs = 2, h = 12, in = 20, seq = 4, batch = 2;
+  const int64_t dirs = 2, h = 12, in = 20, seq = 4, batch = 2, r_at = 32, cols = r_at + h;
   const HostTensor x = testing::random_tensor({seq, batch, in}, 1, -2.0f, 2.0f);
   const HostTensor w = testing::random_tensor({dirs, 4 * h, in}, 2, -0.6f, 0.6f);
   const HostTensor r = testing::random_tensor({dirs, 4 * h, h}, 3, -0.3f, 0.3f);
   const HostTensor b = testing::random_tensor({dirs, 8 * h}, 4, -0.5f, 0.5f);
-  HostTensor wr(DataType::FLOAT32, {dirs * 4 * h, in + h});
+  HostTensor wr(DataType::FLOAT32, {dirs * 4 * h, cols});
   for (int64_t row = 0; row < dirs * 4 * h; ++row)
-    for (int64_t col = 0; col < in + h; ++col)
-      wr.as<float>()[static_cast<size_t>(row * (in + h) + col)] =
-          col < in ? w.as<float>()[static_cast<size_t>(row * in + col)]
-                   : r.as<float>()[static_cast<size_t>(row * h + col - in)];
+    for (int64_t col = 0; col < cols; ++col)
+      wr.as<float>()[static_cast<size_t>(row * cols + col)] =
+          col < in      ? w.as<float>()[static_cast<size_t>(row * in + col)]
+          : col < r_at ? 0.0f
+                        : r.as<float>()[static_cast<size_t>(row * h + col - r_at)];
   std::vector<Shape> out;
   REQUIRE(ops::LstmOp(p).infer_shapes(std::vector<Shape>{x.shape, wr.shape, {}, b.shape}, out).ok());
   CHECK(out[0] == Shape{seq, dirs, batch, h});
-  CHECK(!ops::LstmOp(p).infer_shapes(std::vector<Shape>{x.shape, {dirs * 4 * h, in}, {}, b.shape}, out).ok());
+  CHECK(!ops::LstmOp(p).infer_shapes(std::vector<Shape>{x.shape, {dirs * 4 * h, in + h - 1}, {}, b.shape}, out).ok());
   const std::vector<const HostTensor*> apart = {&x, &w, &r, &b}, together = {&x, &wr, nullptr, &b};
   auto separate = ops::run_reference(ops::LstmOp(p), apart);
   auto combined = ops::run_reference(ops::LstmOp(p), together);

@@ -20,7 +20,7 @@ bool plain_constant(const graph::Graph& graph, int tensor, const std::vector<std
 
 }  // namespace
 
-int combine_lstm_weights(graph::Graph& graph, const std::vector<std::string>& keep) {
+int combine_lstm_weights(graph::Graph& graph, const std::vector<std::string>& keep, size_t group) {
   const auto consumers = tensor_consumers(graph);
   int combined = 0;
   for (graph::Node& node : graph.nodes) {
@@ -32,12 +32,13 @@ int combine_lstm_weights(graph::Graph& graph, const std::vector<std::string>& ke
     if (ws[0] != rs[0] || ws[1] != rs[1]) continue;
     const size_t rows = static_cast<size_t>(ws[0] * ws[1]);
     const size_t in = static_cast<size_t>(ws[2]), hidden = static_cast<size_t>(rs[2]);
+    const size_t r_at = (in + group - 1) / group * group, cols = r_at + hidden;
     const HostTensor wv = graph.constant_value(w), rv = graph.constant_value(r);
-    HostTensor both(DataType::FLOAT32, {static_cast<int64_t>(rows), static_cast<int64_t>(in + hidden)});
-    float* out = both.as<float>().data();
+    HostTensor both(DataType::FLOAT32, {static_cast<int64_t>(rows), static_cast<int64_t>(cols)});
+    float* out = both.as<float>().data();  // zero-filled
     for (size_t row = 0; row < rows; ++row) {
-      std::memcpy(out + row * (in + hidden), wv.as<float>().data() + row * in, in * sizeof(float));
-      std::memcpy(out + row * (in + hidden) + in, rv.as<float>().data() + row * hidden, hidden * sizeof(float));
+      std::memcpy(out + row * cols, wv.as<float>().data() + row * in, in * sizeof(float));
+      std::memcpy(out + row * cols + r_at, rv.as<float>().data() + row * hidden, hidden * sizeof(float));
     }
     const std::string name = graph.tensors[static_cast<size_t>(w)].name + "+R";
     node.inputs[ops::kLstmW] = graph.add_constant(name, both);

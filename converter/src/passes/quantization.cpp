@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -60,6 +61,14 @@ bool weight_view(const graph::Graph& graph, const graph::Node& node, quant::Weig
     return w.shape.size() == 2 && (node.inputs.size() <= ops::kLstmR || node.inputs[ops::kLstmR] < 0);
   }
   return false;
+}
+
+// Where R starts in an LSTM's joined weight: a multiple of every scale group
+// its scheme may give it (int4's groups; fp8 blocks and grouped int8, 32).
+size_t lstm_group(const QuantizeOptions& options) {
+  if (options.scheme == QuantScheme::kFp16) return 1;
+  const size_t group = options.scheme == QuantScheme::kInt4 && options.group_size > 0 ? options.group_size : 32;
+  return std::lcm<size_t>(group, 32);
 }
 
 quant::WeightQuant scheme_quant(const QuantizeOptions& options) {
@@ -173,7 +182,7 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
     throw converter::ConvertError("--group-size " + std::to_string(options.group_size) +
                                   ": expected an even number up to 4096 (32, 64 or 128)");
 
-  combine_lstm_weights(graph, options.keep_fp32);
+  combine_lstm_weights(graph, options.keep_fp32, lstm_group(options));
   const auto candidates = candidate_layers(graph);
   const auto consumers = tensor_consumers(graph);
   if (progress) progress(0, candidates.size());
@@ -223,6 +232,11 @@ QuantizeReport quantize_weights(graph::Graph& graph, const QuantizeOptions& opti
         layer.note = fmt::format("int8: float activations (int8 input NMSE {:.1e})", layer.activation_nmse);
       else
         q.activation_scale = it->second;
+    }
+    if (node.op->type() == ops::OpType::LSTM && q.format == quant::WeightFormat::kInt8) {
+      // One scale per row would serve W's and R's values together.
+      q.format = quant::WeightFormat::kInt8Grouped;
+      q.group_size = 32;
     }
     const HostTensor original = q.quantized() ? graph.constant_value(w) : HostTensor{};
     if (q.format == quant::WeightFormat::kFloat16) {
@@ -278,7 +292,7 @@ QuantizeReport quantize_weights_calibrated(graph::Graph& graph, const QuantizeOp
                                            const std::vector<CalibrationSample>& samples,
                                            const ProgressFn& progress) {
   if (samples.empty()) throw converter::ConvertError("--calibration: no samples");
-  combine_lstm_weights(graph, options.keep_fp32);
+  combine_lstm_weights(graph, options.keep_fp32, lstm_group(options));
   const auto candidates = candidate_layers(graph);
   std::vector<int> watched;
   for (const auto& [n, view] : candidates)

@@ -57,10 +57,11 @@ Status LstmOp::infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& o
   int64_t input = x[2];
   const Shape& w = inputs[kLstmW];
   if (combined_weights(inputs)) {
-    // W and R side by side: [dirs * 4 * hidden, input + hidden].
-    const int64_t cols = input == kUnknownDim ? kUnknownDim : input + hidden;
-    FENNEC_RETURN_IF_ERROR(check_shape("W (with R)", w, {dirs * 4 * hidden, cols}));
-    if (w[1] != kUnknownDim) input = merge_dims(input, w[1] - hidden);
+    // W, zeros and R side by side: [dirs * 4 * hidden, >= input + hidden].
+    FENNEC_RETURN_IF_ERROR(check_shape("W (with R)", w, {dirs * 4 * hidden, kUnknownDim}));
+    if (input != kUnknownDim && w[1] != kUnknownDim && w[1] < input + hidden)
+      return make_error(StatusCode::kInvalidModel, "LSTM: W (with R) has {} columns, fewer than input {} + hidden {}",
+                        w[1], input, hidden);
   } else {
     FENNEC_RETURN_IF_ERROR(check_shape("W", w, {dirs, 4 * hidden, input}));
     input = merge_dims(input, w[2]);
@@ -122,8 +123,9 @@ Status LstmOp::reference(std::span<const HostTensor* const> inputs,
   const LstmGeometry g = geometry(inputs[kLstmX]->shape);
   const float* x = input_at(kLstmX);
   const bool combined = !input_at(kLstmR);
+  const int64_t cols = combined ? inputs[kLstmW]->shape[1] : 0;  // R in the last hidden columns
   const float* w_all = input_at(kLstmW);
-  const float* r_all = combined ? w_all + g.input : input_at(kLstmR);
+  const float* r_all = combined ? w_all + (cols - g.hidden) : input_at(kLstmR);
   const float* b_all = input_at(kLstmB);
   const float* h0 = input_at(kLstmInitialH);
   const float* c0 = input_at(kLstmInitialC);
@@ -140,7 +142,7 @@ Status LstmOp::reference(std::span<const HostTensor* const> inputs,
   std::vector<float> h(static_cast<size_t>(H)), c(static_cast<size_t>(H));
   std::vector<float> h_next(static_cast<size_t>(H));
   // Row strides: W and R rows side by side when combined.
-  const int64_t w_row = combined ? I + H : I, r_row = combined ? I + H : H;
+  const int64_t w_row = combined ? cols : I, r_row = combined ? cols : H;
   for (int64_t d = 0; d < g.dirs; ++d) {
     const float* w = w_all + d * 4 * H * w_row;
     const float* r = r_all + d * 4 * H * r_row;

@@ -46,9 +46,10 @@ enum LstmInput : size_t {
   kLstmP = 7,
 };
 
-// Whether W holds R too: R absent and W [dirs * 4 * hidden, input + hidden],
-// each row W's then R's (the converter's form for quantized weights, one
-// matrix that one kernel binding decodes).
+// Whether W holds R too: R absent and W [dirs * 4 * hidden, C] with
+// C >= input + hidden, each row W's, zeros, then R's in its last hidden
+// columns (the converter's form for quantized weights: one matrix that one
+// kernel binding decodes, R starting at a scale-group boundary).
 bool combined_weights(std::span<const Shape> inputs);
 
 class LstmOp final : public Op {

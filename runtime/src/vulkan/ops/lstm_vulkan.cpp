@@ -25,8 +25,10 @@ struct LstmStepPush {
   uint32_t s_d;
   uint32_t s_b;
   uint32_t weight_group;
+  uint32_t w_cols;
+  uint32_t pad[3];
 };
-static_assert(sizeof(LstmStepPush) == 64, "must match the push block of lstm_step.comp");
+static_assert(sizeof(LstmStepPush) == 80, "must match the push block of lstm_step.comp");
 
 // W holding R (ops::combined_weights), per weight format; LSTM activations
 // stay float, so INT8 weights take the int8 variant under w8a8 too.
@@ -103,6 +105,7 @@ Status record_lstm(const ops::Op& op, Recorder& recorder, std::span<const Tensor
     return make_error(StatusCode::kInternal, "LSTM: a quantized W must hold R; re-convert the model");
   const ShaderId shader = combined ? kCombined.pick(wq, false) : ShaderId::lstm_step;
   push.weight_group = static_cast<uint32_t>(wq.group_size);
+  if (combined) push.w_cols = static_cast<uint32_t>(inputs[ops::kLstmW].shape[1]);
   const auto items = static_cast<uint64_t>(g.dirs * g.batch * g.hidden);
   for (int64_t step = 0; step < g.seq; ++step) {
     push.step = static_cast<uint32_t>(step);
