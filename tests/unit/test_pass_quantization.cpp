@@ -220,6 +220,7 @@ TEST_CASE("pass quantization: an LSTM's W and R become one quantized matrix") {
     CHECK(g.find_tensor("w") < 0);  // the separate W and R are gone
     CHECK(g.find_tensor("r") < 0);
     REQUIRE(g.validate().ok());
+    CHECK(writer::required_schema_version(g) == 5);  // older runtimes refuse it by its version
     // The decoded matrix computes what W and R did, within the rounding.
     const std::map<std::string, HostTensor> feed = {{"x", converter_test::random_tensor({5, 1, 16}, 9)},
                                                     {"z", converter_test::random_tensor({300, 16}, 10)}};
@@ -236,6 +237,7 @@ TEST_CASE("pass quantization: an LSTM's W and R become one quantized matrix") {
   o.keep_fp32 = {"LSTM"};
   passes::quantize_weights(kept, o);
   CHECK(kept.find_tensor("r") >= 0);
+  CHECK(writer::required_schema_version(kept) == 3);
 }
 
 TEST_CASE("pass quantization: a quantized weight survives the file round trip") {

@@ -8,6 +8,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "base/align.h"
+#include "ops/lstm.h"
 #include "fennec_generated.h"
 #include "passes/convert_error.h"
 #include "passes/graph_query.h"
@@ -123,7 +124,7 @@ WriteStats write_model(const graph::Graph& graph, std::ostream& out, const Write
     metadata.push_back(schema::CreateKeyValue(fbb, fbb.CreateString(key), fbb.CreateString(value)));
   auto producer = fbb.CreateString(options.producer);
   auto metadata_vector = fbb.CreateVector(metadata);
-  auto model = schema::CreateModel(fbb, kSchemaVersion, producer, graph_table, metadata_vector,
+  auto model = schema::CreateModel(fbb, required_schema_version(graph), producer, graph_table, metadata_vector,
                                    kOffsetPlaceholder, cursor);
   fbb.FinishSizePrefixed(model, schema::ModelIdentifier());
 
@@ -151,6 +152,16 @@ WriteStats write_model(const graph::Graph& graph, std::ostream& out, const Write
   stats.weights_bytes = cursor;
   stats.file_bytes = weights_offset + cursor;
   return stats;
+}
+
+uint32_t required_schema_version(const graph::Graph& graph) {
+  uint32_t version = 3;
+  for (const graph::TensorInfo& t : graph.tensors)
+    if (t.quant.format == quant::WeightFormat::kInt8Grouped) version = std::max<uint32_t>(version, 4);
+  for (const graph::Node& node : graph.nodes)
+    if (node.op->type() == ops::OpType::LSTM && (node.inputs.size() <= ops::kLstmR || node.inputs[ops::kLstmR] < 0))
+      version = std::max<uint32_t>(version, 5);
+  return version;
 }
 
 WriteStats write_model_file(const graph::Graph& graph, const std::filesystem::path& path,

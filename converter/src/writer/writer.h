@@ -24,9 +24,15 @@
 
 namespace fennec::writer {
 
-// Model.schema_version of the files this writer produces (the runtime loader
-// reads this version and older ones).
-constexpr uint32_t kSchemaVersion = 3;
+// The newest Model.schema_version this writer produces (the runtime loader
+// reads it and older ones). Each file gets the lowest revision that holds
+// its graph (required_schema_version), so that older runtimes read every
+// file that needs nothing newer.
+constexpr uint32_t kSchemaVersion = 5;
+
+// 3 (quantized weights); 4 with INT8_GROUPED weights; 5 with an LSTM whose W
+// holds R (see the history in fennec.fbs).
+uint32_t required_schema_version(const graph::Graph& graph);
 constexpr const char* kProducer = "fennec-convert 0.1";
 
 struct WriteOptions {
