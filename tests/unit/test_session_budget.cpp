@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <regex>
 
 #include "common/harness.h"
@@ -174,6 +175,28 @@ uint64_t minimum_budget(vulkan::Context& context, const graph::Graph& g, const H
   return named_minimum(outcome.status);
 }
 
+// Runs `g` at the smallest budget its error names and `slack` bytes above:
+// each run stays within its budget, gives `full`'s output bit for bit and
+// passes `check`; one byte below the minimum is refused. Returns the minimum.
+uint64_t check_from_minimum(vulkan::Context& context, const graph::Graph& g, const HostTensor& x,
+                            vulkan::SessionOptions options, uint64_t slack, const Outcome& full,
+                            const std::function<void(const Outcome&)>& check) {
+  const uint64_t minimum = minimum_budget(context, g, x, options);
+  REQUIRE(minimum > 0);
+  for (uint64_t budget : {minimum, minimum + slack}) {
+    CAPTURE(budget);
+    options.memory_budget_bytes = budget;
+    const Outcome run = run_chain(context, g, options, x);
+    REQUIRE_MESSAGE(run.status.ok(), run.status.to_string());
+    CHECK(run.stats.memory.peak_bytes <= budget);
+    check(run);
+    CHECK(run.output == full.output);
+  }
+  options.memory_budget_bytes = minimum - 1;
+  CHECK(run_chain(context, g, options, x).status.code() == StatusCode::kOutOfMemory);
+  return minimum;
+}
+
 }  // namespace
 
 TEST_CASE("session budget: weights streamed through two slots give identical outputs") {
@@ -242,23 +265,13 @@ TEST_CASE("session budget: idle activations spilled to host memory give identica
     vulkan::SessionOptions options;
     options.stage_host_copies = staged;
     options.max_block_bytes = staged ? 32 << 10 : 0;
-    const uint64_t minimum = minimum_budget(*context.value(), g, x, options);
-    REQUIRE(minimum > 0);
-    for (uint64_t budget : {minimum, minimum + 8192}) {
-      CAPTURE(budget);
-      options.memory_budget_bytes = budget;
-      const Outcome spilled = run_chain(*context.value(), g, options, x);
-      REQUIRE_MESSAGE(spilled.status.ok(), spilled.status.to_string());
-      CHECK(spilled.stats.memory.peak_bytes <= budget);
+    check_from_minimum(*context.value(), g, x, options, 8192, full, [&](const Outcome& spilled) {
       CHECK(spilled.stats.spills > 0);
       CHECK(spilled.stats.spill_copy_bytes > 0);
       CHECK(spilled.stats.arena_bytes < full.stats.arena_bytes);
       CHECK(spilled.stats.stream_groups > 1);
       if (staged) CHECK(spilled.stats.staging_bytes > 0);
-      CHECK(spilled.output == full.output);
-    }
-    options.memory_budget_bytes = minimum - 1;
-    CHECK(run_chain(*context.value(), g, options, x).status.code() == StatusCode::kOutOfMemory);
+    });
   }
 }
 
@@ -274,23 +287,14 @@ TEST_CASE("session budget: nodes run in bands below what one node touches give i
     CAPTURE(staged);
     vulkan::SessionOptions options;
     options.stage_host_copies = staged;
-    const uint64_t minimum = minimum_budget(*context.value(), g, x, options);
-    REQUIRE(minimum > 0);
     // Spilling alone stops at the concat, which touches d, e and f at once.
     const uint64_t concat_bytes = 4ull * 35 * 48 * (32 + 32 + 64);
-    CHECK(minimum < concat_bytes);
-    for (uint64_t budget : {minimum, minimum + 4096}) {
-      CAPTURE(budget);
-      options.memory_budget_bytes = budget;
-      const Outcome banded = run_chain(*context.value(), g, options, x);
-      REQUIRE_MESSAGE(banded.status.ok(), banded.status.to_string());
-      CHECK(banded.stats.memory.peak_bytes <= budget);
+    auto in_bands = [](const Outcome& banded) {
       CHECK(banded.stats.banded_nodes >= 4);
       CHECK(banded.stats.bands > banded.stats.banded_nodes);
-      CHECK(banded.output == full.output);
-    }
-    options.memory_budget_bytes = minimum - 1;
-    CHECK(run_chain(*context.value(), g, options, x).status.code() == StatusCode::kOutOfMemory);
+    };
+    const uint64_t minimum = check_from_minimum(*context.value(), g, x, options, 4096, full, in_bands);
+    CHECK(minimum < concat_bytes);
   }
 }
 
