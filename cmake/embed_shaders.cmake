@@ -1,9 +1,12 @@
 # Build-time shader compilation and embedding.
 #
-# fennec_shader(NAME SOURCE [DEFINES d1 d2 ...]) compiles SOURCE (relative to
-# shaders/) with glslangValidator into SPIR-V and embeds it as a uint32_t
-# array. fennec_shader_library(TARGET) then emits the ShaderId enum and the
-# blob table (fennec_shaders.h / .cpp) and builds a static library.
+# fennec_shader(NAME SOURCE [ACT16] [DEFINES d1 d2 ...]) compiles SOURCE
+# (relative to shaders/) with glslangValidator into SPIR-V and embeds it as a
+# uint32_t array. ACT16 adds the variant NAME_a16, built with FENNEC_ACT_F16
+# (binary16 activation storage, shaders/include/storage.glsl).
+# fennec_shader_library(TARGET) then emits the ShaderId enum and the blob
+# table (fennec_shaders.h / .cpp), where each blob names its _a16 variant,
+# and builds a static library.
 
 find_program(GLSLANG_VALIDATOR glslangValidator REQUIRED)
 
@@ -11,7 +14,10 @@ set(FENNEC_SHADER_NAMES "" CACHE INTERNAL "")
 set(FENNEC_SHADER_SOURCES "" CACHE INTERNAL "")
 
 function(fennec_shader name source)
-  cmake_parse_arguments(ARG "" "" "DEFINES" ${ARGN})
+  cmake_parse_arguments(ARG "ACT16" "" "DEFINES" ${ARGN})
+  if(ARG_ACT16)
+    fennec_shader(${name}_a16 ${source} DEFINES ${ARG_DEFINES} FENNEC_ACT_F16)
+  endif()
   set(out_dir "${CMAKE_CURRENT_BINARY_DIR}/spirv")
   set(spv "${out_dir}/${name}.spv")
   set(cpp "${out_dir}/${name}.spv.cpp")
@@ -50,7 +56,11 @@ function(fennec_shader_library target)
     endif()
     string(APPEND enum_lines "  ${name},\n")
     string(APPEND decl_lines "extern const uint32_t kSpirv_${name}[];\nextern const size_t kSpirv_${name}_words;\n")
-    string(APPEND table_lines "    {\"${name}\", kSpirv_${name}, kSpirv_${name}_words},\n")
+    set(act16 "kCount")
+    if("${name}_a16" IN_LIST FENNEC_SHADER_NAMES)
+      set(act16 "${name}_a16")
+    endif()
+    string(APPEND table_lines "    {\"${name}\", kSpirv_${name}, kSpirv_${name}_words, ShaderId::${act16}},\n")
   endforeach()
   file(WRITE "${gen}/fennec_shaders.h.tmp"
 "// Generated from shaders/CMakeLists.txt. Do not edit.
@@ -65,6 +75,7 @@ struct ShaderBlob {
   const char* name;
   const uint32_t* words;
   size_t word_count;
+  ShaderId act16;  // the binary16-activation variant, kCount when none
 };
 const ShaderBlob& shader_blob(ShaderId id);
 }  // namespace fennec::vulkan

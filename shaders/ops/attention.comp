@@ -11,22 +11,24 @@
 // b = (i0 * dim1 + i1) * dim2 + i2 adds i0 * s0 + i1 * s1 + i2 * s2 to the
 // base of Q, K, V and the mask; the mask element of (s, t) is at
 // s * mask_s + t * mask_t (zero strides broadcast).
-// Bindings (set 0): 0 = Q (float[]), 1 = K (float[]), 2 = V (float[]),
-//                   3 = mask (float[]; a dummy buffer when has_mask == 0),
-//                   4 = Y (float[batches*S*Dv])
+// Bindings (set 0): 0 = Q (act_t[]), 1 = K (act_t[]), 2 = V (act_t[]),
+//                   3 = mask (act_t[]; a dummy buffer when has_mask == 0),
+//                   4 = Y (act_t[batches*S*Dv]); act_t is float, or binary16
+//                   in the _a16 variant (storage.glsl)
 // Push constants (96 bytes): AttentionPush in attention_vulkan.cpp, the block below.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl); both must be 64.
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InQ { float q[]; };
-layout(set = 0, binding = 1) readonly buffer InK { float k[]; };
-layout(set = 0, binding = 2) readonly buffer InV { float v[]; };
-layout(set = 0, binding = 3) readonly buffer InMask { float mask[]; };
-layout(set = 0, binding = 4) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InQ { act_t q[]; };
+layout(set = 0, binding = 1) readonly buffer InK { act_t k[]; };
+layout(set = 0, binding = 2) readonly buffer InV { act_t v[]; };
+layout(set = 0, binding = 3) readonly buffer InMask { act_t mask[]; };
+layout(set = 0, binding = 4) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint s, t, d, dv;
@@ -75,9 +77,9 @@ void main() {
     if (in_range && t < p.t) {
       float dot_qk = 0.0;
       uint kr = k_base + t * p.d;
-      for (uint i = 0u; i < p.d; ++i) dot_qk += q[q_base + i] * k[kr + i];
+      for (uint i = 0u; i < p.d; ++i) dot_qk += float(q[q_base + i]) * float(k[kr + i]);
       score = p.scale * dot_qk;
-      if (p.has_mask != 0u) score += mask[m_base + t * p.mask_t];
+      if (p.has_mask != 0u) score += float(mask[m_base + t * p.mask_t]);
     }
     scores[lane] = score;
     barrier();
@@ -99,7 +101,7 @@ void main() {
         uint vr = v_base + (t0 + j) * p.dv;
         for (uint c = 0u; c < kColumns; ++c) {
           uint col = col0 + c * kLanes;
-          if (col < p.dv) acc[c] += pj * v[vr + col];
+          if (col < p.dv) acc[c] += pj * float(v[vr + col]);
         }
       }
       running_max = new_max;
@@ -109,6 +111,6 @@ void main() {
   uint y_base = (batch * p.s + row) * p.dv;
   for (uint c = 0u; c < kColumns; ++c) {
     uint col = col0 + c * kLanes;
-    if (col < p.dv) y[y_base + col] = denom > 0.0 ? acc[c] / denom : 0.0;
+    if (col < p.dv) y[y_base + col] = ACT(denom > 0.0 ? acc[c] / denom : 0.0);
   }
 }

@@ -1,7 +1,8 @@
 #version 450
 // binary: y = activation(a <op> b) for ADD, SUB, MUL, DIV, POW, MAXIMUM,
 // MINIMUM with numpy broadcasting up to rank 6.
-// Bindings (set 0): 0 = A (float[]), 1 = B (float[]), 2 = Y (float[])
+// Bindings (set 0): 0 = A (act_t[]), 1 = B (act_t[]), 2 = Y (act_t[]); act_t is float, or
+// binary16 in the _a16 variant (storage.glsl)
 // Push constants (96 bytes):
 //   BinaryPush { uint count; uint mode; int op; int act; float alpha; float beta;
 //                uint dims[6]; uint stride_a[6]; uint stride_b[6]; }
@@ -13,14 +14,15 @@
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InA { float a[]; };
-layout(set = 0, binding = 1) readonly buffer InB { float b[]; };
-layout(set = 0, binding = 2) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InA { act_t a[]; };
+layout(set = 0, binding = 1) readonly buffer InB { act_t b[]; };
+layout(set = 0, binding = 2) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -84,5 +86,5 @@ void main() {
   else if (p.op == 4) v = fennec_pow(va, vb);
   else if (p.op == 5) v = max(va, vb);
   else v = min(va, vb);
-  y[i] = fennec_activate(v, p.act, p.alpha, p.beta);
+  y[i] = ACT(fennec_activate(v, p.act, p.alpha, p.beta));
 }

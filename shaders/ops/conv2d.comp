@@ -2,11 +2,12 @@
 // conv2d: direct 2-D convolution over NCHW input with OIHW weights
 // (I = C / group), optional bias, fused activation. Covers grouped and
 // depthwise convolution, strides, dilations and asymmetric pads.
-// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW];
+// Bindings (set 0): 0 = X (act_t[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW];
 //                   a quantized matrix [O, C/group*KH*KW] in the variants
 //                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
-//                   3 = Y (float[N*O*OH*OW])
+//                   3 = Y (act_t[N*O*OH*OW]); act_t is float, or binary16 in
+//                   the _a16 variant (storage.glsl)
 // Push constants (100 bytes): Conv2DPush {
 //   uint count;                          // work items = N * group * blocks_per_group * OH * OW
 //   uint n, c, h, w;                     // input extents
@@ -31,12 +32,13 @@
 // channels (depthwise), where the wide path would only duplicate work.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#include "storage.glsl"
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
 #define FENNEC_W_BINDING 1
 #include "weights.glsl"
 #ifdef FENNEC_W_QUANTIZED
@@ -51,18 +53,18 @@ uint g_cols;  // weight row length: C/group * KH * KW
 // w8a8: X quantized per tensor to int8, int32 sums, scaled once at the end.
 #define ACC4 ivec4
 #define ACC1 int
-#define XVAL(i) fennec_quantize_act(x[i], p.act_inverse)
+#define XVAL(i) fennec_quantize_act(float(x[i]), p.act_inverse)
 #define WVAL(row, col) fennec_weight_q(g_weights, row, col)
 #define SUM_VALUE(v, row) (float(v) * p.act_scale * fennec_wscale(g_weights, row, 0u))
 #else
 #define ACC4 vec4
 #define ACC1 float
-#define XVAL(i) x[i]
+#define XVAL(i) float(x[i])
 #define WVAL(row, col) WEIGHT(row, col)
 #define SUM_VALUE(v, row) (v)
 #endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
-layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 3) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -165,6 +167,6 @@ void main() {
   for (uint j = 0u; j < valid; ++j) {
     float v = SUM_VALUE(acc[j], oc0 + j);
     if (p.has_bias != 0u) v += bias[oc0 + j];
-    y[out_at + j * out_plane] = fennec_activate(v, p.kind, p.alpha, p.beta);
+    y[out_at + j * out_plane] = ACT(fennec_activate(v, p.kind, p.alpha, p.beta));
   }
 }

@@ -3,23 +3,25 @@
 // of 4 output channels x 8 neighbouring output pixels per work item, so each
 // weight load feeds eight pixels and each input load four channels. Used for
 // convolutions whose groups have at least 4 output channels.
-// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW];
+// Bindings (set 0): 0 = X (act_t[N*C*H*W]), 1 = Wt (float[O*(C/group)*KH*KW];
 //                   a quantized matrix [O, C/group*KH*KW] in the variants
 //                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
-//                   3 = Y (float[N*O*OH*OW])
+//                   3 = Y (act_t[N*O*OH*OW]); act_t is float, or binary16 in
+//                   the _a16 variant (storage.glsl)
 // Push constants (100 bytes): the Conv2DPush block of conv2d.comp, with
 //   count = N * group * ceil(og / 4) * OH * ceil(OW / 8) and oc_block = 4.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#include "storage.glsl"
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
 #define FENNEC_W_BINDING 1
 #include "weights.glsl"
 #ifdef FENNEC_W_QUANTIZED
@@ -34,18 +36,18 @@ uint g_cols;  // weight row length: C/group * KH * KW
 // w8a8: X quantized per tensor to int8, int32 sums, scaled once at the end.
 #define ACC4 ivec4
 #define ACC1 int
-#define XVAL(i) fennec_quantize_act(x[i], p.act_inverse)
+#define XVAL(i) fennec_quantize_act(float(x[i]), p.act_inverse)
 #define WVAL(row, col) fennec_weight_q(g_weights, row, col)
 #define SUM_VALUE(v, row) (float(v) * p.act_scale * fennec_wscale(g_weights, row, 0u))
 #else
 #define ACC4 vec4
 #define ACC1 float
-#define XVAL(i) x[i]
+#define XVAL(i) float(x[i])
 #define WVAL(row, col) WEIGHT(row, col)
 #define SUM_VALUE(v, row) (v)
 #endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
-layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 3) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -161,13 +163,13 @@ void main() {
     vec4 f0 = acc0, f1 = acc1, f2 = acc2, f3 = acc3, f4 = acc4, f5 = acc5, f6 = acc6, f7 = acc7;
 #endif
     uint at = out_row + j * out_plane + ox0;
-    y[at] = fennec_activate(f0[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 1u) y[at + 1u] = fennec_activate(f1[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 2u) y[at + 2u] = fennec_activate(f2[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 3u) y[at + 3u] = fennec_activate(f3[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 4u) y[at + 4u] = fennec_activate(f4[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 5u) y[at + 5u] = fennec_activate(f5[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 6u) y[at + 6u] = fennec_activate(f6[j] + b, p.kind, p.alpha, p.beta);
-    if (pixels > 7u) y[at + 7u] = fennec_activate(f7[j] + b, p.kind, p.alpha, p.beta);
+    y[at] = ACT(fennec_activate(f0[j] + b, p.kind, p.alpha, p.beta));
+    if (pixels > 1u) y[at + 1u] = ACT(fennec_activate(f1[j] + b, p.kind, p.alpha, p.beta));
+    if (pixels > 2u) y[at + 2u] = ACT(fennec_activate(f2[j] + b, p.kind, p.alpha, p.beta));
+    if (pixels > 3u) y[at + 3u] = ACT(fennec_activate(f3[j] + b, p.kind, p.alpha, p.beta));
+    if (pixels > 4u) y[at + 4u] = ACT(fennec_activate(f4[j] + b, p.kind, p.alpha, p.beta));
+    if (pixels > 5u) y[at + 5u] = ACT(fennec_activate(f5[j] + b, p.kind, p.alpha, p.beta));
+    if (pixels > 6u) y[at + 6u] = ACT(fennec_activate(f6[j] + b, p.kind, p.alpha, p.beta));
+    if (pixels > 7u) y[at + 7u] = ACT(fennec_activate(f7[j] + b, p.kind, p.alpha, p.beta));
   }
 }

@@ -1,11 +1,12 @@
 #version 450
 // conv_transpose2d: 2-D transposed convolution over NCHW input with ONNX
 // weights [C, O/group, KH, KW], optional bias, fused activation.
-// Bindings (set 0): 0 = X (float[N*C*H*W]), 1 = Wt (float[C*(O/group)*KH*KW];
+// Bindings (set 0): 0 = X (act_t[N*C*H*W]), 1 = Wt (float[C*(O/group)*KH*KW];
 //                   a quantized matrix [C, O/group*KH*KW] in the variants
 //                   compiled with a weights.glsl format define),
 //                   2 = B (float[O]; a dummy buffer when has_bias == 0),
-//                   3 = Y (float[N*O*OH*OW])
+//                   3 = Y (act_t[N*O*OH*OW]); act_t is float, or binary16 in
+//                   the _a16 variant (storage.glsl)
 // Push constants (100 bytes): ConvTranspose2DPush {
 //   uint count;                          // work items = N * group * ceil(og / oc_block) * OH * OW
 //   uint n, c, h, w;                     // input extents
@@ -30,12 +31,13 @@
 // per input channel.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
+#include "storage.glsl"
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
 #define FENNEC_W_BINDING 1
 #include "weights.glsl"
 #ifdef FENNEC_W_QUANTIZED
@@ -47,7 +49,7 @@ uint g_cols;  // weight row length: O/group * KH * KW
 #define WEIGHT(row, col) wt[(row) * g_cols + (col)]
 #endif
 layout(set = 0, binding = 2) readonly buffer InB { float bias[]; };
-layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 3) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -119,8 +121,8 @@ void main() {
       uint col = w_col + ky * p.kw + kx;
       uint row = w_row;
       for (uint ic = 0u; ic < cg; ++ic) {
-        acc += x[xi] * vec4(WEIGHT(row, col), WEIGHT(row, col + off1), WEIGHT(row, col + off2),
-                            WEIGHT(row, col + off3));
+        acc += float(x[xi]) * vec4(WEIGHT(row, col), WEIGHT(row, col + off1), WEIGHT(row, col + off2),
+                                   WEIGHT(row, col + off3));
         xi += plane;
         ++row;
       }
@@ -132,6 +134,6 @@ void main() {
   for (uint j = 0u; j < valid; ++j) {
     float v = acc[j];
     if (p.has_bias != 0u) v += bias[g * og + ocg + j];
-    y[out_at + j * out_plane] = fennec_activate(v, p.kind, p.alpha, p.beta);
+    y[out_at + j * out_plane] = ACT(fennec_activate(v, p.kind, p.alpha, p.beta));
   }
 }

@@ -5,19 +5,21 @@
 // invocations, so the linear workgroup id of the Recorder's 2-D grid is the
 // plane (uniform across the workgroup); the lanes stride over the plane and
 // reduce their partial sums in shared memory.
-// Bindings (set 0): 0 = X (float[]), 1 = Y (float[])
+// Bindings (set 0): 0 = X (act_t[]), 1 = Y (act_t[]); act_t is float, or
+// binary16 in the _a16 variant (storage.glsl)
 // Push constants (16 bytes):
 //   GapPush { uint planes; uint plane_size; float inv_size; uint pad; }
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl); any size works
 // (the reduction does not assume a power of two)
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
-layout(set = 0, binding = 1) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
+layout(set = 0, binding = 1) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint planes;
@@ -40,7 +42,7 @@ void main() {
   float sum = 0.0;
   if (in_range) {
     uint base = plane * p.plane_size;
-    for (uint i = lane; i < p.plane_size; i += lanes) sum += x[base + i];
+    for (uint i = lane; i < p.plane_size; i += lanes) sum += float(x[base + i]);
   }
   partial[lane] = sum;
   barrier();
@@ -51,5 +53,5 @@ void main() {
     barrier();
     n = half_n;
   }
-  if (in_range && lane == 0u) y[plane] = partial[0] * p.inv_size;
+  if (in_range && lane == 0u) y[plane] = ACT(partial[0] * p.inv_size);
 }

@@ -13,11 +13,12 @@
 // A[a_batch + i * a_row + p * a_col], op(B)[p, j] is B[b_batch + p * b_row +
 // j * b_col], C[i, j] is C[c_batch + i * c_row + j * c_col]. A batch entry
 // b = (i0 * dim1 + i1) * dim2 + i2 adds i0 * s0 + i1 * s1 + i2 * s2 per operand.
-// Bindings (set 0): 0 = A (float[]), 1 = B (float[]; in the variants compiled
+// Bindings (set 0): 0 = A (act_t[]), 1 = B (act_t[]; in the variants compiled
 //                   with a weights.glsl format define, a quantized matrix
 //                   W[N, K] with op(B)[p, j] = W[j, p], shared by all batches),
-//                   2 = C (float[]; a dummy buffer when has_c == 0),
-//                   3 = Y (float[batches*M*N])
+//                   2 = C (act_t[]; a dummy buffer when has_c == 0),
+//                   3 = Y (act_t[batches*M*N]); act_t is float, or binary16
+//                   in the _a16 variant (storage.glsl)
 // Push constants (128 bytes): MatMulPush in matmul_vulkan.cpp, the block below
 // (wgroup: the group size of an int4 or grouped int8 B; act_scale / act_inverse: the
 // w8a8 variant's activation scale of A and its reciprocal).
@@ -28,19 +29,20 @@
 #if defined(FENNEC_A_I8_DOT)
 #extension GL_EXT_spirv_intrinsics : require
 #endif
+#include "storage.glsl"
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InA { float a[]; };
+layout(set = 0, binding = 0) readonly buffer InA { act_t a[]; };
 #define FENNEC_W_BINDING 1
 #include "weights.glsl"
 #ifndef FENNEC_W_QUANTIZED
-layout(set = 0, binding = 1) readonly buffer InB { float b[]; };
+layout(set = 0, binding = 1) readonly buffer InB { act_t b[]; };
 #endif
-layout(set = 0, binding = 2) readonly buffer InC { float c[]; };
-layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 2) readonly buffer InC { act_t c[]; };
+layout(set = 0, binding = 3) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint m, n, k;
@@ -68,12 +70,12 @@ const uint kStep = 16u;
 // w8a8: tiles of int8 codes, int32 sums scaled once at the end.
 #define TILE int
 #define TILE4 ivec4
-#define A_VALUE(v) fennec_quantize_act(v, p.act_inverse)
+#define A_VALUE(v) fennec_quantize_act(float(v), p.act_inverse)
 #define B_VALUE(row, col) fennec_weight_q(wts, row, col)
 #else
 #define TILE float
 #define TILE4 vec4
-#define A_VALUE(v) (v)
+#define A_VALUE(v) float(v)
 #define B_VALUE(row, col) fennec_weight(wts, row, col)
 #endif
 #if defined(FENNEC_A_I8_DOT)
@@ -146,7 +148,7 @@ void main() {
       tile_b[qb][j] = (in_range && col < p.n && kb < p.k) ? B_VALUE(col, kb) : TILE(0);
 #else
       tile_b[qb][j] = (in_range && col < p.n && kb < p.k)
-                          ? b[b_base + kb * p.b_row + col * p.b_col] : 0.0;
+                          ? float(b[b_base + kb * p.b_row + col * p.b_col]) : 0.0;
 #endif
     }
     barrier();
@@ -177,8 +179,8 @@ void main() {
 #else
       float v = p.alpha * acc[s];
 #endif
-      if (p.has_c != 0u) v += p.beta * c[c_base + row * p.c_row + col * p.c_col];
-      y[y_base + row * p.n + col] = fennec_activate(v, p.kind, p.act_alpha, p.act_beta);
+      if (p.has_c != 0u) v += p.beta * float(c[c_base + row * p.c_row + col * p.c_col]);
+      y[y_base + row * p.n + col] = ACT(fennec_activate(v, p.kind, p.act_alpha, p.act_beta));
     }
   }
 }

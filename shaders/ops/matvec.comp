@@ -4,22 +4,24 @@
 // neighbouring lanes read neighbouring B values, and each B value is loaded
 // once for all R rows. MATMUL takes it when A is R contiguous rows of K
 // values (batch axes of A folded into R) and B is an untransposed matrix.
-// Bindings (set 0): 0 = A (float[R*K]), 1 = B (float[K*N]),
-//                   2 = C (float[N]: one bias per column; a dummy buffer when
-//                   has_c == 0), 3 = Y (float[R*N])
+// Bindings (set 0): 0 = A (act_t[R*K]), 1 = B (act_t[K*N]),
+//                   2 = C (act_t[N]: one bias per column; a dummy buffer when
+//                   has_c == 0), 3 = Y (act_t[R*N]); act_t is float, or
+//                   binary16 in the _a16 variant (storage.glsl)
 // Push constants (52 bytes): MatVecPush in matmul_vulkan.cpp, the block below.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InA { float a[]; };
-layout(set = 0, binding = 1) readonly buffer InB { float b[]; };
-layout(set = 0, binding = 2) readonly buffer InC { float c[]; };
-layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InA { act_t a[]; };
+layout(set = 0, binding = 1) readonly buffer InB { act_t b[]; };
+layout(set = 0, binding = 2) readonly buffer InC { act_t c[]; };
+layout(set = 0, binding = 3) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint rows, n, k;
@@ -62,9 +64,9 @@ void main() {
     acc += bv * vec4(a[kk], a[min(1u, p.rows - 1u) * p.k + kk], a[min(2u, p.rows - 1u) * p.k + kk],
                      a[min(3u, p.rows - 1u) * p.k + kk]);
   }
-  float bias = p.has_c != 0u ? p.beta * c[col] : 0.0;
-  y[col] = fennec_activate(p.alpha * acc.x + bias, p.kind, p.act_alpha, p.act_beta);
-  if (p.rows > 1u) y[p.n + col] = fennec_activate(p.alpha * acc.y + bias, p.kind, p.act_alpha, p.act_beta);
-  if (p.rows > 2u) y[2u * p.n + col] = fennec_activate(p.alpha * acc.z + bias, p.kind, p.act_alpha, p.act_beta);
-  if (p.rows > 3u) y[3u * p.n + col] = fennec_activate(p.alpha * acc.w + bias, p.kind, p.act_alpha, p.act_beta);
+  float bias = p.has_c != 0u ? p.beta * float(c[col]) : 0.0;
+  y[col] = ACT(fennec_activate(p.alpha * acc.x + bias, p.kind, p.act_alpha, p.act_beta));
+  if (p.rows > 1u) y[p.n + col] = ACT(fennec_activate(p.alpha * acc.y + bias, p.kind, p.act_alpha, p.act_beta));
+  if (p.rows > 2u) y[2u * p.n + col] = ACT(fennec_activate(p.alpha * acc.z + bias, p.kind, p.act_alpha, p.act_beta));
+  if (p.rows > 3u) y[3u * p.n + col] = ACT(fennec_activate(p.alpha * acc.w + bias, p.kind, p.act_alpha, p.act_beta));
 }

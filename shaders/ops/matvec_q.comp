@@ -10,16 +10,17 @@
 // drivers, which run each group of SIMD lanes of a workgroup as a
 // coroutine with a fixed cost) one invocation per column walking its whole
 // row.
-// Bindings (set 0): 0 = A (float[R*K]), 1 = W (quantized [N, K]),
-//                   2 = C (float[N]: one bias per column; a dummy buffer when
-//                   has_c == 0), 3 = Y (float[R*N])
+// Bindings (set 0): 0 = A (act_t[R*K]), 1 = W (quantized [N, K]),
+//                   2 = C (act_t[N]: one bias per column; a dummy buffer when
+//                   has_c == 0), 3 = Y (act_t[R*N]); act_t is float, or
+//                   binary16 in the _a16 variant (storage.glsl)
 // Push constants (52 bytes): MatVecPush in matmul_vulkan.cpp, the block below.
 //   chunked != 0: every run of 8 columns at a multiple of 8 shares one scale
 //   group (int4 / grouped int8 group size a multiple of 8, MXFP8; any width
 //   for the others), so the chunk decoder applies to all full chunks;
 //   chunked == 2: besides, K is a multiple of 32 and so is the group size
 //   (grouped formats), so every run of 32 columns is one 16-byte aligned
-//   block (fennec_weight32) and A's rows are vec4-aligned.
+//   block (fennec_weight32) and A's rows are act4_t-aligned.
 // Specialization constants: 0 = workgroup size (local_size_x, 64), 1 = the
 // same value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
@@ -30,18 +31,19 @@
 #if defined(FENNEC_SUBGROUP)
 #extension GL_KHR_shader_subgroup_arithmetic : require
 #endif
+#include "storage.glsl"
 #include "index.glsl"
 #include "activation.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InA { float a[]; };
-// The same as vec4s, for the 32-value blocks (chunked == 2: K % 32 == 0).
-layout(set = 0, binding = 0) readonly buffer InA4 { vec4 av[]; };
+layout(set = 0, binding = 0) readonly buffer InA { act_t a[]; };
+// The same as vectors of four, for the 32-value blocks (chunked == 2: K % 32 == 0).
+layout(set = 0, binding = 0) readonly buffer InA4 { act4_t av[]; };
 #define FENNEC_W_BINDING 1
 #include "weights.glsl"
-layout(set = 0, binding = 2) readonly buffer InC { float c[]; };
-layout(set = 0, binding = 3) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 2) readonly buffer InC { act_t c[]; };
+layout(set = 0, binding = 3) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint rows, n, k;
@@ -78,7 +80,7 @@ vec4 a4(uint r, uint kk) {
 int act4(uint r, uint kk) {
   uint at = min(r, p.rows - 1u) * p.k + kk;
   int q[4];
-  for (uint i = 0u; i < 4u; ++i) q[i] = kk + i < p.k ? fennec_quantize_act(a[at + i], p.act_inverse) : 0;
+  for (uint i = 0u; i < 4u; ++i) q[i] = kk + i < p.k ? fennec_quantize_act(float(a[at + i]), p.act_inverse) : 0;
   return fennec_pack4(q[0], q[1], q[2], q[3]);
 }
 #endif
@@ -102,10 +104,10 @@ ivec4 partial_sums(FennecWeights w, uint col, uint lane, uint lanes) {
   ivec4 sums = ivec4(0);
   for (uint kk = lane; kk < p.k; kk += lanes) {
     int wv = fennec_weight_q(w, col, kk);
-    sums += wv * ivec4(fennec_quantize_act(a[kk], p.act_inverse),
-                       fennec_quantize_act(a[min(1u, p.rows - 1u) * p.k + kk], p.act_inverse),
-                       fennec_quantize_act(a[min(2u, p.rows - 1u) * p.k + kk], p.act_inverse),
-                       fennec_quantize_act(a[min(3u, p.rows - 1u) * p.k + kk], p.act_inverse));
+    sums += wv * ivec4(fennec_quantize_act(float(a[kk]), p.act_inverse),
+                       fennec_quantize_act(float(a[min(1u, p.rows - 1u) * p.k + kk]), p.act_inverse),
+                       fennec_quantize_act(float(a[min(2u, p.rows - 1u) * p.k + kk]), p.act_inverse),
+                       fennec_quantize_act(float(a[min(3u, p.rows - 1u) * p.k + kk]), p.act_inverse));
   }
   return sums;
 #endif
@@ -115,22 +117,22 @@ vec4 partial_sums(FennecWeights w, uint col, uint lane, uint lanes) {
   vec4 acc = vec4(0.0);
   uint done = 0u;
   if (p.chunked == 2u) {
-    // Blocks of 32: one 16-byte load per four values of A and per 32 (int4)
-    // or 16 (int8, fp8) weights.
+    // Blocks of 32: one vector load per four values of A (act4_t), one
+    // 16-byte load per 32 (int4) or 16 (int8, fp8) weights.
     uint blocks = p.k / 32u, row_vecs = p.k / 4u;
     for (uint b = lane; b < blocks; b += lanes) {
       vec4 v[8];
       fennec_weight32(w, col, b * 32u, v);
       uint at = b * 8u;
       float s0 = 0.0;
-      [[unroll]] for (uint j = 0u; j < 8u; ++j) s0 += dot(av[at + j], v[j]);
+      [[unroll]] for (uint j = 0u; j < 8u; ++j) s0 += dot(vec4(av[at + j]), v[j]);
       acc.x += s0;
       if (p.rows > 1u) {
         vec3 more = vec3(0.0);
         [[unroll]] for (uint j = 0u; j < 8u; ++j)
-          more += vec3(dot(av[min(1u, p.rows - 1u) * row_vecs + at + j], v[j]),
-                       dot(av[min(2u, p.rows - 1u) * row_vecs + at + j], v[j]),
-                       dot(av[min(3u, p.rows - 1u) * row_vecs + at + j], v[j]));
+          more += vec3(dot(vec4(av[min(1u, p.rows - 1u) * row_vecs + at + j]), v[j]),
+                       dot(vec4(av[min(2u, p.rows - 1u) * row_vecs + at + j]), v[j]),
+                       dot(vec4(av[min(3u, p.rows - 1u) * row_vecs + at + j]), v[j]));
         acc.yzw += more;
       }
     }
@@ -166,8 +168,8 @@ vec4 partial_sums(FennecWeights w, uint col, uint lane, uint lanes) {
 
 // Y[row, col] from its whole sum (before alpha).
 void store_value(uint row, uint col, float sum) {
-  float bias = p.has_c != 0u ? p.beta * c[col] : 0.0;
-  y[row * p.n + col] = fennec_activate(p.alpha * sum + bias, p.kind, p.act_alpha, p.act_beta);
+  float bias = p.has_c != 0u ? p.beta * float(c[col]) : 0.0;
+  y[row * p.n + col] = ACT(fennec_activate(p.alpha * sum + bias, p.kind, p.act_alpha, p.act_beta));
 }
 
 // Y[., col] from the column's whole sums.

@@ -3,7 +3,8 @@
 // input coordinate c - begin on each axis. Outside the input, mode 0
 // (CONSTANT) writes `value`, mode 1 (REFLECT) mirrors without repeating the
 // border (period 2(n-1)), mode 2 (EDGE) clamps to the border.
-// Bindings (set 0): 0 = X (float[]), 1 = Y (float[])
+// Bindings (set 0): 0 = X (act_t[]), 1 = Y (act_t[]); act_t is float, or
+// binary16 in the _a16 variant (storage.glsl)
 // Push constants (84 bytes):
 //   PadPush { uint count; uint mode; float value; uint out_dims[6];
 //             uint in_dims[6]; int begin[6]; }
@@ -12,12 +13,13 @@
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
-layout(set = 0, binding = 1) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
+layout(set = 0, binding = 1) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -48,7 +50,7 @@ void main() {
     int c = int(coord) - p.begin[d];
     if (c < 0 || c >= n) {
       if (p.mode == 0u) {
-        y[i] = p.value;
+        y[i] = ACT(p.value);
         return;
       }
       c = source_index(c, n);
@@ -56,5 +58,5 @@ void main() {
     src += uint(c) * stride;
     stride *= p.in_dims[d];
   }
-  y[i] = x[src];
+  y[i] = ACT(x[src]);
 }

@@ -1,18 +1,20 @@
 #version 450
 // pool2d: max or average pooling over the trailing two axes of an NCHW
 // tensor, one invocation per output element (semantics in ops/pool2d.h).
-// Bindings (set 0): 0 = X (float[planes*H*W]), 1 = Y (float[planes*OH*OW])
+// Bindings (set 0): 0 = X (act_t[planes*H*W]), 1 = Y (act_t[planes*OH*OW]);
+// act_t is float, or binary16 in the _a16 variant (storage.glsl)
 // Push constants (72 bytes): Pool2DPush in pool2d_vulkan.cpp, the block below;
 //   average = 1 for AVERAGE, include_pad = count_include_pad.
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
-layout(set = 0, binding = 1) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
+layout(set = 0, binding = 1) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -47,7 +49,7 @@ void main() {
       int ix = x0 + int(kx * p.dilation_w);
       if (row_padded && ix >= -p.pad_left && ix < w + p.pad_right) ++padded;
       if (!row_in || ix < 0 || ix >= w) continue;
-      float v = x[base + uint(iy) * p.w + uint(ix)];
+      float v = float(x[base + uint(iy) * p.w + uint(ix)]);
       sum += v;
       best = max(best, v);
       ++inside;
@@ -56,5 +58,5 @@ void main() {
   float result = 0.0;
   if (inside > 0u)
     result = p.average != 0u ? sum / float(p.include_pad != 0u ? padded : inside) : best;
-  y[i] = result;
+  y[i] = ACT(result);
 }

@@ -7,7 +7,8 @@
 //   out index i -> kept coordinates over kept_dims -> input base offset
 //   (sum of coordinate * kept_strides); the reduced elements are visited by
 //   an odometer over red_dims / red_strides.
-// Bindings (set 0): 0 = X (float[]), 1 = Y (float[])
+// Bindings (set 0): 0 = X (act_t[]), 1 = Y (act_t[]); act_t is float, or
+// binary16 in the _a16 variant (storage.glsl)
 // Push constants (112 bytes):
 //   ReducePush { uint count; uint reduce_count; int kind; uint pad;
 //                uint kept_dims[6]; uint kept_strides[6];
@@ -19,12 +20,13 @@
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
-layout(set = 0, binding = 1) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
+layout(set = 0, binding = 1) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -61,7 +63,7 @@ float fold(uint base, int mode, float shift) {
   precise float sum = 0.0;
   precise float carry = 0.0;
   for (uint r = 0u; r < p.reduce_count; ++r) {
-    float v = x[offset];
+    float v = float(x[offset]);
     if (mode == K_MAX) {
       acc = max(acc, v);
     } else if (mode == K_MIN) {
@@ -118,5 +120,5 @@ void main() {
     if (p.kind == K_MEAN) result /= float(p.reduce_count);
     else if (p.kind == K_LOG_SUM) result = log(result);
   }
-  y[i] = result;
+  y[i] = ACT(result);
 }

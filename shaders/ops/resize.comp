@@ -5,7 +5,8 @@
 // ResizeOp::source_coordinate, ResizeOp::cubic_taps and the reference in
 // runtime/src/ops/resize.cpp operation for operation (same float
 // expressions, no contraction), so the picked source pixels agree.
-// Bindings (set 0): 0 = X (float[], [N,C,in_h,in_w]), 1 = Y (float[], [N,C,out_h,out_w])
+// Bindings (set 0): 0 = X (act_t[], [N,C,in_h,in_w]), 1 = Y (act_t[], [N,C,out_h,out_w]);
+// act_t is float, or binary16 in the _a16 variant (storage.glsl)
 // Push constants (48 bytes):
 //   ResizePush { uint count; uint in_h; uint in_w; uint out_h; uint out_w;
 //                uint mode; uint transform; uint rounding;
@@ -22,13 +23,14 @@
 // Specialization constants: 0 = workgroup size (local_size_x), 1 = the same
 // value as kFennecWorkgroupSize (index.glsl)
 #extension GL_GOOGLE_include_directive : require
+#include "storage.glsl"
 #include "index.glsl"
 #include "rounding.glsl"
 
 layout(local_size_x_id = 0) in;
 
-layout(set = 0, binding = 0) readonly buffer InX { float x[]; };
-layout(set = 0, binding = 1) writeonly buffer OutY { float y[]; };
+layout(set = 0, binding = 0) readonly buffer InX { act_t x[]; };
+layout(set = 0, binding = 1) writeonly buffer OutY { act_t y[]; };
 
 layout(push_constant) uniform Push {
   uint count;
@@ -140,7 +142,7 @@ void main() {
   if (p.mode == 0u) {
     uint iy = nearest_index(cy, p.in_h);
     uint ix = nearest_index(cx, p.in_w);
-    y[i] = x[base + iy * p.in_w + ix];
+    y[i] = ACT(x[base + iy * p.in_w + ix]);
   } else if (p.mode == 2u) {
     int ry[4], rx[4];
     float wy[4], wx[4];
@@ -151,16 +153,16 @@ void main() {
     for (int r = 0; r < 4; ++r) {
       uint row = base + uint(ry[r]) * p.in_w;
       precise float h = 0.0;
-      for (int c = 0; c < 4; ++c) h += wx[c] * x[row + uint(rx[c])];
+      for (int c = 0; c < 4; ++c) h += wx[c] * float(x[row + uint(rx[c])]);
       v += wy[r] * h;
     }
-    y[i] = v;
+    y[i] = ACT(v);
   } else {
     uint y0, y1, x0, x1;
     float wy0, wy1, wx0, wx1;
     linear_tap(cy, p.in_h, y0, y1, wy0, wy1);
     linear_tap(cx, p.in_w, x0, x1, wx0, wx1);
-    y[i] = wx0 * wy0 * x[base + y0 * p.in_w + x0] + wx1 * wy0 * x[base + y0 * p.in_w + x1] +
-           wx0 * wy1 * x[base + y1 * p.in_w + x0] + wx1 * wy1 * x[base + y1 * p.in_w + x1];
+    y[i] = ACT(wx0 * wy0 * float(x[base + y0 * p.in_w + x0]) + wx1 * wy0 * float(x[base + y0 * p.in_w + x1]) +
+               wx0 * wy1 * float(x[base + y1 * p.in_w + x0]) + wx1 * wy1 * float(x[base + y1 * p.in_w + x1]));
   }
 }

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "graph/graph.h"
+#include "ops/cast.h"
 #include "vulkan/context.h"
 #include "vulkan/session.h"
 
@@ -75,9 +76,16 @@ Result<std::vector<HostTensor>> run_on_vulkan(std::unique_ptr<ops::Op> op,
   }
   std::vector<Shape> out_shapes;
   FENNEC_RETURN_IF_ERROR(op->infer_shapes(in_shapes, out_shapes));
+  // A FLOAT16 input makes the node one with binary16 activations; a CAST
+  // writes its target dtype.
+  DataType out_dtype = DataType::FLOAT32;
+  for (const HostTensor* t : inputs)
+    if (t && t->dtype == DataType::FLOAT16) out_dtype = DataType::FLOAT16;
+  if (op->type() == ops::OpType::CAST) out_dtype = static_cast<const ops::CastOp&>(*op).to();
   for (size_t o = 0; o < out_shapes.size(); ++o) {
     graph::TensorInfo info;
     info.name = "output" + std::to_string(o);
+    info.dtype = out_dtype;
     info.shape = out_shapes[o];
     info.dim_symbols.assign(out_shapes[o].size(), "");
     const int index = g.add_tensor(std::move(info));
@@ -116,7 +124,10 @@ HostTensor random_tensor(const Shape& shape, uint32_t seed, float lo, float hi) 
   return t;
 }
 
-ErrorStats compare(const HostTensor& expected, const HostTensor& actual) {
+ErrorStats compare(const HostTensor& expected_in, const HostTensor& actual_in) {
+  // FLOAT16 tensors compare by the float32 values they hold.
+  const HostTensor expected = convert_dtype(expected_in, DataType::FLOAT32).value();
+  const HostTensor actual = convert_dtype(actual_in, DataType::FLOAT32).value();
   ErrorStats stats;
   stats.shape_match = expected.shape == actual.shape && expected.bytes.size() == actual.bytes.size();
   if (!stats.shape_match) {

@@ -25,6 +25,7 @@
 #include "cli/npy.h"
 #include "cli/calibration_data.h"
 #include "cli/quantize_report.h"
+#include "passes/half_activations.h"
 #include "passes/quantization.h"
 
 namespace fennec::cli {
@@ -47,6 +48,7 @@ struct ConvertArgs {
   std::string calibration_method = "mse";
   double percentile = 99.99;
   std::string rounding;  // nearest | gptq; empty: gptq with --calibration
+  std::string activations;  // fp16 | fp32; empty: fp16 with --quantize fp16
 };
 
 // Splits "NAME=VALUE" at the last '=' (names may contain '=' rarely, values not).
@@ -319,12 +321,27 @@ void run_convert(const ConvertArgs& args) {
   }
   if (!args.calibration.empty() && quantize_options.scheme == passes::QuantScheme::kNone)
     throw converter::ConvertError("--calibration needs --quantize");
+  if (!args.activations.empty() && args.activations != "fp16" && args.activations != "fp32")
+    throw converter::ConvertError("--activations: expected fp16 or fp32, got '" + args.activations + "'");
+  const bool half_activations =
+      args.activations.empty() ? quantize_options.scheme == passes::QuantScheme::kFp16 : args.activations == "fp16";
+  const std::vector<passes::CalibrationSample> samples =
+      args.calibration.empty() ? std::vector<passes::CalibrationSample>{} : read_calibration_dir(args.calibration, graph);
+  // The fp32 graph's activation ranges and outputs, for the fp16 range guard
+  // and the final error.
+  std::vector<std::vector<HostTensor>> fp32_outputs;
+  const std::vector<float> ranges =
+      half_activations && !samples.empty() ? passes::activation_ranges(graph, samples, &fp32_outputs)
+                                           : std::vector<float>{};
   const passes::QuantizeReport quantized =
-      args.calibration.empty()
-          ? passes::quantize_weights(graph, quantize_options, print_quantize_progress)
-          : passes::quantize_weights_calibrated(graph, quantize_options,
-                                                read_calibration_dir(args.calibration, graph),
-                                                print_quantize_progress);
+      samples.empty() ? passes::quantize_weights(graph, quantize_options, print_quantize_progress)
+                      : passes::quantize_weights_calibrated(graph, quantize_options, samples, print_quantize_progress);
+  passes::HalfActivationReport half_report;
+  std::vector<passes::OutputError> half_errors;
+  if (half_activations) {
+    half_report = passes::store_activations_fp16(graph, {quantize_options.keep_fp32, ranges});
+    if (!samples.empty()) half_errors = passes::output_errors(graph, samples, fp32_outputs);
+  }
 
   writer::WriteOptions write_options;
   write_options.metadata = {
@@ -379,6 +396,7 @@ void run_convert(const ConvertArgs& args) {
   std::printf("  removed     %zu dead nodes, %d unused constants\n", report.removed_nodes.size(),
               report.removed_constants);
   if (quantize_options.scheme != passes::QuantScheme::kNone) print_quantize_report(quantized, quantize_options);
+  if (half_activations) print_activation_report(half_report, half_errors, samples.size());
   std::printf("  time        %.3f s\n", seconds);
 }
 
@@ -422,6 +440,10 @@ void add_convert_command(CLI::App& app) {
   cmd->add_option("--rounding", args->rounding,
                   "How weights take their quantized values: nearest, or gptq (each layer's rounding error "
                   "compensated on its calibration inputs; needs --calibration, and is its default)");
+  cmd->add_option("--activations", args->activations,
+                  "Activation storage: fp16 (binary16 tensors between ops, float32 arithmetic; layers whose "
+                  "calibration values leave binary16's range stay fp32) or fp32 (default: fp16 with --quantize "
+                  "fp16, fp32 otherwise)");
   cmd->add_option("--percentile", args->percentile, "Percentile of |x| for --calibration-method percentile (default 99.99)")
       ->check(CLI::Range(50.0, 100.0));
   cmd->callback([args] { run_convert(*args); });

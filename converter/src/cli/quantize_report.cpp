@@ -72,4 +72,27 @@ void print_quantize_report(const passes::QuantizeReport& report, const passes::Q
               static_cast<unsigned long long>(report.weights_after), ratio);
 }
 
+void print_activation_report(const passes::HalfActivationReport& report,
+                             const std::vector<passes::OutputError>& errors, size_t samples) {
+  std::printf("  activations  fp16 storage in %zu nodes, %zu kept fp32; %zu casts; %zu constants as fp16\n",
+              report.half_nodes, report.kept.size(), report.casts, report.constants);
+  for (const passes::KeptFp32Node& k : report.kept)
+    std::printf("               %s %s: %s\n", k.op_type.c_str(), k.node.c_str(), k.reason.c_str());
+  if (report.activation_bytes_before)
+    std::printf("               activation bytes %llu -> %llu (%.3fx)\n",
+                static_cast<unsigned long long>(report.activation_bytes_before),
+                static_cast<unsigned long long>(report.activation_bytes_after),
+                static_cast<double>(report.activation_bytes_after) / static_cast<double>(report.activation_bytes_before));
+  if (!report.ranges_checked) {
+    std::printf("               ranges unchecked: give --calibration to keep layers whose values leave binary16's "
+                "range in float32\n");
+    return;
+  }
+  std::printf("               ranges checked on %zu calibration sample%s; model error, this file vs fp32:\n", samples,
+              samples == 1 ? "" : "s");
+  for (const passes::OutputError& o : errors)
+    std::printf("               output %s: NMSE %.3e, max |err| %.3e (max |fp32| %.3e)\n", o.name.c_str(), o.nmse,
+                o.max_abs, o.max_ref);
+}
+
 }  // namespace fennec::cli

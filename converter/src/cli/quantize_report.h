@@ -4,6 +4,9 @@
 
 #include <cstddef>
 
+#include <vector>
+
+#include "passes/half_activations.h"
 #include "passes/quantization.h"
 
 namespace fennec::cli {
@@ -15,5 +18,11 @@ void print_quantize_progress(size_t done, size_t total);
 // then the summary: layers per format, the exceptions and why, and the weight
 // bytes before and after.
 void print_quantize_report(const passes::QuantizeReport& report, const passes::QuantizeOptions& options);
+
+// What binary16 activation storage changed: nodes, casts, the nodes kept in
+// float32 and why, activation bytes, and with calibration data the model
+// outputs' error against fp32 (`errors`, empty without).
+void print_activation_report(const passes::HalfActivationReport& report,
+                             const std::vector<passes::OutputError>& errors, size_t samples);
 
 }  // namespace fennec::cli

@@ -8,6 +8,7 @@
 #include <flatbuffers/flatbuffers.h>
 
 #include "base/align.h"
+#include "graph/activation_storage.h"
 #include "ops/lstm.h"
 #include "fennec_generated.h"
 #include "passes/convert_error.h"
@@ -161,6 +162,9 @@ uint32_t required_schema_version(const graph::Graph& graph) {
   for (const graph::Node& node : graph.nodes)
     if (node.op->type() == ops::OpType::LSTM && (node.inputs.size() <= ops::kLstmR || node.inputs[ops::kLstmR] < 0))
       version = std::max<uint32_t>(version, 5);
+  if (graph::has_binary16_activations(graph)) version = std::max<uint32_t>(version, 6);
+  for (const graph::Node& node : graph.nodes)
+    if (node.op->type() == ops::OpType::CAST) version = std::max<uint32_t>(version, 6);
   return version;
 }
 

@@ -28,10 +28,11 @@ namespace fennec::writer {
 // reads it and older ones). Each file gets the lowest revision that holds
 // its graph (required_schema_version), so that older runtimes read every
 // file that needs nothing newer.
-constexpr uint32_t kSchemaVersion = 5;
+constexpr uint32_t kSchemaVersion = 6;
 
 // 3 (quantized weights); 4 with INT8_GROUPED weights; 5 with an LSTM whose W
-// holds R (see the history in fennec.fbs).
+// holds R; 6 with FLOAT16 activations or a CAST (see the history in
+// fennec.fbs).
 uint32_t required_schema_version(const graph::Graph& graph);
 constexpr const char* kProducer = "fennec-convert 0.1";
 

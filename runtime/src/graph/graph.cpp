@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "graph/activation_storage.h"
 #include "ops/lstm.h"
 #include "ops/matmul.h"
 
@@ -100,7 +101,8 @@ Status Graph::validate() const {
       return make_error(StatusCode::kInvalidModel, "graph output '{}' is a quantized weight",
                         tensors[static_cast<size_t>(output)].name);
   }
-  return validate_quantized_uses();
+  FENNEC_RETURN_IF_ERROR(validate_quantized_uses());
+  return validate_activation_storage(*this);
 }
 
 Status Graph::validate_quantized_uses() const {

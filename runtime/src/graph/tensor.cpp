@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "quant/formats.h"
+
 namespace fennec {
 
 size_t dtype_size(DataType dtype) {
@@ -42,6 +44,25 @@ std::string shape_to_string(const Shape& shape) {
 
 HostTensor::HostTensor(DataType type, Shape dims) : dtype(type), shape(std::move(dims)) {
   bytes.resize(static_cast<size_t>(element_count(shape)) * dtype_size(dtype));
+}
+
+Result<HostTensor> convert_dtype(const HostTensor& t, DataType to) {
+  if (t.dtype == to) return t;
+  HostTensor out(to, t.shape);
+  if (t.dtype == DataType::FLOAT32 && to == DataType::FLOAT16) {
+    std::span<const float> in = t.as<float>();
+    std::span<uint16_t> half = out.as<uint16_t>();
+    for (size_t i = 0; i < half.size(); ++i) half[i] = quant::float_to_fp16(in[i]);
+    return out;
+  }
+  if (t.dtype == DataType::FLOAT16 && to == DataType::FLOAT32) {
+    std::span<const uint16_t> half = t.as<uint16_t>();
+    std::span<float> f = out.as<float>();
+    for (size_t i = 0; i < f.size(); ++i) f[i] = quant::fp16_to_float(half[i]);
+    return out;
+  }
+  return make_error(StatusCode::kUnsupported, "cannot convert a {} tensor to {}", dtype_name(t.dtype),
+                    dtype_name(to));
 }
 
 }  // namespace fennec

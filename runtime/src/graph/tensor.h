@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "fennec_generated.h"
 
 namespace fennec {
@@ -48,5 +49,10 @@ struct HostTensor {
     return {reinterpret_cast<const T*>(bytes.data()), bytes.size() / sizeof(T)};
   }
 };
+
+// `t` in dtype `to`: FLOAT32 and FLOAT16 convert either way (binary16
+// rounded to nearest even); any dtype converts to itself (a copy).
+// kUnsupported for other pairs.
+Result<HostTensor> convert_dtype(const HostTensor& t, DataType to);
 
 }  // namespace fennec

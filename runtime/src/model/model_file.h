@@ -16,7 +16,7 @@ namespace fennec::model {
 
 // The newest schema revision this runtime reads (see the history in
 // fennec.fbs); older revisions load too.
-constexpr uint32_t kSchemaVersion = 5;
+constexpr uint32_t kSchemaVersion = 6;
 
 class ModelFile {
  public:

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "ops/cast.h"
 #include "ops/op.h"
 
 namespace fennec::ops {
@@ -127,14 +128,31 @@ Result<std::vector<HostTensor>> run_reference(const Op& op,
   for (const HostTensor* t : inputs) in_shapes.push_back(t ? t->shape : Shape{});
   std::vector<Shape> out_shapes;
   FENNEC_RETURN_IF_ERROR(op.infer_shapes(in_shapes, out_shapes));
+  const bool cast = op.type() == OpType::CAST;
   std::vector<HostTensor> outputs;
   for (size_t i = 0; i < out_shapes.size(); ++i) {
     if (!is_static(out_shapes[i]))
       return make_error(StatusCode::kInternal, "{}: output {} shape {} is not static",
                         op.type_name(), i, shape_to_string(out_shapes[i]));
-    outputs.emplace_back(DataType::FLOAT32, out_shapes[i]);
+    outputs.emplace_back(cast ? static_cast<const CastOp&>(op).to() : DataType::FLOAT32, out_shapes[i]);
   }
-  FENNEC_RETURN_IF_ERROR(op.reference(inputs, outputs));
+  // A node with binary16 activations computes in float32, as its kernels do:
+  // FLOAT16 inputs widen, and the outputs round to FLOAT16.
+  std::vector<HostTensor> widened;
+  widened.reserve(inputs.size());
+  std::vector<const HostTensor*> args(inputs.begin(), inputs.end());
+  for (const HostTensor*& arg : args) {
+    if (cast || !arg || arg->dtype != DataType::FLOAT16) continue;
+    FENNEC_ASSIGN_OR_RETURN(HostTensor wide, convert_dtype(*arg, DataType::FLOAT32));
+    widened.push_back(std::move(wide));
+    arg = &widened.back();
+  }
+  FENNEC_RETURN_IF_ERROR(op.reference(args, outputs));
+  if (widened.empty()) return outputs;
+  for (HostTensor& out : outputs) {
+    FENNEC_ASSIGN_OR_RETURN(HostTensor half, convert_dtype(out, DataType::FLOAT16));
+    out = std::move(half);
+  }
   return outputs;
 }
 

@@ -74,6 +74,8 @@ class Op {
 
 // Creates the op for a schema Operator, validating its options.
 Result<std::unique_ptr<Op>> make_op(const schema::Operator& op);
+// A copy of `op` (through its options table).
+Result<std::unique_ptr<Op>> clone_op(const Op& op);
 
 // kUnsupported naming `op` unless every present input is FLOAT32 (for the
 // fp32-only reference kernels).

@@ -3,6 +3,7 @@
 #include "ops/batch_norm.h"
 #include "ops/binary.h"
 #include "ops/concat.h"
+#include "ops/cast.h"
 #include "ops/conv.h"
 #include "ops/conv_transpose.h"
 #include "ops/expand.h"
@@ -64,6 +65,7 @@ constexpr Entry kOps[] = {
     {OpType::REDUCE, make_reduce},
     {OpType::LAYER_NORM, make_layer_norm},
     {OpType::LSTM, make_lstm},
+    {OpType::CAST, make_cast},
 };
 
 }  // namespace
@@ -74,6 +76,17 @@ Result<std::unique_ptr<Op>> make_op(const schema::Operator& op) {
   return make_error(StatusCode::kUnsupported,
                     "operator type {} is not supported by this runtime; upgrade Fennec",
                     static_cast<unsigned>(op.type()));
+}
+
+Result<std::unique_ptr<Op>> clone_op(const Op& op) {
+  flatbuffers::FlatBufferBuilder fbb;
+  const OptionsOffset options = op.write_options(fbb);
+  schema::OperatorBuilder builder(fbb);
+  builder.add_type(op.type());
+  builder.add_options_type(options.first);
+  builder.add_options(options.second);
+  fbb.Finish(builder.Finish());
+  return make_op(*flatbuffers::GetRoot<schema::Operator>(fbb.GetBufferPointer()));
 }
 
 }  // namespace fennec::ops

@@ -296,8 +296,19 @@ Status Context::init(const ContextOptions& options) {
   std::vector<const char*> device_extensions;
   if (caps_.integer_dot_product) {
     dot.shaderIntegerDotProduct = VK_TRUE;
+    dot.pNext = const_cast<void*>(device_info.pNext);
     device_info.pNext = &dot;
     device_extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+  }
+  // 16-bit storage for the binary16-activation kernels (core in Vulkan 1.1),
+  // unless turned off: the session then widens FLOAT16 activations.
+  const char* storage16_env = std::getenv("FENNEC_FP16_STORAGE");
+  if (storage16_env && std::string(storage16_env) == "0") caps_.storage_16bit = false;
+  VkPhysicalDevice16BitStorageFeatures storage16{VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
+  if (caps_.storage_16bit) {
+    storage16.storageBuffer16BitAccess = VK_TRUE;
+    storage16.pNext = const_cast<void*>(device_info.pNext);
+    device_info.pNext = &storage16;
   }
   // Weights used in place from host memory on unified-memory devices.
   const char* import_env = std::getenv("FENNEC_IMPORT_HOST_MEMORY");

@@ -41,6 +41,8 @@ struct DeviceCaps {
   float timestamp_period_ns = 0.0f;
   bool timestamps = false;
   bool shader_float16 = false;
+  // storageBuffer16BitAccess; after Context::create, whether the context
+  // enabled it (off with FENNEC_FP16_STORAGE=0).
   bool storage_16bit = false;
   bool storage_8bit = false;
   // VK_KHR_shader_integer_dot_product with the shaderIntegerDotProduct

@@ -34,6 +34,13 @@ void host_barrier(VkCommandBuffer cb) {
 Status PlanRecorder::dispatch(ShaderId shader, std::span<const BufferSlice> buffers,
                               std::span<const std::byte> push_constants, uint64_t invocations) {
   if (invocations == 0) return ok_status();
+  if (act16_) {
+    const ShaderId variant = shader_blob(shader).act16;
+    if (variant == ShaderId::kCount)
+      return make_error(StatusCode::kUnsupported, "shader {} has no variant for binary16 activations",
+                        shader_blob(shader).name);
+    shader = variant;
+  }
   if (buffers.size() > kMaxBindings)
     return make_error(StatusCode::kInternal, "too many bindings ({})", buffers.size());
   const uint32_t binding_count = static_cast<uint32_t>(buffers.size());

@@ -24,6 +24,9 @@ class PlanRecorder final : public Recorder {
 
   // Where the next dispatches go.
   void set_command_buffer(VkCommandBuffer cb) { cb_ = cb; }
+  // Whether the next dispatches belong to a node with binary16 activations:
+  // each shader is then replaced by its _a16 variant (ShaderBlob::act16).
+  void set_activation16(bool on) { act16_ = on; }
 
   bool integer_dot_product() const override { return context_.caps().integer_dot_product; }
   bool subgroup_arithmetic() const override { return context_.caps().subgroup_arithmetic; }
@@ -44,6 +47,7 @@ class PlanRecorder final : public Recorder {
   BufferSlice dummy_;
   uint32_t sets_in_pool_ = 0;
   size_t dispatches_ = 0;
+  bool act16_ = false;
 };
 
 }  // namespace fennec::vulkan

@@ -37,6 +37,7 @@ struct TensorBinding {
   Shape shape;
   BufferSlice slice;
   quant::WeightQuant quant;
+  DataType dtype = DataType::FLOAT32;  // FLOAT16: binary16 activation storage
 };
 
 // Invocations per workgroup in the 1-D kernels; shaders take it as

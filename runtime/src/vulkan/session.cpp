@@ -6,6 +6,7 @@
 
 #include "base/align.h"
 #include "base/log.h"
+#include "graph/activation_storage.h"
 #include "graph/memory_planner.h"
 #include "vulkan/plan_recorder.h"
 #include "vulkan/session_plan.h"
@@ -42,7 +43,15 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
     if (!find_kernel(node.op->type()))
       return make_error(StatusCode::kUnsupported, "op {} (node '{}') has no Vulkan kernel",
                         node.op->type_name(), node.name);
-  std::unique_ptr<Session> session(new Session(context, graph, options));
+  // Binary16 activations need 16-bit storage; without it they run in float32.
+  std::unique_ptr<graph::Graph> widened;
+  if (!context.caps().storage_16bit && graph::has_binary16_activations(graph)) {
+    FENNEC_ASSIGN_OR_RETURN(widened, graph::widened_copy(graph));
+    FENNEC_LOG_INFO("device '{}' has no 16-bit storage: FLOAT16 activations run as FLOAT32", context.caps().name);
+  }
+  const graph::Graph& used = widened ? *widened : graph;
+  std::unique_ptr<Session> session(new Session(context, used, options));
+  session->widened_ = std::move(widened);
   uint64_t budget = options.memory_budget_bytes;
   session->stats_.budget_source = "given";
   if (budget == 0) budget = default_memory_budget(context.caps(), &session->stats_.budget_source);
@@ -53,14 +62,14 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
                                    context.caps().max_memory_allocation_size);
   session->allocator_ = std::make_unique<Allocator>(context, budget);
   session->allocator_->fail_allocation(options.fail_allocation);
-  session->weights_ = std::make_unique<WeightStore>(context, *session->allocator_, graph, session->alignment_,
+  session->weights_ = std::make_unique<WeightStore>(context, *session->allocator_, used, session->alignment_,
                                                     session->block_bytes_);
   FENNEC_ASSIGN_OR_RETURN(session->dummy_, session->allocator_->create_buffer(
                                                16, MemoryUsage::kDeviceLocal, MemoryCategory::kOther));
   // Weights that fit the budget all together are uploaded now; otherwise the
   // first run decides what stays resident, knowing the arena it needs.
   graph::ResidencyPlan everything;
-  everything.resident.assign(graph.tensors.size(), true);
+  everything.resident.assign(used.tensors.size(), true);
   for (uint64_t bytes : session->weights_->request().constant_bytes) everything.resident_bytes += bytes;
   const uint64_t in_use = session->allocator_->stats().current_bytes;
   const uint64_t weight_bytes = session->weights_->device_bytes(everything);
@@ -72,7 +81,7 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
     VkQueryPoolCreateInfo info{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
     info.queryType = VK_QUERY_TYPE_TIMESTAMP;
     // Start and end, plus one after every node when profiling.
-    info.queryCount = 2 + (options.profile ? static_cast<uint32_t>(graph.nodes.size()) : 0);
+    info.queryCount = 2 + (options.profile ? static_cast<uint32_t>(used.nodes.size()) : 0);
     session->query_count_ = info.queryCount;
     FENNEC_VK_RETURN_IF_ERROR(
         vkCreateQueryPool(context.device(), &info, nullptr, &session->timestamps_));
@@ -333,11 +342,18 @@ Status Session::record_plan(Plan& plan) {
     for (int n = segment.first_node; n < segment.end_node; ++n) {
       const graph::Node& node = graph_.nodes[static_cast<size_t>(n)];
       std::vector<TensorBinding> ins, outs;
-      for (int in : node.inputs)
-        ins.push_back({in >= 0 ? plan.shapes[static_cast<size_t>(in)] : Shape{}, slice_of(plan, segment.group, n, in),
-                       in >= 0 ? graph_.tensors[static_cast<size_t>(in)].quant : quant::WeightQuant{}});
+      for (int in : node.inputs) {
+        if (in < 0) {
+          ins.push_back({});
+          continue;
+        }
+        const graph::TensorInfo& t = graph_.tensors[static_cast<size_t>(in)];
+        ins.push_back({plan.shapes[static_cast<size_t>(in)], slice_of(plan, segment.group, n, in), t.quant, t.dtype});
+      }
       for (int out : node.outputs)
-        outs.push_back({plan.shapes[static_cast<size_t>(out)], slice_of(plan, segment.group, n, out)});
+        outs.push_back({plan.shapes[static_cast<size_t>(out)], slice_of(plan, segment.group, n, out), {},
+                        graph_.tensors[static_cast<size_t>(out)].dtype});
+      recorder.set_activation16(graph::binary16_node(graph_, node));
       Status status = find_kernel(node.op->type())(*node.op, recorder, ins, outs);
       if (!status.ok())
         return status.with_context(fmt::format("recording node '{}' ({})", node.name, node.op->type_name()));

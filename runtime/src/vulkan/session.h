@@ -161,6 +161,9 @@ class Session {
   void drop_plans();
 
   Context& context_;
+  // The graph with FLOAT16 activations widened, on a device without 16-bit
+  // storage; graph_ then refers to it.
+  std::unique_ptr<graph::Graph> widened_;
   const graph::Graph& graph_;
   SessionOptions options_;
   // Declared before the buffers so that buffers are released first.

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "base/align.h"
+#include "graph/activation_storage.h"
 #include "vulkan/plan_recorder.h"
 #include "vulkan/session.h"
 #include "vulkan/session_plan.h"
@@ -102,14 +103,16 @@ Status Session::record_bands(Plan& plan, size_t k, PlanRecorder& recorder) {
       if (binding.tensor < 0) return {};
       const auto& t = graph_.tensors[static_cast<size_t>(binding.tensor)];
       const Shape& shape = plan.shapes[static_cast<size_t>(binding.tensor)];
-      if (binding.access == BandAccess::kNone) return {shape, slice_of(plan, segment.group, banded.node, binding.tensor), t.quant};
+      if (binding.access == BandAccess::kNone)
+        return {shape, slice_of(plan, segment.group, banded.node, binding.tensor), t.quant, t.dtype};
       const VkDeviceSize bytes = std::max<VkDeviceSize>(band_bytes(shape, t.dtype, binding.access, rows), 4);
-      return {band_shape(shape, binding.access, rows), {arena, at + binding.window_offset, bytes}, t.quant};
+      return {band_shape(shape, binding.access, rows), {arena, at + binding.window_offset, bytes}, t.quant, t.dtype};
     };
     std::vector<TensorBinding> ins, outs;
     for (size_t b = 0; b < banded.inputs.size(); ++b) ins.push_back(bind(banded.inputs[b], band.rows[b]));
     for (size_t b = 0; b < banded.outputs.size(); ++b)
       outs.push_back(bind(banded.outputs[b], band.rows[banded.inputs.size() + b]));
+    recorder.set_activation16(graph::binary16_node(graph_, node));
     Status status = find_kernel(node.op->type())(band.op ? *band.op : *node.op, recorder, ins, outs);
     if (!status.ok())
       return status.with_context(fmt::format("recording band {} of node '{}' ({})", i, node.name, node.op->type_name()));

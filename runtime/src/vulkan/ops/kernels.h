@@ -31,6 +31,7 @@ FENNEC_DECLARE_KERNEL(record_softmax);
 FENNEC_DECLARE_KERNEL(record_reduce);
 FENNEC_DECLARE_KERNEL(record_layer_norm);
 FENNEC_DECLARE_KERNEL(record_lstm);
+FENNEC_DECLARE_KERNEL(record_cast);
 
 #undef FENNEC_DECLARE_KERNEL
 

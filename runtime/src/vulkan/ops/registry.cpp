@@ -42,6 +42,7 @@ constexpr Entry kKernels[] = {
     {ops::OpType::REDUCE, record_reduce},
     {ops::OpType::LAYER_NORM, record_layer_norm},
     {ops::OpType::LSTM, record_lstm},
+    {ops::OpType::CAST, record_cast},
 };
 
 }  // namespace
