@@ -3,10 +3,11 @@
 # lines of Chinese and Latin text), converts PaddleOCR's detection, direction
 # classifier and recognition networks with `fennec convert --quantize S`, and
 # checks what fennec_ocr reads back (character error rate = edit distance /
-# characters, printed for every scheme). Every scheme but fp16 is calibrated
-# on a different page (fennec_render_text --ocr-calibration, whose network
-# inputs an fp32 run of fennec_ocr --save-inputs writes), so its weights are
-# rounded by GPTQ and w8a8 gets its activation scales from there:
+# characters, printed for every scheme). Every scheme is calibrated on a
+# different page (fennec_render_text --ocr-calibration, whose network inputs
+# an fp32 run of fennec_ocr --save-inputs writes), so that weights are
+# rounded by GPTQ, w8a8 gets its activation scales and fp16 (binary16
+# activations too) its range check from there:
 #   fp16, int8, w8a8, fp8 (MX: E4M3 + UE8M0 per 32): exactly the rendered lines;
 #   int4 (group 32): CER < 2%.
 # Every scheme must still find one box per rendered line.
@@ -48,27 +49,24 @@ run_ocr() {  # <scheme> [fennec_ocr options]
   "$samples/ocr/fennec_ocr" "$work/det_$scheme.fennec" "$work/rec_$scheme.fennec" --cls "$work/cls_$scheme.fennec" \
     --keys "$assets/ppocr_keys_v1.txt" "$work/page.png" "$@" >"$work/ocr_$scheme.txt" || fail "fennec_ocr ($scheme) failed"
 }
-if [[ " ${schemes[*]} " != " fp16 " ]]; then
-  for net in "${nets[@]}"; do
-    "$fennec" convert "$assets/${net#*:}" -o "$work/${net%%:*}_fp32.fennec" >/dev/null || fail "fennec convert ${net#*:} failed"
-  done
-  "$samples/text_detect/fennec_render_text" --ocr-calibration "$work/calibration.png" >/dev/null
-  rm -rf "$work/calibration"
-  "$samples/ocr/fennec_ocr" "$work/det_fp32.fennec" "$work/rec_fp32.fennec" --cls "$work/cls_fp32.fennec" \
-    --keys "$assets/ppocr_keys_v1.txt" "$work/calibration.png" --save-inputs "$work/calibration" >/dev/null ||
-    fail "fennec_ocr (fp32, calibration page) failed"
-fi
+for net in "${nets[@]}"; do
+  "$fennec" convert "$assets/${net#*:}" -o "$work/${net%%:*}_fp32.fennec" >/dev/null || fail "fennec convert ${net#*:} failed"
+done
+"$samples/text_detect/fennec_render_text" --ocr-calibration "$work/calibration.png" >/dev/null
+rm -rf "$work/calibration"
+"$samples/ocr/fennec_ocr" "$work/det_fp32.fennec" "$work/rec_fp32.fennec" --cls "$work/cls_fp32.fennec" \
+  --keys "$assets/ppocr_keys_v1.txt" "$work/calibration.png" --save-inputs "$work/calibration" >/dev/null ||
+  fail "fennec_ocr (fp32, calibration page) failed"
 
 for scheme in "${schemes[@]}"; do
   for net in "${nets[@]}"; do
     out="$work/${net%%:*}_$scheme.fennec"
-    calibration=()
-    [[ "$scheme" != fp16 ]] && calibration=(--calibration "$work/calibration/${net%%:*}")
-    if ! "$fennec" convert "$assets/${net#*:}" -o "$out" --quantize "$scheme" "${calibration[@]}" >"$out.log" 2>&1; then
+    if ! "$fennec" convert "$assets/${net#*:}" -o "$out" --quantize "$scheme" \
+      --calibration "$work/calibration/${net%%:*}" >"$out.log" 2>&1; then
       cat "$out.log" >&2
       fail "fennec convert ${net#*:} --quantize $scheme failed (message above)"
     fi
-    grep -E '^  (quantized|weights|rounding) |^               output ' "$out.log" | sed "s|^ *|ocr_quantized: $scheme ${net%%:*}: |"
+    grep -E '^  (quantized|weights|rounding|activations) |^               output ' "$out.log" | sed "s|^ *|ocr_quantized: $scheme ${net%%:*}: |"
   done
   run_ocr "$scheme"
   cut -f1 "$work/ocr_$scheme.txt" >"$work/recognized_$scheme.txt"

@@ -329,10 +329,16 @@ void run_convert(const ConvertArgs& args) {
       args.calibration.empty() ? std::vector<passes::CalibrationSample>{} : read_calibration_dir(args.calibration, graph);
   // The fp32 graph's activation ranges and outputs, for the fp16 range guard
   // and the final error.
+  // Without calibration data, a synthetic sample still finds activations that
+  // vanish or explode whatever the input.
   std::vector<std::vector<HostTensor>> fp32_outputs;
+  const std::vector<passes::CalibrationSample> synthetic =
+      half_activations && samples.empty() ? passes::synthetic_sample(graph) : std::vector<passes::CalibrationSample>{};
   const std::vector<float> ranges =
-      half_activations && !samples.empty() ? passes::activation_ranges(graph, samples, &fp32_outputs)
-                                           : std::vector<float>{};
+      !half_activations ? std::vector<float>{}
+      : !samples.empty() ? passes::activation_ranges(graph, samples, &fp32_outputs)
+      : !synthetic.empty() ? passes::activation_ranges(graph, synthetic)
+                           : std::vector<float>{};
   const passes::QuantizeReport quantized =
       samples.empty() ? passes::quantize_weights(graph, quantize_options, print_quantize_progress)
                       : passes::quantize_weights_calibrated(graph, quantize_options, samples, print_quantize_progress);
@@ -396,7 +402,7 @@ void run_convert(const ConvertArgs& args) {
   std::printf("  removed     %zu dead nodes, %d unused constants\n", report.removed_nodes.size(),
               report.removed_constants);
   if (quantize_options.scheme != passes::QuantScheme::kNone) print_quantize_report(quantized, quantize_options);
-  if (half_activations) print_activation_report(half_report, half_errors, samples.size());
+  if (half_activations) print_activation_report(half_report, half_errors, samples.size(), synthetic);
   std::printf("  time        %.3f s\n", seconds);
 }
 

@@ -73,7 +73,8 @@ void print_quantize_report(const passes::QuantizeReport& report, const passes::Q
 }
 
 void print_activation_report(const passes::HalfActivationReport& report,
-                             const std::vector<passes::OutputError>& errors, size_t samples) {
+                             const std::vector<passes::OutputError>& errors, size_t samples,
+                             const std::vector<passes::CalibrationSample>& synthetic) {
   std::printf("  activations  fp16 storage in %zu nodes, %zu kept fp32; %zu casts; %zu constants as fp16\n",
               report.half_nodes, report.kept.size(), report.casts, report.constants);
   for (const passes::KeptFp32Node& k : report.kept)
@@ -86,6 +87,14 @@ void print_activation_report(const passes::HalfActivationReport& report,
   if (!report.ranges_checked) {
     std::printf("               ranges unchecked: give --calibration to keep layers whose values leave binary16's "
                 "range in float32\n");
+    return;
+  }
+  if (samples == 0) {
+    std::string shapes;
+    for (const HostTensor& t : synthetic.front()) shapes += (shapes.empty() ? "" : ", ") + shape_to_string(t.shape);
+    std::printf("               ranges estimated on one synthetic N(0,1) input (%s); --calibration measures them "
+                "on your data\n",
+                shapes.c_str());
     return;
   }
   std::printf("               ranges checked on %zu calibration sample%s; model error, this file vs fp32:\n", samples,

@@ -20,9 +20,11 @@ void print_quantize_progress(size_t done, size_t total);
 void print_quantize_report(const passes::QuantizeReport& report, const passes::QuantizeOptions& options);
 
 // What binary16 activation storage changed: nodes, casts, the nodes kept in
-// float32 and why, activation bytes, and with calibration data the model
-// outputs' error against fp32 (`errors`, empty without).
+// float32 and why, activation bytes, and with calibration data (`samples`)
+// the model outputs' error against fp32 (`errors`); without, the synthetic
+// input that the ranges came from, if any.
 void print_activation_report(const passes::HalfActivationReport& report,
-                             const std::vector<passes::OutputError>& errors, size_t samples);
+                             const std::vector<passes::OutputError>& errors, size_t samples,
+                             const std::vector<passes::CalibrationSample>& synthetic);
 
 }  // namespace fennec::cli

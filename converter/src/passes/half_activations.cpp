@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 #include <utility>
 
 #include <fmt/format.h>
@@ -33,9 +34,9 @@ std::string range_problem(const graph::Graph& graph, const std::vector<float>& m
   const float m = max_abs[static_cast<size_t>(index)];
   const std::string& name = graph.tensors[static_cast<size_t>(index)].name;
   if (m > kOverflowLimit || std::isinf(m))
-    return fmt::format("'{}' reaches {:.4g} on the calibration data (binary16 ends at 65504)", name, m);
+    return fmt::format("'{}' reaches {:.4g} (binary16 ends at 65504)", name, m);
   if (m > 0.0f && m < kUnderflowLimit)
-    return fmt::format("'{}' stays within {:.3g} on the calibration data (binary16 would flush it)", name, m);
+    return fmt::format("'{}' stays within {:.3g} (binary16 would lose it to underflow)", name, m);
   return {};
 }
 
@@ -205,6 +206,23 @@ std::vector<float> activation_ranges(graph::Graph& graph, const std::vector<Cali
     if (outputs) outputs->emplace_back(values[0].end() - static_cast<std::ptrdiff_t>(graph.outputs.size()), values[0].end());
   }
   return max_abs;
+}
+
+std::vector<CalibrationSample> synthetic_sample(const graph::Graph& graph) {
+  CalibrationSample sample;
+  std::mt19937 rng(2024);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int in : graph.inputs) {
+    const graph::TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
+    if (t.dtype != DataType::FLOAT32) return {};
+    Shape shape = t.shape;
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (shape[d] == kUnknownDim) shape[d] = d == 0 ? 1 : 224;
+    HostTensor value(DataType::FLOAT32, shape);
+    for (float& v : value.as<float>()) v = normal(rng);
+    sample.push_back(std::move(value));
+  }
+  return {std::move(sample)};
 }
 
 std::vector<OutputError> output_errors(graph::Graph& graph, const std::vector<CalibrationSample>& samples,

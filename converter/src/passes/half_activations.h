@@ -43,7 +43,7 @@ struct HalfActivationReport {
   size_t casts = 0;                 // CAST nodes inserted
   size_t constants = 0;             // float constants stored as FLOAT16
   std::vector<KeptFp32Node> kept;   // nodes kept in float32, in graph order
-  bool ranges_checked = false;
+  bool ranges_checked = false;      // set by the caller's options.max_abs
   uint64_t activation_bytes_before = 0;  // every activation's bytes (static shapes)
   uint64_t activation_bytes_after = 0;
 };
@@ -58,6 +58,12 @@ std::vector<float> activation_ranges(graph::Graph& graph, const std::vector<Cali
 
 // The error of each graph output on `samples` against `reference` (the
 // outputs of each sample from activation_ranges).
+// Without calibration data: one sample of seeded N(0, 1) values for a graph
+// whose inputs are all FLOAT32 (empty otherwise), so that activations that
+// vanish or explode on any input still keep float32. An unknown dimension is
+// 1 on the first axis (the batch) and 224 elsewhere.
+std::vector<CalibrationSample> synthetic_sample(const graph::Graph& graph);
+
 std::vector<OutputError> output_errors(graph::Graph& graph, const std::vector<CalibrationSample>& samples,
                                        const std::vector<std::vector<HostTensor>>& reference);
 
