@@ -61,7 +61,6 @@ std::string keep_reason(const graph::Graph& graph, const graph::Node& node, cons
     const int in = node.inputs[slot];
     if (in < 0) continue;
     const graph::TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
-    if (t.quant.int8_activations()) return "w8a8: its int8 kernel reads float32";
     if (!graph::activation_input(graph, node, slot)) continue;
     const std::string problem = t.is_constant() ? constant_problem(graph, in) : range_problem(graph, options.max_abs, in);
     if (!problem.empty()) return problem;

@@ -5,7 +5,6 @@
 // keep float32 activations:
 //   - LSTM (its state is carried across steps in the output buffers);
 //   - nodes named by --keep-fp32 (names or op types);
-//   - w8a8 layers (their int8 kernels read float32 inputs);
 //   - with calibration ranges, nodes that write or read a tensor whose
 //     max |x| is above kOverflowLimit (half of binary16's 65504) or below
 //     kUnderflowLimit but not 0 (its values would lose precision or flush
