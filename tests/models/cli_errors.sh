@@ -156,6 +156,8 @@ if [[ -n "$model" ]]; then
     "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int3
   expect_error "convert w8a8 without calibration data" "w8a8 needs activation scales from --calibration" \
     "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize w8a8
+  expect_error "convert with an unknown activation storage" "activations: expected fp16 or fp32, got 'fp8'" \
+    "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize fp16 --activations fp8
   expect_error "convert with an odd int4 group size" "group-size 7" \
     "$fennec" convert "$onnx" -o "$tmp/q.fennec" --quantize int4 --group-size 7
   expect_error "convert with calibration but no scheme" "calibration needs --quantize" \

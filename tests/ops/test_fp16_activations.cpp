@@ -297,6 +297,8 @@ TEST_CASE("fp16 activations: a graph is widened to float32 where 16-bit storage 
     REQUIRE_MESSAGE(session.ok(), session.status().to_string());
     const std::vector<vulkan::InputView> feeds{{DataType::FLOAT32, {4}, xv.bytes.data(), xv.bytes.size()}};
     REQUIRE(session.value()->run(feeds).ok());
+    CHECK(session.value()->stats().model_binary16_nodes == 1);
+    CHECK(session.value()->stats().binary16_nodes == (storage16 ? 1u : 0u));
     return session.value()->outputs()[0];
   };
   const HostTensor k32 = wide(half(testing::tensor({4}, {0.5f, -1.0f, 2.0f, 1e-3f})));

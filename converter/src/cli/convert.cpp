@@ -208,9 +208,9 @@ passes::QuantizeOptions weight_options(const ConvertArgs& args) {
 void convert_llm(const ConvertArgs& args, const std::filesystem::path& input, const std::filesystem::path& output,
                  std::chrono::steady_clock::time_point start, const std::string& format) {
   if (!args.calibration.empty() || args.dump_graph || !args.input_shapes.empty() || !args.fix_dims.empty() ||
-      !args.input_values.empty() || !args.rounding.empty())
+      !args.input_values.empty() || !args.rounding.empty() || !args.activations.empty())
     throw converter::ConvertError("'" + input.string() + "' is a " + format +
-                                  " checkpoint: --calibration, --rounding, --dump-graph and input "
+                                  " checkpoint: --calibration, --rounding, --activations, --dump-graph and input "
                                   "options do not apply to LLM imports yet");
   if (args.quantize_embedding && args.quantize.empty())
     throw converter::ConvertError("--quantize-embedding needs --quantize SCHEME");

@@ -21,6 +21,8 @@ nlohmann::json memory_json(const fennec_session_stats_t& s) {
           {"spill_copy_bytes", s.spill_copy_bytes},
           {"banded_nodes", s.banded_nodes},
           {"bands", s.bands},
+          {"binary16_nodes", s.binary16_nodes},
+          {"model_binary16_nodes", s.model_binary16_nodes},
           {"arena_bytes", s.arena_bytes},
           {"naive_arena_bytes", s.naive_arena_bytes},
           {"staging_bytes", s.staging_bytes},
@@ -63,6 +65,11 @@ void print_residency(const fennec_session_stats_t& s) {
   if (s.banded_nodes > 0)
     std::printf("nodes run in bands: %llu, in %llu submissions per run\n",
                 static_cast<unsigned long long>(s.banded_nodes), static_cast<unsigned long long>(s.bands));
+  if (s.model_binary16_nodes > 0)
+    std::printf("activations: binary16 in %llu of the model's %llu FLOAT16 nodes%s\n",
+                static_cast<unsigned long long>(s.binary16_nodes),
+                static_cast<unsigned long long>(s.model_binary16_nodes),
+                s.binary16_nodes == 0 ? " (the device has no 16-bit storage: float32 instead)" : "");
 }
 
 }  // namespace fennec::cli

@@ -231,6 +231,11 @@ typedef struct fennec_session_stats_s {
    * reads and writes at once (0: none). */
   uint64_t banded_nodes;
   uint64_t bands; /* submissions those nodes take per run */
+  /* Nodes that store their activations as binary16 (the model's FLOAT16
+   * activations; 0 where the device lacks 16-bit storage and they run as
+   * float32), and the model's nodes with FLOAT16 activations. */
+  uint64_t binary16_nodes;
+  uint64_t model_binary16_nodes;
 } fennec_session_stats_t;
 
 fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_stats_t* out_stats);

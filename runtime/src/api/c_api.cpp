@@ -285,6 +285,8 @@ fennec_status_t fennec_session_stats(fennec_session_t session, fennec_session_st
   stats.spill_copy_bytes = s.spill_copy_bytes;
   stats.weight_slots_staged = s.weight_slots_staged ? 1 : 0;
   stats.banded_nodes = s.banded_nodes;
+  stats.binary16_nodes = s.binary16_nodes;
+  stats.model_binary16_nodes = s.model_binary16_nodes;
   stats.bands = s.bands;
   *out_stats = stats;
   return nullptr;

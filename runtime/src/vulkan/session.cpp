@@ -52,6 +52,10 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
   const graph::Graph& used = widened ? *widened : graph;
   std::unique_ptr<Session> session(new Session(context, used, options));
   session->widened_ = std::move(widened);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    session->stats_.model_binary16_nodes += graph::binary16_node(graph, graph.nodes[n]) ? 1 : 0;
+    session->stats_.binary16_nodes += graph::binary16_node(used, used.nodes[n]) ? 1 : 0;
+  }
   uint64_t budget = options.memory_budget_bytes;
   session->stats_.budget_source = "given";
   if (budget == 0) budget = default_memory_budget(context.caps(), &session->stats_.budget_source);

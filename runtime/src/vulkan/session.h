@@ -69,6 +69,8 @@ struct SessionStats {
   size_t spills = 0;                  // activations spilled to host memory over an idle stretch
   size_t banded_nodes = 0;            // nodes run in bands through a window in the arena
   size_t bands = 0;                   // submissions those nodes take per run
+  size_t binary16_nodes = 0;          // nodes run with binary16 activations
+  size_t model_binary16_nodes = 0;    // the model's nodes with FLOAT16 activations
   uint64_t spill_copy_bytes = 0;      // bytes those spills copy out and back per run
   uint64_t arena_bytes = 0;        // planned arena for the last shapes
   uint64_t naive_arena_bytes = 0;  // sum of intermediates for the last shapes
