@@ -312,12 +312,36 @@ TEST_CASE("fp16 activations: a graph is widened to float32 where 16-bit storage 
     CHECK(half_y.as<float>()[i] == rounded);
   }
   CHECK(widened_y.as<float>()[2] != half_y.as<float>()[2]);  // 1000.8 is not a binary16 value
+
   // A FLOAT16 output on a node with FLOAT32 inputs breaks the contract.
   g.tensors[static_cast<size_t>(x16)].dtype = DataType::FLOAT32;
   g.nodes[0].op = std::make_unique<ops::CastOp>(DataType::FLOAT32);
   const Status broken = g.validate();
   CHECK_FALSE(broken.ok());
   CHECK(broken.to_string().find("reads FLOAT32 'x16'") != std::string::npos);
+
+  // The same without the first CAST: x16 is a FLOAT16 graph input, fed
+  // float32 data (converted on the host) or binary16 data as it is.
+  graph::Graph h;
+  h.tensors = g.tensors;
+  h.tensors[static_cast<size_t>(x16)].dtype = DataType::FLOAT16;
+  h.set_constant(k, g.constant_value(k));
+  h.inputs = {x16};
+  h.outputs = {y};
+  h.nodes.push_back({"add", std::make_unique<ops::BinaryOp>(ops::OpType::ADD), {x16, k}, {s16}});
+  h.nodes.push_back({"to32", std::make_unique<ops::CastOp>(DataType::FLOAT32), {s16}, {y}});
+  REQUIRE(h.validate().ok());
+  auto context = vulkan::Context::create({});
+  REQUIRE(context.ok());
+  auto session = vulkan::Session::create(*context.value(), h, {});
+  REQUIRE(session.ok());
+  const HostTensor x16v = half(xv);
+  for (const HostTensor* fed : {&xv, &x16v}) {
+    const std::vector<vulkan::InputView> feeds{{fed->dtype, {4}, fed->bytes.data(), fed->bytes.size()}};
+    const Status status = session.value()->run(feeds);
+    REQUIRE_MESSAGE(status.ok(), status.to_string());
+    CHECK(session.value()->outputs()[0].bytes == half_y.bytes);
+  }
 }
 
 }  // namespace fennec

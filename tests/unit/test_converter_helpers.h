@@ -165,7 +165,11 @@ inline std::map<std::string, HostTensor> run_graph(const graph::Graph& g,
                                                    const std::map<std::string, HostTensor>& feeds,
                                                    bool all_tensors = false) {
   std::map<int, HostTensor> values;
-  for (int in : g.inputs) values[in] = feeds.at(g.tensors[static_cast<size_t>(in)].name);
+  // Feeds convert to the input's dtype (a FLOAT16 input takes float32 data), as a session does.
+  for (int in : g.inputs) {
+    const graph::TensorInfo& t = g.tensors[static_cast<size_t>(in)];
+    values[in] = convert_dtype(feeds.at(t.name), t.dtype).value();
+  }
   for (size_t i = 0; i < g.tensors.size(); ++i)
     if (g.tensors[i].is_constant()) values[static_cast<int>(i)] = g.constant_value(static_cast<int>(i));
   for (const graph::Node& node : g.nodes) {

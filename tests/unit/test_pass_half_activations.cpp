@@ -68,14 +68,15 @@ TEST_CASE("pass fp16 activations: binary16 between nodes, float32 at the graph's
   REQUIRE(report.kept.size() == 1);
   CHECK(report.kept[0].node == "body");
   CHECK(report.kept[0].reason == "--keep-fp32");
-  // Casts: x to fp16; a's fp16 value to the float32 graph output "a"; the
-  // sigmoid's output to fp32 for body; body's output to fp16 for gap; gap's
-  // output to the graph output y.
-  CHECK(report.casts == 5);
+  // x, read by stem only, becomes FLOAT16. Casts: a's fp16 value to the
+  // float32 graph output "a"; the sigmoid's output to fp32 for body; body's
+  // output to fp16 for gap; gap's output to the graph output y.
+  CHECK(report.half_inputs == 1);
+  CHECK(report.casts == 4);
   CHECK(report.constants == 1);
   CHECK(tensor(g, "k:fp16").dtype == DataType::FLOAT16);
   CHECK(g.find_tensor("k") < 0);  // the float32 copy is gone
-  CHECK(tensor(g, "x").dtype == DataType::FLOAT32);
+  CHECK(tensor(g, "x").dtype == DataType::FLOAT16);
   CHECK(tensor(g, "y").dtype == DataType::FLOAT32);
   CHECK(tensor(g, "a").dtype == DataType::FLOAT32);
   CHECK(tensor(g, "a:fp16").dtype == DataType::FLOAT16);
@@ -114,6 +115,7 @@ TEST_CASE("pass fp16 activations: calibration ranges beyond binary16 keep the no
     const passes::HalfActivationReport plain = passes::store_activations_fp16(g, {{}, ranges});
     CHECK(plain.ranges_checked);
     CHECK(plain.kept.empty());
+    CHECK(tensor(g, "x").dtype == DataType::FLOAT16);
     // Every activation halves; x, y and a stay float32 beside their binary16 copies.
     CHECK(plain.activation_bytes_after < plain.activation_bytes_before);
   }
@@ -131,6 +133,7 @@ TEST_CASE("pass fp16 activations: calibration ranges beyond binary16 keep the no
   CHECK(report.kept[2].reason.find("'g' stays within 1e-05") != std::string::npos);
   CHECK(report.kept[3].node == "body");
   CHECK(report.half_nodes == 1);  // gap
+  CHECK(tensor(g, "x").dtype == DataType::FLOAT32);  // stem reads it in float32
   CHECK(graph::binary16_node(g, node(g, "gap")));
   REQUIRE(g.validate().ok());
 }

@@ -86,8 +86,9 @@ Feeds make_feeds(const fennec::Model& model, const std::map<std::string, std::ve
       if (d < 0)
         throw std::runtime_error(std::string("input '") + in.name +
                                  "' has symbolic dimensions; give its shape with --input-shape " + in.name + "=...");
-    if (in.dtype != FENNEC_FLOAT32)
-      throw std::runtime_error(std::string("input '") + in.name + "' is not float32; bench feeds random floats only");
+    // A FLOAT16 input (binary16 activations) takes float32 data too: the session converts it.
+    if (in.dtype != FENNEC_FLOAT32 && in.dtype != FENNEC_FLOAT16)
+      throw std::runtime_error(std::string("input '") + in.name + "' is not a float tensor; bench feeds random floats only");
     size_t count = 1;
     for (int64_t d : dims) count *= static_cast<size_t>(d);
     feeds.data.emplace_back(count);

@@ -75,8 +75,9 @@ void print_quantize_report(const passes::QuantizeReport& report, const passes::Q
 void print_activation_report(const passes::HalfActivationReport& report,
                              const std::vector<passes::OutputError>& errors, size_t samples,
                              const std::vector<passes::CalibrationSample>& synthetic) {
-  std::printf("  activations  fp16 storage in %zu nodes, %zu kept fp32; %zu casts; %zu constants as fp16\n",
-              report.half_nodes, report.kept.size(), report.casts, report.constants);
+  std::printf("  activations  fp16 storage in %zu nodes, %zu kept fp32; %zu casts; %zu constants and %zu graph "
+              "inputs as fp16\n",
+              report.half_nodes, report.kept.size(), report.casts, report.constants, report.half_inputs);
   for (const passes::KeptFp32Node& k : report.kept)
     std::printf("               %s %s: %s\n", k.op_type.c_str(), k.node.c_str(), k.reason.c_str());
   if (report.activation_bytes_before)

@@ -130,6 +130,26 @@ HalfActivationReport store_activations_fp16(graph::Graph& graph, const HalfActiv
     }
   }
 
+  // A graph input that only binary16 nodes read is itself FLOAT16: the
+  // session converts float32 data on the host, and no CAST holds both forms.
+  for (int in : graph.inputs) {
+    graph::TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
+    if (t.dtype != DataType::FLOAT32 || t.is_constant() ||
+        std::find(graph.outputs.begin(), graph.outputs.end(), in) != graph.outputs.end())
+      continue;
+    bool read = false, only_half = true;
+    for (size_t i = 0; i < graph.nodes.size(); ++i)
+      for (size_t slot = 0; slot < graph.nodes[i].inputs.size(); ++slot)
+        if (graph.nodes[i].inputs[slot] == in) {
+          read = true;
+          only_half = only_half && half[i] && graph::activation_input(graph, graph.nodes[i], slot);
+        }
+    if (read && only_half) {
+      t.dtype = DataType::FLOAT16;
+      ++report.half_inputs;
+    }
+  }
+
   // Every activation input in the storage its node reads, through CASTs
   // placed before their first reader and shared by the later ones.
   std::vector<graph::Node> nodes = std::move(graph.nodes);

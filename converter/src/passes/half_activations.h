@@ -1,8 +1,10 @@
 // Binary16 activation storage (schema: Tensor): every node that can stores
 // its activations as FLOAT16, halving the arena and the bytes the kernels
-// move; arithmetic stays float32. CASTs convert where storage changes: at the
-// graph inputs and outputs (which stay FLOAT32) and around the nodes that
-// keep float32 activations:
+// move; arithmetic stays float32. A graph input that only such nodes read
+// becomes FLOAT16 (sessions convert float32 data on the host); CASTs convert
+// where storage changes elsewhere: at the graph outputs (which stay FLOAT32),
+// at inputs that float32 nodes read too, and around the nodes that keep
+// float32 activations:
 //   - LSTM (its state is carried across steps in the output buffers);
 //   - nodes named by --keep-fp32 (names or op types);
 //   - with calibration ranges, nodes that write or read a tensor whose
@@ -40,6 +42,7 @@ struct KeptFp32Node {
 struct HalfActivationReport {
   size_t half_nodes = 0;            // nodes with FLOAT16 activations
   size_t casts = 0;                 // CAST nodes inserted
+  size_t half_inputs = 0;           // graph inputs made FLOAT16 (float32 data converts on the host)
   size_t constants = 0;             // float constants stored as FLOAT16
   std::vector<KeptFp32Node> kept;   // nodes kept in float32, in graph order
   bool ranges_checked = false;      // set by the caller's options.max_abs

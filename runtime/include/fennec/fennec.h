@@ -183,7 +183,9 @@ void fennec_session_release(fennec_session_t session);
 
 /* Runs the model. `inputs` are matched by name (or by position when a name
  * is NULL); shapes may change between runs (the plan and command buffer for
- * each new set of input shapes are built on first use and cached). */
+ * each new set of input shapes are built on first use and cached). A FLOAT32
+ * tensor may feed a FLOAT16 input (a model with binary16 activations) and
+ * the reverse: the session converts it on the host. */
 fennec_status_t fennec_session_run(fennec_session_t session, const fennec_tensor_t* inputs,
                                    size_t input_count);
 

@@ -549,8 +549,26 @@ Status Session::submit(Plan& plan, std::span<const InputView> inputs) {
   return status.ok() ? finished : status;
 }
 
-Status Session::run(std::span<const InputView> inputs) {
+Status Session::run(std::span<const InputView> given) {
   const auto start = std::chrono::steady_clock::now();
+  // Float32 data for a FLOAT16 input (or the reverse) converts on the host.
+  std::vector<HostTensor> converted;
+  converted.reserve(given.size());
+  std::vector<InputView> views(given.begin(), given.end());
+  for (size_t i = 0; i < views.size() && i < graph_.inputs.size(); ++i) {
+    InputView& v = views[i];
+    const DataType want = graph_.tensors[static_cast<size_t>(graph_.inputs[i])].dtype;
+    const auto is_float = [](DataType t) { return t == DataType::FLOAT32 || t == DataType::FLOAT16; };
+    if (v.dtype == want || !is_float(v.dtype) || !is_float(want) || v.bytes != tensor_bytes(v.shape, v.dtype) ||
+        !is_static(v.shape) || (v.bytes && !v.data))
+      continue;  // check_inputs names what is wrong
+    HostTensor t(v.dtype, v.shape);
+    if (v.bytes) std::memcpy(t.bytes.data(), v.data, v.bytes);
+    FENNEC_ASSIGN_OR_RETURN(HostTensor c, convert_dtype(t, want));
+    converted.push_back(std::move(c));
+    v = {want, v.shape, converted.back().bytes.data(), converted.back().bytes.size()};
+  }
+  const std::span<const InputView> inputs(views);
   FENNEC_RETURN_IF_ERROR(check_inputs(inputs));
   FENNEC_ASSIGN_OR_RETURN(Plan * plan, get_plan(inputs));
   outputs_.clear();
