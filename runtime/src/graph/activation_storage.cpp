@@ -5,8 +5,6 @@
 namespace fennec::graph {
 namespace {
 
-bool float_dtype(DataType t) { return t == DataType::FLOAT32 || t == DataType::FLOAT16; }
-
 const TensorInfo& tensor(const Graph& graph, int index) { return graph.tensors[static_cast<size_t>(index)]; }
 
 }  // namespace
@@ -15,7 +13,7 @@ bool activation_input(const Graph& graph, const Node& node, size_t slot) {
   const int in = node.inputs[slot];
   if (in < 0) return false;
   const TensorInfo& t = tensor(graph, in);
-  if (t.is_quantized() || !float_dtype(t.dtype)) return false;
+  if (t.is_quantized() || !is_float_dtype(t.dtype)) return false;
   switch (node.op->type()) {
     case ops::OpType::CONV:
     case ops::OpType::CONV_TRANSPOSE:
@@ -54,14 +52,14 @@ Status validate_activation_storage(const Graph& graph) {
     const DataType want = half ? DataType::FLOAT16 : DataType::FLOAT32;
     for (int out : node.outputs) {
       const TensorInfo& t = tensor(graph, out);
-      if (float_dtype(t.dtype) && t.dtype != want)
+      if (is_float_dtype(t.dtype) && t.dtype != want)
         return make_error(StatusCode::kInvalidModel, "node '{}' ({}) mixes FLOAT16 and FLOAT32 outputs ('{}' is {})",
                           node.name, node.op->type_name(), t.name, dtype_name(t.dtype));
     }
     for (size_t slot = 0; slot < node.inputs.size(); ++slot) {
       if (node.inputs[slot] < 0) continue;
       const TensorInfo& t = tensor(graph, node.inputs[slot]);
-      if (!float_dtype(t.dtype) || t.is_quantized()) continue;
+      if (!is_float_dtype(t.dtype) || t.is_quantized()) continue;
       const DataType expected = activation_input(graph, node, slot) ? want : DataType::FLOAT32;
       if (t.dtype != expected)
         return make_error(StatusCode::kInvalidModel,

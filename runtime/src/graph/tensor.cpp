@@ -1,5 +1,7 @@
 #include "graph/tensor.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "quant/formats.h"
@@ -48,21 +50,28 @@ HostTensor::HostTensor(DataType type, Shape dims) : dtype(type), shape(std::move
 
 Result<HostTensor> convert_dtype(const HostTensor& t, DataType to) {
   if (t.dtype == to) return t;
-  HostTensor out(to, t.shape);
-  if (t.dtype == DataType::FLOAT32 && to == DataType::FLOAT16) {
-    std::span<const float> in = t.as<float>();
+  return convert_dtype(t.dtype, t.shape, t.bytes.data(), to);
+}
+
+Result<HostTensor> convert_dtype(DataType from, const Shape& shape, const void* data, DataType to) {
+  HostTensor out(to, shape);
+  if (from == to) {
+    if (!out.bytes.empty()) std::memcpy(out.bytes.data(), data, out.bytes.size());
+    return out;
+  }
+  if (from == DataType::FLOAT32 && to == DataType::FLOAT16) {
+    const auto* in = static_cast<const float*>(data);
     std::span<uint16_t> half = out.as<uint16_t>();
     for (size_t i = 0; i < half.size(); ++i) half[i] = quant::float_to_fp16(in[i]);
     return out;
   }
-  if (t.dtype == DataType::FLOAT16 && to == DataType::FLOAT32) {
-    std::span<const uint16_t> half = t.as<uint16_t>();
+  if (from == DataType::FLOAT16 && to == DataType::FLOAT32) {
+    const auto* half = static_cast<const uint16_t*>(data);
     std::span<float> f = out.as<float>();
     for (size_t i = 0; i < f.size(); ++i) f[i] = quant::fp16_to_float(half[i]);
     return out;
   }
-  return make_error(StatusCode::kUnsupported, "cannot convert a {} tensor to {}", dtype_name(t.dtype),
-                    dtype_name(to));
+  return make_error(StatusCode::kUnsupported, "cannot convert a {} tensor to {}", dtype_name(from), dtype_name(to));
 }
 
 }  // namespace fennec

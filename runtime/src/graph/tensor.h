@@ -22,6 +22,8 @@ using Shape = std::vector<int64_t>;
 
 size_t dtype_size(DataType dtype);
 const char* dtype_name(DataType dtype);
+// FLOAT32 or FLOAT16: the dtypes that activations are stored in.
+inline bool is_float_dtype(DataType dtype) { return dtype == DataType::FLOAT32 || dtype == DataType::FLOAT16; }
 
 // True when every dimension is known.
 bool is_static(const Shape& shape);
@@ -54,5 +56,7 @@ struct HostTensor {
 // rounded to nearest even); any dtype converts to itself (a copy).
 // kUnsupported for other pairs.
 Result<HostTensor> convert_dtype(const HostTensor& t, DataType to);
+// The same for `shape` elements of dtype `from` at `data`.
+Result<HostTensor> convert_dtype(DataType from, const Shape& shape, const void* data, DataType to);
 
 }  // namespace fennec

@@ -1,15 +1,8 @@
 #include "ops/cast.h"
 
-#include <cstring>
-
 #include <fmt/format.h>
 
 namespace fennec::ops {
-namespace {
-
-bool castable(DataType t) { return t == DataType::FLOAT32 || t == DataType::FLOAT16; }
-
-}  // namespace
 
 Status CastOp::infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& outputs) const {
   if (inputs.size() != 1)
@@ -20,7 +13,7 @@ Status CastOp::infer_shapes(std::span<const Shape> inputs, std::vector<Shape>& o
 
 Status CastOp::reference(std::span<const HostTensor* const> inputs, std::span<HostTensor> outputs) const {
   const HostTensor& in = *inputs[0];
-  if (!castable(in.dtype))
+  if (!is_float_dtype(in.dtype))
     return make_error(StatusCode::kUnsupported, "CAST reference: input is {}; FLOAT32 and FLOAT16 only",
                       dtype_name(in.dtype));
   FENNEC_ASSIGN_OR_RETURN(HostTensor converted, convert_dtype(in, to_));
@@ -37,7 +30,7 @@ std::string CastOp::describe() const { return fmt::format("to={}", dtype_name(to
 Result<std::unique_ptr<Op>> make_cast(const schema::Operator& op) {
   const schema::CastOptions* options = op.options_as_CastOptions();
   const DataType to = options ? options->to() : DataType::FLOAT32;
-  if (!castable(to))
+  if (!is_float_dtype(to))
     return make_error(StatusCode::kInvalidModel, "CAST '{}': target dtype {} is not FLOAT32 or FLOAT16",
                       op.name() ? op.name()->str() : std::string(), dtype_name(to));
   return std::unique_ptr<Op>(std::make_unique<CastOp>(to));

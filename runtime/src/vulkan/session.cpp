@@ -52,10 +52,9 @@ Result<std::unique_ptr<Session>> Session::create(Context& context, const graph::
   const graph::Graph& used = widened ? *widened : graph;
   std::unique_ptr<Session> session(new Session(context, used, options));
   session->widened_ = std::move(widened);
-  for (size_t n = 0; n < graph.nodes.size(); ++n) {
-    session->stats_.model_binary16_nodes += graph::binary16_node(graph, graph.nodes[n]) ? 1 : 0;
-    session->stats_.binary16_nodes += graph::binary16_node(used, used.nodes[n]) ? 1 : 0;
-  }
+  for (const graph::Node& node : graph.nodes)
+    session->stats_.model_binary16_nodes += graph::binary16_node(graph, node) ? 1 : 0;
+  session->stats_.binary16_nodes = session->widened_ ? 0 : session->stats_.model_binary16_nodes;
   uint64_t budget = options.memory_budget_bytes;
   session->stats_.budget_source = "given";
   if (budget == 0) budget = default_memory_budget(context.caps(), &session->stats_.budget_source);
@@ -558,13 +557,10 @@ Status Session::run(std::span<const InputView> given) {
   for (size_t i = 0; i < views.size() && i < graph_.inputs.size(); ++i) {
     InputView& v = views[i];
     const DataType want = graph_.tensors[static_cast<size_t>(graph_.inputs[i])].dtype;
-    const auto is_float = [](DataType t) { return t == DataType::FLOAT32 || t == DataType::FLOAT16; };
-    if (v.dtype == want || !is_float(v.dtype) || !is_float(want) || v.bytes != tensor_bytes(v.shape, v.dtype) ||
-        !is_static(v.shape) || (v.bytes && !v.data))
+    if (v.dtype == want || !is_float_dtype(v.dtype) || !is_float_dtype(want) ||
+        v.bytes != tensor_bytes(v.shape, v.dtype) || !is_static(v.shape) || (v.bytes && !v.data))
       continue;  // check_inputs names what is wrong
-    HostTensor t(v.dtype, v.shape);
-    if (v.bytes) std::memcpy(t.bytes.data(), v.data, v.bytes);
-    FENNEC_ASSIGN_OR_RETURN(HostTensor c, convert_dtype(t, want));
+    FENNEC_ASSIGN_OR_RETURN(HostTensor c, convert_dtype(v.dtype, v.shape, v.data, want));
     converted.push_back(std::move(c));
     v = {want, v.shape, converted.back().bytes.data(), converted.back().bytes.size()};
   }
