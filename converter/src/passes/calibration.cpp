@@ -11,6 +11,13 @@ namespace fennec::passes {
 
 std::vector<std::vector<HostTensor>> run_capturing(graph::Graph& graph, const std::vector<int>& watched,
                                                    const std::vector<CalibrationSample>& samples) {
+  std::vector<std::vector<HostTensor>> values;
+  run_capturing(graph, watched, samples, [&](size_t, std::vector<HostTensor> v) { values.push_back(std::move(v)); });
+  return values;
+}
+
+void run_capturing(graph::Graph& graph, const std::vector<int>& watched, const std::vector<CalibrationSample>& samples,
+                   const std::function<void(size_t, std::vector<HostTensor>)>& take) {
   auto context = vulkan::Context::create({});
   if (!context.ok()) throw converter::ConvertError("calibration: " + context.status().to_string());
   // Watched tensors become extra graph outputs for the session's lifetime;
@@ -18,7 +25,6 @@ std::vector<std::vector<HostTensor>> run_capturing(graph::Graph& graph, const st
   const std::vector<int> outputs = graph.outputs;
   graph.outputs = watched;
   graph.outputs.insert(graph.outputs.end(), outputs.begin(), outputs.end());
-  std::vector<std::vector<HostTensor>> values;
   try {
     auto session = vulkan::Session::create(*context.value(), graph, {});
     if (!session.ok()) throw converter::ConvertError("calibration: " + session.status().to_string());
@@ -28,14 +34,13 @@ std::vector<std::vector<HostTensor>> run_capturing(graph::Graph& graph, const st
       const Status status = session.value()->run(feeds);
       if (!status.ok())
         throw converter::ConvertError("calibration sample " + std::to_string(s + 1) + ": " + status.to_string());
-      values.push_back(session.value()->outputs());
+      take(s, session.value()->outputs());
     }
   } catch (...) {
     graph.outputs = outputs;
     throw;
   }
   graph.outputs = outputs;
-  return values;
 }
 
 void ErrorSums::add(const HostTensor& ref, const HostTensor& actual) {

@@ -4,6 +4,7 @@
 // (Activation ranges for int8 activations come from the same captures.)
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +21,10 @@ using CalibrationSample = std::vector<HostTensor>;
 // left as it was. Throws ConvertError when the device or a run fails.
 std::vector<std::vector<HostTensor>> run_capturing(graph::Graph& graph, const std::vector<int>& watched,
                                                    const std::vector<CalibrationSample>& samples);
+// The same, handing each sample's values to `take` (sample index, values) as
+// soon as it has run, so that only one sample's captures are held at a time.
+void run_capturing(graph::Graph& graph, const std::vector<int>& watched, const std::vector<CalibrationSample>& samples,
+                   const std::function<void(size_t, std::vector<HostTensor>)>& take);
 
 // sum((a - b)^2) and sum(a^2) accumulated over tensors of equal shape.
 struct ErrorSums {

@@ -12,6 +12,7 @@
 #include "ops/cast.h"
 #include "passes/convert_error.h"
 #include "passes/dead_node_removal.h"
+#include "passes/graph_query.h"
 #include "passes/quantization.h"
 
 namespace fennec::passes {
@@ -111,8 +112,7 @@ HalfActivationReport store_activations_fp16(graph::Graph& graph, const HalfActiv
     if (!half[i]) continue;
     ++report.half_nodes;
     for (int& out : graph.nodes[i].outputs) {
-      const bool graph_output = std::find(graph.outputs.begin(), graph.outputs.end(), out) != graph.outputs.end();
-      if (!graph_output) {
+      if (!is_graph_output(graph, out)) {
         graph.tensors[static_cast<size_t>(out)].dtype = DataType::FLOAT16;
         continue;
       }
@@ -134,9 +134,7 @@ HalfActivationReport store_activations_fp16(graph::Graph& graph, const HalfActiv
   // session converts float32 data on the host, and no CAST holds both forms.
   for (int in : graph.inputs) {
     graph::TensorInfo& t = graph.tensors[static_cast<size_t>(in)];
-    if (t.dtype != DataType::FLOAT32 || t.is_constant() ||
-        std::find(graph.outputs.begin(), graph.outputs.end(), in) != graph.outputs.end())
-      continue;
+    if (t.dtype != DataType::FLOAT32 || t.is_constant() || is_graph_output(graph, in)) continue;
     bool read = false, only_half = true;
     for (size_t i = 0; i < graph.nodes.size(); ++i)
       for (size_t slot = 0; slot < graph.nodes[i].inputs.size(); ++slot)
@@ -206,24 +204,27 @@ std::vector<float> activation_ranges(graph::Graph& graph, const std::vector<Cali
   for (size_t i = 0; i < graph.tensors.size(); ++i) {
     const graph::TensorInfo& t = graph.tensors[i];
     const bool input = std::find(graph.inputs.begin(), graph.inputs.end(), static_cast<int>(i)) != graph.inputs.end();
-    const bool output = std::find(graph.outputs.begin(), graph.outputs.end(), static_cast<int>(i)) != graph.outputs.end();
-    if (!t.is_constant() && t.dtype == DataType::FLOAT32 && !input && !output) watched.push_back(static_cast<int>(i));
+    if (!t.is_constant() && t.dtype == DataType::FLOAT32 && !input && !is_graph_output(graph, static_cast<int>(i)))
+      watched.push_back(static_cast<int>(i));
   }
   // run_capturing returns the watched tensors, then the graph outputs.
   std::vector<int> measured = watched;
   measured.insert(measured.end(), graph.outputs.begin(), graph.outputs.end());
   std::vector<float> max_abs(graph.tensors.size(), -1.0f);
-  for (const CalibrationSample& sample : samples) {
-    const std::vector<std::vector<HostTensor>> values = run_capturing(graph, watched, {sample});
+  // One session; each sample's captures are reduced to ranges as it runs.
+  // (graph.outputs holds the watched tensors too while it does.)
+  const auto graph_outputs = static_cast<std::ptrdiff_t>(graph.outputs.size());
+  run_capturing(graph, watched, samples, [&](size_t, std::vector<HostTensor> values) {
     for (size_t k = 0; k < measured.size(); ++k) {
-      if (values[0][k].dtype != DataType::FLOAT32) continue;
+      if (values[k].dtype != DataType::FLOAT32) continue;
       float& m = max_abs[static_cast<size_t>(measured[k])];
       m = std::max(m, 0.0f);
-      for (float v : values[0][k].as<float>())
+      for (float v : values[k].as<float>())
         if (!std::isnan(v)) m = std::max(m, std::fabs(v));
     }
-    if (outputs) outputs->emplace_back(values[0].end() - static_cast<std::ptrdiff_t>(graph.outputs.size()), values[0].end());
-  }
+    if (outputs)
+      outputs->emplace_back(std::make_move_iterator(values.end() - graph_outputs), std::make_move_iterator(values.end()));
+  });
   return max_abs;
 }
 

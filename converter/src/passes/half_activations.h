@@ -53,7 +53,8 @@ struct HalfActivationReport {
 HalfActivationReport store_activations_fp16(graph::Graph& graph, const HalfActivationOptions& options);
 
 // max |x| of every FLOAT32 activation but the graph inputs over `samples`,
-// run on the Vulkan device one sample at a time (-1 where not measured).
+// run on the Vulkan device in one session, holding one sample's captures at
+// a time (-1 where not measured).
 // `outputs`, when given, receives the graph outputs of each sample.
 std::vector<float> activation_ranges(graph::Graph& graph, const std::vector<CalibrationSample>& samples,
                                      std::vector<std::vector<HostTensor>>* outputs = nullptr);
