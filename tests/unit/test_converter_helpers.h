@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <doctest/doctest.h>
 #include <onnx/onnx_pb.h>
 
 #include "graph/graph.h"
@@ -157,6 +158,13 @@ inline HostTensor make_tensor(const Shape& shape, const std::vector<float>& valu
 inline HostTensor random_tensor(const Shape& shape, uint32_t seed, float lo = -1.0f,
                                 float hi = 1.0f) {
   return make_tensor(shape, random_values(static_cast<size_t>(element_count(shape)), seed, lo, hi));
+}
+
+// The tensor named `name` (which must exist).
+inline const graph::TensorInfo& tensor_named(const graph::Graph& g, const std::string& name) {
+  const int index = g.find_tensor(name);
+  REQUIRE_MESSAGE(index >= 0, "no tensor '" << name << "'");
+  return g.tensors[static_cast<size_t>(index)];
 }
 
 // Runs every node with its reference kernel; returns all graph outputs by

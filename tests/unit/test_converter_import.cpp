@@ -25,11 +25,7 @@ const T& op_as(const graph::Graph& g, size_t node) {
   return *op;
 }
 
-const graph::TensorInfo& tensor_named(const graph::Graph& g, const std::string& name) {
-  const int index = g.find_tensor(name);
-  REQUIRE(index >= 0);
-  return g.tensors[static_cast<size_t>(index)];
-}
+using converter_test::tensor_named;
 
 // x[batch,3,8,8] -> Conv(3x3, pad 1) -> BatchNormalization -> Relu -> y
 OnnxBuilder conv_bn_relu_model(bool raw = true) {

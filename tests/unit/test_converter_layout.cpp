@@ -19,11 +19,7 @@ using converter_test::OnnxBuilder;
 using schema::OpType;
 constexpr int64_t U = kUnknownDim;
 
-const graph::TensorInfo& tensor_named(const graph::Graph& g, const std::string& name) {
-  const int index = g.find_tensor(name);
-  REQUIRE(index >= 0);
-  return g.tensors[static_cast<size_t>(index)];
-}
+using converter_test::tensor_named;
 
 std::vector<float> values(const HostTensor& t) {
   return {t.as<float>().begin(), t.as<float>().end()};

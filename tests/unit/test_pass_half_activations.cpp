@@ -15,6 +15,7 @@ namespace {
 
 using converter_test::OnnxBuilder;
 using converter_test::random_values;
+using converter_test::tensor_named;
 
 // x[1,3,16,16] -> Conv (stem) -> Add a [1,8,16,16] constant -> a (also a
 // graph output) -> Sigmoid -> Conv (body) -> GlobalAveragePool -> y.
@@ -37,11 +38,6 @@ graph::Graph model() {
   return g;
 }
 
-const graph::TensorInfo& tensor(const graph::Graph& g, const std::string& name) {
-  const int index = g.find_tensor(name);
-  REQUIRE_MESSAGE(index >= 0, name);
-  return g.tensors[static_cast<size_t>(index)];
-}
 
 const graph::Node& node(const graph::Graph& g, const std::string& name) {
   for (const graph::Node& n : g.nodes)
@@ -74,12 +70,12 @@ TEST_CASE("pass fp16 activations: binary16 between nodes, float32 at the graph's
   CHECK(report.half_inputs == 1);
   CHECK(report.casts == 4);
   CHECK(report.constants == 1);
-  CHECK(tensor(g, "k:fp16").dtype == DataType::FLOAT16);
+  CHECK(tensor_named(g, "k:fp16").dtype == DataType::FLOAT16);
   CHECK(g.find_tensor("k") < 0);  // the float32 copy is gone
-  CHECK(tensor(g, "x").dtype == DataType::FLOAT16);
-  CHECK(tensor(g, "y").dtype == DataType::FLOAT32);
-  CHECK(tensor(g, "a").dtype == DataType::FLOAT32);
-  CHECK(tensor(g, "a:fp16").dtype == DataType::FLOAT16);
+  CHECK(tensor_named(g, "x").dtype == DataType::FLOAT16);
+  CHECK(tensor_named(g, "y").dtype == DataType::FLOAT32);
+  CHECK(tensor_named(g, "a").dtype == DataType::FLOAT32);
+  CHECK(tensor_named(g, "a:fp16").dtype == DataType::FLOAT16);
   CHECK(g.tensors[static_cast<size_t>(g.outputs[1])].name == "a");
   CHECK(graph::binary16_node(g, node(g, "stem")));
   CHECK_FALSE(graph::binary16_node(g, node(g, "body")));
@@ -115,7 +111,7 @@ TEST_CASE("pass fp16 activations: calibration ranges beyond binary16 keep the no
     const passes::HalfActivationReport plain = passes::store_activations_fp16(g, {{}, ranges});
     CHECK(plain.ranges_checked);
     CHECK(plain.kept.empty());
-    CHECK(tensor(g, "x").dtype == DataType::FLOAT16);
+    CHECK(tensor_named(g, "x").dtype == DataType::FLOAT16);
     // Every activation halves; x, y and a stay float32 beside their binary16 copies.
     CHECK(plain.activation_bytes_after < plain.activation_bytes_before);
   }
@@ -133,7 +129,7 @@ TEST_CASE("pass fp16 activations: calibration ranges beyond binary16 keep the no
   CHECK(report.kept[2].reason.find("'g' stays within 1e-05") != std::string::npos);
   CHECK(report.kept[3].node == "body");
   CHECK(report.half_nodes == 1);  // gap
-  CHECK(tensor(g, "x").dtype == DataType::FLOAT32);  // stem reads it in float32
+  CHECK(tensor_named(g, "x").dtype == DataType::FLOAT32);  // stem reads it in float32
   CHECK(graph::binary16_node(g, node(g, "gap")));
   REQUIRE(g.validate().ok());
 }

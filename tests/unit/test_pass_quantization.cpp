@@ -19,6 +19,7 @@ namespace {
 
 using converter_test::OnnxBuilder;
 using converter_test::random_values;
+using converter_test::tensor_named;
 using passes::QuantScheme;
 using quant::WeightFormat;
 
@@ -47,11 +48,6 @@ graph::Graph small_model() {
   return g;
 }
 
-const graph::TensorInfo& weight(const graph::Graph& g, const std::string& name) {
-  const int index = g.find_tensor(name);
-  REQUIRE(index >= 0);
-  return g.tensors[static_cast<size_t>(index)];
-}
 
 std::map<std::string, HostTensor> run(const graph::Graph& g) {
   const HostTensor x = converter_test::random_tensor({1, 3, 16, 16}, 9);
@@ -101,9 +97,9 @@ TEST_CASE("pass quantization: each scheme stores every CONV and MATMUL weight in
       CHECK(l.weight_nmse < c.max_nmse);
       CHECK(l.bytes_after < l.bytes_before);
     }
-    CHECK(weight(g, "w_fc").quant.transposed == false);   // Gemm transB: already [N, K]
-    CHECK(weight(g, "w_head").quant.transposed == true);  // MatMul B [K, N]
-    CHECK(weight(g, "b_fc").is_quantized() == false);     // biases stay fp32
+    CHECK(tensor_named(g, "w_fc").quant.transposed == false);   // Gemm transB: already [N, K]
+    CHECK(tensor_named(g, "w_head").quant.transposed == true);  // MatMul B [K, N]
+    CHECK(tensor_named(g, "b_fc").is_quantized() == false);     // biases stay fp32
     CHECK(report.weights_after < report.weights_before);
     REQUIRE(g.validate().ok());
 
@@ -256,8 +252,8 @@ TEST_CASE("pass quantization: a quantized weight survives the file round trip") 
   REQUIRE_MESSAGE(loaded.ok(), loaded.status().to_string());
   for (const char* name : {"w_stem", "w_body", "w_fc", "w_head"}) {
     INFO(name);
-    const graph::TensorInfo& a = weight(g, name);
-    const graph::TensorInfo& b = weight(loaded.value(), name);
+    const graph::TensorInfo& a = tensor_named(g, name);
+    const graph::TensorInfo& b = tensor_named(loaded.value(), name);
     CHECK(b.quant.format == a.quant.format);
     CHECK(b.quant.group_size == a.quant.group_size);
     CHECK(b.quant.transposed == a.quant.transposed);
@@ -301,7 +297,7 @@ TEST_CASE("pass quantization: fp16 keeps a layer whose weights overflow fp16 in 
   CHECK(report.layers[0].quant.format == WeightFormat::kFloat32);
   CHECK(report.layers[0].note.find("beyond fp16's 65504") != std::string::npos);
   CHECK(report.layers[1].quant.format == WeightFormat::kFloat16);
-  CHECK(!weight(g, "w_big").is_quantized());
+  CHECK(!tensor_named(g, "w_big").is_quantized());
   CHECK(g.constant_value(g.find_tensor("w_big")).as<float>()[5] == 70000.0f);
 }
 
@@ -379,7 +375,7 @@ TEST_CASE("pass quantization: w8a8 takes its activation scales from calibration"
     else CHECK(body <= max_r / 127.0f * 1.0001f);  // percentile and mse clip, never widen
     CHECK(report.layers[1].activation_nmse > 0.0);
     CHECK(report.layers[1].activation_nmse < 1e-3);
-    CHECK(weight(g, "w_body").quant.activation_scale == body);
+    CHECK(tensor_named(g, "w_body").quant.activation_scale == body);
     CHECK(report.outputs[0].nmse > 0.0);
     CHECK(report.outputs[0].nmse < 1e-2);
   }
@@ -434,9 +430,9 @@ TEST_CASE("pass quantization: CONV_TRANSPOSE weights are quantized (rows = input
     REQUIRE(report.layers.size() == 3);
     CHECK(report.layers[1].node == "up");
     CHECK(report.layers[1].op_type == "CONV_TRANSPOSE");
-    CHECK(weight(g, "w_up").quant.format == format);
-    CHECK(weight(g, "w_up").quant.transposed == false);
-    CHECK(weight(g, "b_up").is_quantized() == false);
+    CHECK(tensor_named(g, "w_up").quant.format == format);
+    CHECK(tensor_named(g, "w_up").quant.transposed == false);
+    CHECK(tensor_named(g, "b_up").is_quantized() == false);
     REQUIRE(g.validate().ok());
     const double nmse = output_nmse(before.at("y"), converter_test::run_graph(g, {{"x", x}}).at("y"));
     MESSAGE(std::string(passes::quant_scheme_name(scheme)), " output NMSE ", nmse);
