@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 "$root/scripts/setup-deps.sh"
 "$root/scripts/build.sh"
 cache="${FENNEC_MODELS_DIR:-$root/.cache}"
-"$root/scripts/fetch-models.sh" "$cache"
+"$root/scripts/fetch-models.sh" "$cache" ocr
 assets="$cache/ocr-models/assets"
 build="${FENNEC_BUILD_DIR:-$root/build}"
 out="$root/demo-output"
