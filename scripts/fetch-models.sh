@@ -54,13 +54,13 @@ VOCAB_FILES=(
   "ggml-vocab-qwen2.gguf.inp be0a11f7071f0c67d3053a2d377d8f35f0dbcb77ff11a60300fb57d36b477cf0"
   "ggml-vocab-qwen2.gguf.out de785bb305cc6fa9d43908ed5da337f853c0b79e971348fcfb9f0915a39c5363"
 )
-# gguf-py's block decoders (numpy), the reference for the GGML K formats.
 # The digits table inside Debian's scikit-learn package, and its sha256.
 SKLEARN_SPEC="python3-sklearn=1.2.1+dfsg-1"
 SKLEARN_DEB="python3-sklearn_1.2.1+dfsg-1_all.deb"
 SKLEARN_SHA="ca0c6be401d14871c7e93cfdd8d1f561595dc65e6e2ad2501d568aee7f7efc58"
 DIGITS_PATH="./usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
 DIGITS_SHA="46abec6b12486ad9e51943373abcf22bbea1b5a51a1619b361570d8893f1464a"
+# gguf-py's block decoders (numpy), the reference for the GGML K formats.
 GGUF_PY_FILES=(
   "constants.py 473695cc73a4d43e062d7610d65124e7740f4fc1843ee11c29e47013e31cbe54"
   "lazy.py dbc98e3ee9ef8606df34e9d91f98ab29c2697e6824995f1dd8952938c135ad85"

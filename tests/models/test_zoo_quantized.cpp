@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <map>
 #include <random>
+#include <vector>
 
 #include "model/model_file.h"
 #include "models/model_test_util.h"
@@ -58,10 +59,21 @@ Run convert_and_run(const fs::path& onnx, const std::string& scheme, const fs::p
   return {read_npy(outputs[0]), weight_section_bytes(model)};
 }
 
-int argmax_row(const Npy& npy, size_t row) {
+// Each row's top-1 class.
+std::vector<int> top1(const Npy& npy) {
   const size_t classes = static_cast<size_t>(npy.shape.back());
-  const auto begin = npy.data.begin() + static_cast<long>(row * classes);
-  return static_cast<int>(std::max_element(begin, begin + static_cast<long>(classes)) - begin);
+  std::vector<int> classes_of(npy.data.size() / classes);
+  for (size_t row = 0; row < classes_of.size(); ++row) {
+    const auto begin = npy.data.begin() + static_cast<long>(row * classes);
+    classes_of[row] = static_cast<int>(std::max_element(begin, begin + static_cast<long>(classes)) - begin);
+  }
+  return classes_of;
+}
+
+int matching(const std::vector<int>& a, const std::vector<int>& b) {
+  int n = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) n += a[i] == b[i];
+  return n;
 }
 
 void check_architecture(const std::string& arch) {
@@ -74,8 +86,9 @@ void check_architecture(const std::string& arch) {
 
   const fs::path digits = t.models / "torchvision";
   const fs::path input_path = digits / "digits_test.npy";
-  const Npy labels = read_npy(digits / "digits_test_labels.npy");
-  REQUIRE(labels.data.size() == static_cast<size_t>(kBatch));
+  const Npy label_npy = read_npy(digits / "digits_test_labels.npy");
+  REQUIRE(label_npy.data.size() == static_cast<size_t>(kBatch));
+  const std::vector<int> labels(label_npy.data.begin(), label_npy.data.end());
   // Calibration data (8 other held-out digits): int8, fp8 and int4 weights
   // are rounded by GPTQ on it.
   const fs::path calibration = dir / "calibration";
@@ -85,10 +98,8 @@ void check_architecture(const std::string& arch) {
   const Run fp32 = convert_and_run(onnx, "fp32", input_path, dir);
   REQUIRE(fp32.output.shape.size() == 2);
   REQUIRE(fp32.output.shape[0] == kBatch);
-  int right = 0;
-  for (size_t row = 0; row < static_cast<size_t>(kBatch); ++row) {
-    right += argmax_row(fp32.output, row) == static_cast<int>(labels.data[row]);
-  }
+  const std::vector<int> fp32_top1 = top1(fp32.output);
+  const int right = matching(fp32_top1, labels);
   std::printf("[quant] %-20s fp32  reads %2d/%d digits right\n", arch.c_str(), right, kBatch);
   REQUIRE_MESSAGE(right >= 12, arch << " is not trained: rerun scripts/fetch-models.sh");
   const struct {
@@ -104,11 +115,9 @@ void check_architecture(const std::string& arch) {
     const Comparison cmp = compare(fp32.output, q.output);
     REQUIRE(cmp.shape_match);
     CHECK(cmp.not_finite == 0);
-    int agree = 0, right_q = 0;
-    for (size_t row = 0; row < static_cast<size_t>(kBatch); ++row) {
-      agree += argmax_row(fp32.output, row) == argmax_row(q.output, row);
-      right_q += argmax_row(q.output, row) == static_cast<int>(labels.data[row]);
-    }
+    const std::vector<int> q_top1 = top1(q.output);
+    const int agree = matching(fp32_top1, q_top1);
+    const int right_q = matching(q_top1, labels);
     const double ratio = static_cast<double>(q.weight_bytes) / static_cast<double>(fp32.weight_bytes);
     std::printf("[quant] %-20s %-5s top-1 %2d/%d as fp32, reads %2d/%d right, output NMSE %.2e, "
                 "weights %llu B = %.3fx fp32\n",
